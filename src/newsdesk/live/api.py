@@ -1,0 +1,5 @@
+"""Feeds, watches, alerts, export and import (mixed into Desk)."""
+
+
+class LiveAPI:
+    """Feed polling, watches and alerts, export and import."""

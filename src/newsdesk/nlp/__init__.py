@@ -1,0 +1,1 @@
+"""Enrichment: language, entities with canonical names and roles, dates, figures, keyphrases."""

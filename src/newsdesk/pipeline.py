@@ -1,0 +1,53 @@
+"""The stages that run on new items after they are stored, in order.
+
+A stage is a small object with a name and one method. The stages are found by import, so
+an area that is not built or whose extra is missing simply does not run (and says so once).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from newsdesk.model import Item
+
+if TYPE_CHECKING:
+    from newsdesk.desk import Desk
+
+LOGGER = logging.getLogger(__name__)
+
+
+class Stage:
+    """One step of the pipeline: sees every batch of new items in arrival order."""
+
+    name = "stage"
+
+    def process(self, desk: "Desk", items: Sequence[Item]) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+# (name, module, class): copies first, then enrichment, then stories.
+REGISTRY: list[tuple[str, str, str]] = [
+    ("copies", "newsdesk.dedupe", "CopyStage"),
+    ("enrich", "newsdesk.nlp.stage", "EnrichStage"),
+    ("stories", "newsdesk.stories.stage", "StoryStage"),
+]
+
+
+def load_stages(desk: "Desk", names: Sequence[str] | None = None) -> list[Stage]:
+    """Returns the stages to run, built for this desk; names restricts which."""
+    stages: list[Stage] = []
+    for name, module, cls_name in REGISTRY:
+        if names is not None and name not in names:
+            continue
+        try:
+            cls = getattr(importlib.import_module(module), cls_name)
+        except (ImportError, AttributeError):
+            LOGGER.debug("stage %s not available", name)
+            continue
+        stage = cls.create(desk) if hasattr(cls, "create") else cls()
+        if stage is not None:
+            stages.append(stage)
+    return stages

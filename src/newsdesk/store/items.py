@@ -1,0 +1,192 @@
+"""Items and sightings: insert idempotently, read back, count."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from newsdesk.errors import NotFound
+from newsdesk.model import Item
+
+_COLUMNS = (
+    "id, title, text, url, source, published, ingested, language, kind, author, "
+    "origin, origin_line, source_id, extra"
+)
+
+
+def to_iso(value: datetime | None) -> str | None:
+    """Returns the time in UTC as ISO 8601, so stored times sort as text."""
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def row_to_item(row: sqlite3.Row) -> Item:
+    """Returns the Item a row of `items` holds."""
+    return Item(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        url=row["url"],
+        source=row["source"],
+        published=from_iso(row["published"]),
+        ingested=from_iso(row["ingested"]),
+        language=row["language"],
+        kind=row["kind"],
+        author=row["author"],
+        origin=row["origin"],
+        origin_line=row["origin_line"],
+        source_id=row["source_id"],
+        extra=json.loads(row["extra"]) if row["extra"] else {},
+    )
+
+
+class ItemsStore:
+    """Queries on items and sightings (mixed into the store class)."""
+
+    conn: sqlite3.Connection
+
+    def add_items(self, items: Sequence[Item]) -> list[bool]:
+        """Stores items not yet held and a sighting for every one; returns which were new.
+
+        Runs inside the caller's transaction when there is one.
+        """
+        if not items:
+            return []
+        conn = self.conn
+        now = datetime.now(UTC).isoformat()
+        ids = [it.id for it in items]
+        held: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            held.update(r[0] for r in conn.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk))
+        fresh: list[bool] = []
+        rows = []
+        for it in items:
+            if it.ingested is None:
+                it.ingested = datetime.fromisoformat(now)
+            is_new = it.id not in held
+            fresh.append(is_new)
+            if is_new:
+                held.add(it.id)
+                rows.append(
+                    (
+                        it.id, it.title, it.text or "", it.url, it.source, to_iso(it.published),
+                        to_iso(it.ingested), it.language, it.kind, it.author, it.origin,
+                        it.origin_line, it.source_id,
+                        json.dumps(it.extra, ensure_ascii=False) if it.extra else None,
+                    )
+                )
+        conn.executemany(f"INSERT INTO items ({_COLUMNS}) VALUES ({','.join('?' * 14)})", rows)
+        conn.executemany(
+            "INSERT INTO sightings (item_id, origin, line, source_id, source, seen) VALUES (?,?,?,?,?,?)",
+            [(it.id, it.origin, it.origin_line, it.source_id, it.source, now) for it in items],
+        )
+        return fresh
+
+    def get_item(self, item_id: str) -> Item:
+        """Returns the item with this id (or a unique id prefix of 6+ characters)."""
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None and len(item_id) >= 6:
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM items WHERE id LIKE ? LIMIT 2", (item_id + "%",)
+            ).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        if row is None:
+            row = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM items WHERE id = (SELECT item_id FROM sightings WHERE source_id = ? LIMIT 1)",
+                (item_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"no item {item_id!r}")
+        return row_to_item(row)
+
+    def items_by_ids(self, ids: Iterable[str]) -> list[Item]:
+        """Returns the items with these ids, in the order given (unknown ids left out)."""
+        ids = list(ids)
+        found: dict[str, Item] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT {_COLUMNS} FROM items WHERE id IN ({marks})", chunk):
+                found[row["id"]] = row_to_item(row)
+        return [found[i] for i in ids if i in found]
+
+    def list_items(
+        self,
+        *,
+        source: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        newest_first: bool = True,
+    ) -> list[Item]:
+        """Returns items matching the filters, by publication (else arrival) time."""
+        where, args = _filters(source=source, kind=kind, since=since, until=until)
+        order = "DESC" if newest_first else "ASC"
+        sql = (
+            f"SELECT {_COLUMNS} FROM items {where} "
+            f"ORDER BY COALESCE(published, ingested) {order}, rowid {order} LIMIT ? OFFSET ?"
+        )
+        return [row_to_item(r) for r in self.conn.execute(sql, [*args, limit, offset])]
+
+    def count_items(self, **filters: Any) -> int:
+        where, args = _filters(**filters)
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM items {where}", args).fetchone()[0])
+
+    def sightings(self, item_id: str) -> list[dict[str, Any]]:
+        """Returns every sighting of an item, oldest first."""
+        rows = self.conn.execute(
+            "SELECT origin, line, source_id, source, seen FROM sightings WHERE item_id = ? ORDER BY id",
+            (item_id,),
+        )
+        return [dict(r) for r in rows]
+
+    def item_stats(self) -> dict[str, Any]:
+        """Returns counts of items by kind and source, sightings, and the time range."""
+        conn = self.conn
+        by_kind = dict(conn.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind").fetchall())
+        sources = conn.execute(
+            "SELECT COALESCE(source, '(unknown)') s, COUNT(*) n FROM items GROUP BY s ORDER BY n DESC, s"
+        ).fetchall()
+        first, last = conn.execute("SELECT MIN(published), MAX(published) FROM items").fetchone()
+        return {
+            "items": sum(by_kind.values()),
+            "articles": by_kind.get("article", 0),
+            "headlines": by_kind.get("headline", 0),
+            "sightings": conn.execute("SELECT COUNT(*) FROM sightings").fetchone()[0],
+            "sources": {r[0]: r[1] for r in sources},
+            "first_published": first,
+            "last_published": last,
+        }
+
+
+def _filters(
+    *,
+    source: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[str, list[Any]]:
+    clauses, args = [], []
+    if source:
+        clauses.append("source = ?")
+        args.append(source)
+    if kind:
+        clauses.append("kind = ?")
+        args.append(kind)
+    if since:
+        clauses.append("COALESCE(published, ingested) >= ?")
+        args.append(since.isoformat())
+    if until:
+        clauses.append("COALESCE(published, ingested) < ?")
+        args.append(until.isoformat())
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args

@@ -1,0 +1,173 @@
+"""SQLite store: one file, WAL mode, versioned migrations, FTS5.
+
+The store class is assembled from one mixin per area (items, stories, entities, feeds),
+each in its own module, so that every SQL statement lives under `store/`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from newsdesk.errors import StoreError
+from newsdesk.store.items import ItemsStore
+
+LOGGER = logging.getLogger(__name__)
+
+_MIGRATION = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+def _mixins() -> tuple[type, ...]:
+    """Returns the area mixins that exist, items first."""
+    found: list[type] = [ItemsStore]
+    for module, name in (
+        ("newsdesk.store.stories", "StoriesStore"),
+        ("newsdesk.store.entities", "EntitiesStore"),
+        ("newsdesk.store.feeds", "FeedsStore"),
+    ):
+        try:
+            mod = __import__(module, fromlist=[name])
+        except ImportError:
+            continue
+        cls = getattr(mod, name, None)
+        if cls is not None:
+            found.append(cls)
+    return tuple(found)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Returns (version, name, sql) for every migration shipped in the package, in order."""
+    out = []
+    folder = resources.files("newsdesk.store") / "migrations"
+    for entry in folder.iterdir():
+        m = _MIGRATION.match(entry.name)
+        if m:
+            out.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    out.sort()
+    return out
+
+
+class _Base:
+    """Connection handling and migrations; the area mixins add the queries."""
+
+    path: str
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self.migrate()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """Returns this thread's connection, opening it on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-65536")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: not a usable SQLite store ({e})") from None
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Runs the block in one write transaction (nested calls join the outer one)."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> int:
+        """Applies the migrations this file lacks; returns the schema version reached."""
+        try:
+            current = self.schema_version()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: not a usable SQLite store ({e})") from None
+        shipped = migrations()
+        newest = shipped[-1][0] if shipped else 0
+        if current > newest:
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this newsdesk ({newest}); upgrade newsdesk"
+            )
+        for version, name, sql in shipped:
+            if version <= current:
+                continue
+            LOGGER.info("migrating %s to %04d_%s", self.path, version, name)
+            conn = self.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version}")
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as e:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: migration {version:04d}_{name} failed ({e})") from None
+        return self.schema_version()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Returns the statements of a migration script (triggers kept whole)."""
+    statements, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        statements.append(buf.strip())
+    return statements
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+SQLiteStore = type("SQLiteStore", (*_mixins(), _Base), {"__doc__": "The embedded SQLite store."})
+
+
+def open_store(path: str | Path) -> "SQLiteStore":  # type: ignore[valid-type]
+    """Returns the store at path, created and migrated as needed."""
+    return SQLiteStore(path)

@@ -1,0 +1,1 @@
+"""Stories: online clustering of items, labels, summaries and timelines."""

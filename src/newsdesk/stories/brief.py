@@ -1,0 +1,5 @@
+"""Story titles, summaries, timelines, briefings and trending (mixed into Desk)."""
+
+
+class BriefAPI:
+    """Summaries, timelines and briefings."""
