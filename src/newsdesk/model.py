@@ -38,6 +38,8 @@ class Item:
     ingested: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     id: str = ""
+    # Passed from one pipeline stage to the next within a batch (entities, vector); not stored.
+    annotations: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -30,11 +30,15 @@ def _mixins() -> tuple[type, ...]:
     for module, name in (
         ("newsdesk.store.stories", "StoriesStore"),
         ("newsdesk.store.entities", "EntitiesStore"),
+        ("newsdesk.store.summaries", "SummariesStore"),
+        ("newsdesk.store.search", "SearchStore"),
         ("newsdesk.store.feeds", "FeedsStore"),
     ):
         try:
             mod = __import__(module, fromlist=[name])
-        except ImportError:
+        except ImportError as e:
+            if e.name != module:
+                raise
             continue
         cls = getattr(mod, name, None)
         if cls is not None:
