@@ -34,6 +34,15 @@ SETTINGS: list[Setting] = [
     Setting("embed", False, "Use dense vectors (needs the [embed] extra) in story clustering and search."),
     Setting("token", "", "Token required by HTTP write routes (NEWSDESK_TOKEN)."),
     Setting("public_reads", True, "Serve HTTP read routes without a token."),
+    Setting("poll_workers", 8, "Feeds fetched at the same time by one poll."),
+    Setting("poll_per_host", 2, "Most requests one poll sends to the same host at once."),
+    Setting("poll_host_delay", 0.5, "Seconds between the starts of two requests to the same host."),
+    Setting("poll_snippet_chars", 400, "Feed entries shorter than this are snippets: their article is fetched in full (feeds in 'auto' mode)."),
+    Setting("poll_backoff", 300.0, "Seconds a failing feed waits before its next poll; doubles with each failure."),
+    Setting("poll_backoff_max", 21600.0, "Longest wait, in seconds, between polls of a failing feed."),
+    Setting("alert_min_new_sources", 2, "New independent sources a story needs before a watch alerts on it again."),
+    Setting("webhook_retries", 3, "Retries of a failed webhook delivery (with doubling waits)."),
+    Setting("webhook_backoff", 1.0, "Seconds before the first webhook retry; doubles each retry."),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}

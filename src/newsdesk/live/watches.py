@@ -1,0 +1,185 @@
+"""Watches: rules on an entity, a search query or a story, checked against newly arrived items.
+
+An alert fires once per story, not once per copy or member: the first matching item of a
+story fires it, and the story fires again only when it has gained `min_new_sources` more
+independent sources since the last alert. Without the story stage each item is its own story.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from newsdesk.errors import InputError, NewsdeskError, NotFound
+
+if TYPE_CHECKING:
+    from newsdesk.desk import Desk
+
+LOGGER = logging.getLogger(__name__)
+
+KINDS = ("entity", "query", "story")
+
+
+class _Stories:
+    """Story keys and shapes for one check, cached (many watches ask about the same items)."""
+
+    def __init__(self, desk: Desk):
+        self.desk = desk
+        self._keys: dict[str, str] = {}
+        self._shapes: dict[str, dict[str, Any]] = {}
+
+    def key(self, item_id: str) -> str:
+        """Returns the story id an item belongs to, or 'item:<id>' when it has none."""
+        if item_id not in self._keys:
+            story_id = None
+            finder = getattr(self.desk, "item_story", None)
+            if finder is not None:
+                try:
+                    story = finder(item_id)
+                except NotFound:
+                    story = None
+                story_id = _story_id(story)
+            self._keys[item_id] = story_id or f"item:{item_id}"
+        return self._keys[item_id]
+
+    def shape(self, key: str) -> dict[str, Any]:
+        """Returns a story's title, url, item count and independent source count."""
+        if key not in self._shapes:
+            self._shapes[key] = self._shape(key)
+        return self._shapes[key]
+
+    def _shape(self, key: str) -> dict[str, Any]:
+        if key.startswith("item:"):
+            item = self.desk.item(key[5:])
+            return {"title": item.headline, "url": item.url, "items": 1,
+                    "sources": 1, "ingested": item.ingested}
+        story = self.desk.story(key)  # type: ignore[attr-defined]
+        members = _members(self.desk, story)
+        sources = {(m.source or m.id).casefold() for m in members}
+        newest = max((m.ingested for m in members if m.ingested), default=None)
+        title = _get(story, "title") or (members[0].headline if members else None)
+        url = next((m.url for m in members if m.url), None)
+        return {"title": title, "url": url, "items": len(members),
+                "sources": _get(story, "sources") or len(sources), "ingested": newest}
+
+
+def _get(obj: Any, name: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _story_id(story: Any) -> str | None:
+    if story is None:
+        return None
+    if isinstance(story, str):
+        return story
+    value = _get(story, "id")
+    return str(value) if value is not None else None
+
+
+def _members(desk: Desk, story: Any) -> list[Any]:
+    """Returns a story's member items (Item objects)."""
+    ids = _get(story, "item_ids") or _get(story, "members") or _get(story, "items") or []
+    ids = [m if isinstance(m, str) else _get(m, "id") for m in ids]
+    return desk.store.items_by_ids([i for i in ids if i])
+
+
+def validate(desk: Desk, kind: str, target: str) -> str:
+    """Returns the target a watch of this kind will use; raises if it cannot work."""
+    target = (target or "").strip()
+    if kind not in KINDS:
+        raise InputError(f"{kind!r}: not a watch kind (use {', '.join(KINDS)})")
+    if not target:
+        raise InputError(f"a {kind} watch needs a target")
+    if kind == "query":
+        desk.store.query_items_after(target, 0, 0)  # raises InputError on bad syntax
+    elif kind == "story":
+        story = desk.story(target)  # type: ignore[attr-defined]  # raises NotFound
+        return _story_id(story) or target
+    return target
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _entity_names(desk: Desk, name: str) -> list[str]:
+    """Returns the entity's name and aliases (just the name when entities are not built)."""
+    names = [name]
+    finder = getattr(desk, "entity", None)
+    if finder is not None:
+        try:
+            entity = finder(name)
+        except (NotFound, NotImplementedError, AttributeError):
+            entity = None
+        if entity is not None:
+            canonical = _get(entity, "name")
+            names += [canonical] if canonical else []
+            names += [a for a in (_get(entity, "aliases") or []) if isinstance(a, str)]
+    seen: dict[str, None] = {}
+    for n in names:
+        if n and n.strip():
+            seen.setdefault(n.strip(), None)
+    return list(seen)
+
+
+def matching_items(desk: Desk, watch: dict[str, Any], after: int, upto: int,
+                   stories: _Stories) -> list[str]:
+    """Returns ids of items in (after, upto] that a watch matches, in arrival order."""
+    store = desk.store
+    if watch["kind"] == "query":
+        return store.query_items_after(watch["target"], after, upto)
+    if watch["kind"] == "entity":
+        query = " OR ".join(_phrase(n) for n in _entity_names(desk, watch["target"]))
+        return store.query_items_after(query, after, upto)
+    return [i for _, i in store.items_after(after, upto) if stories.key(i) == watch["target"]]
+
+
+def check(desk: Desk) -> list[dict[str, Any]]:
+    """Returns the alerts fired by items that arrived since each watch last looked."""
+    store = desk.store
+    upto = store.max_item_rowid()
+    stories = _Stories(desk)
+    fired: list[dict[str, Any]] = []
+    for watch in store.list_watches():
+        after = int(watch["checked_rowid"])
+        if after >= upto:
+            continue
+        try:
+            fired += _check_one(desk, watch, after, upto, stories)
+        except NewsdeskError as e:  # one broken watch never stops the others
+            LOGGER.warning("watch %s: %s", watch["name"], e)
+    return fired
+
+
+def _check_one(desk: Desk, watch: dict[str, Any], after: int, upto: int,
+               stories: _Stories) -> list[dict[str, Any]]:
+    store = desk.store
+    by_story: dict[str, list[str]] = {}
+    for item_id in matching_items(desk, watch, after, upto, stories):
+        by_story.setdefault(stories.key(item_id), []).append(item_id)
+    fired = []
+    with store.transaction():
+        for key, item_ids in by_story.items():
+            shape = stories.shape(key)
+            before = store.watch_story(watch["id"], key)
+            if before is None:
+                reason = "new"
+            elif shape["sources"] - before["sources"] >= max(1, watch["min_new_sources"]):
+                reason = "update"
+            else:
+                continue
+            latest = desk.item(item_ids[-1])
+            alert = {
+                "watch_id": watch["id"], "watch": watch["name"], "story": key,
+                "item_id": latest.id, "reason": reason, "title": shape["title"],
+                "url": shape["url"] or latest.url, "sources": shape["sources"],
+                "items": shape["items"], "created": datetime.now(UTC).isoformat(),
+                "item_ingested": latest.ingested.isoformat() if latest.ingested else None,
+            }
+            alert["id"] = store.add_alert(alert, watch["webhook"])
+            fired.append(alert)
+        store.set_watch_checked(watch["id"], upto)
+    return fired

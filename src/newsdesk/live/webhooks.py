@@ -1,0 +1,113 @@
+"""Webhook delivery: JSON POSTed to a watch's URL, signed with HMAC-SHA256, retried with backoff.
+
+The receiver checks `X-Newsdesk-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body
+under the watch's secret (see `sign`). Redirects are not followed, and private addresses are
+refused unless allowed, as for every fetch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from newsdesk.errors import FetchError
+
+if TYPE_CHECKING:
+    from newsdesk.desk import Desk
+
+LOGGER = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Newsdesk-Signature"
+EVENT_HEADER = "X-Newsdesk-Event"
+DELIVERY_HEADER = "X-Newsdesk-Delivery"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Returns the signature header value for a body: 'sha256=' and the hex HMAC-SHA256."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, signature: str) -> bool:
+    """Returns whether a signature header value matches the body under this secret."""
+    return hmac.compare_digest(sign(secret, body), signature or "")
+
+
+def check_target(url: str, *, allow_private: bool) -> None:
+    """Raises FetchError when a webhook URL is not http(s) or names a private address."""
+    from newsdesk.ingest.fetch import check_url
+
+    check_url(url, allow_private=allow_private)
+
+
+def post(
+    url: str,
+    payload: dict[str, Any],
+    *,
+    secret: str | None,
+    attempts: int,
+    backoff: float,
+    timeout: float,
+    allow_private: bool,
+    delivery_id: int | None = None,
+    user_agent: str = "newsdesk",
+) -> tuple[bool, int, str | None]:
+    """Returns (delivered, attempts made, last error) after POSTing with retries and backoff."""
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    headers = {"Content-Type": "application/json", "User-Agent": user_agent, EVENT_HEADER: "alert"}
+    if secret:
+        headers[SIGNATURE_HEADER] = sign(secret, body)
+    if delivery_id is not None:
+        headers[DELIVERY_HEADER] = str(delivery_id)
+    try:
+        check_target(url, allow_private=allow_private)
+    except FetchError as e:
+        return False, 1, str(e)
+    error: str | None = None
+    made = 0
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        for attempt in range(max(1, attempts)):
+            if attempt:
+                time.sleep(backoff * 2 ** (attempt - 1))
+            made += 1
+            try:
+                resp = client.post(url, content=body, headers=headers)
+            except httpx.HTTPError as e:
+                error = f"{type(e).__name__}: {e}"
+                continue
+            if 200 <= resp.status_code < 300:
+                return True, made, None
+            error = f"HTTP {resp.status_code}"
+            if 400 <= resp.status_code < 500 and resp.status_code not in (408, 429):
+                break  # the receiver refuses this request; retrying will not change that
+    LOGGER.warning("webhook %s: %s after %d attempt(s)", url, error, made)
+    return False, made, error
+
+
+def deliver_pending(desk: Desk) -> list[dict[str, Any]]:
+    """Returns the deliveries tried now: every pending or failed one with attempts left."""
+    from newsdesk.live.alerts import alert_payload
+
+    store = desk.store
+    retries = int(desk.setting("webhook_retries"))
+    max_attempts = (retries + 1) * 3  # three rounds of retries across checks, then give up
+    tried = []
+    for d in store.deliveries_due(max_attempts):
+        alert = store.get_alert(d["alert_id"])
+        ok, made, error = post(
+            d["target"], alert_payload(alert), secret=d["secret"],
+            attempts=min(retries + 1, max_attempts - d["attempts"]),
+            backoff=float(desk.setting("webhook_backoff")),
+            timeout=float(desk.setting("fetch_timeout")),
+            allow_private=bool(desk.setting("allow_private")),
+            delivery_id=d["id"], user_agent=str(desk.setting("user_agent")),
+        )
+        store.record_delivery(d["id"], sent=ok, attempts=made, error=error)
+        tried.append({"delivery": d["id"], "alert": d["alert_id"], "target": d["target"],
+                      "sent": ok, "attempts": made, "error": error})
+    return tried
