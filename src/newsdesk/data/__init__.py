@@ -5,7 +5,7 @@
 carry no title line are keyed by the first `PREFIX_CHARS` characters of their body instead.
 
 >>> desk.ingest(demo_path()).summary()
-'118 new, 0 already stored, 0 skipped'
+'117 new, 0 already stored, 0 skipped'
 """
 
 from __future__ import annotations
