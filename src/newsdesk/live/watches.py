@@ -52,16 +52,16 @@ class _Stories:
     def _shape(self, key: str) -> dict[str, Any]:
         if key.startswith("item:"):
             item = self.desk.item(key[5:])
-            return {"title": item.headline, "url": item.url, "items": 1,
-                    "sources": 1, "ingested": item.ingested}
+            return {"title": item.headline, "url": item.url, "items": 1, "sources": 1}
         story = self.desk.story(key)  # type: ignore[attr-defined]
         members = _members(self.desk, story)
-        sources = {(m.source or m.id).casefold() for m in members}
-        newest = max((m.ingested for m in members if m.ingested), default=None)
+        sources = _get(story, "sources")
+        if not isinstance(sources, int):  # a story without its own count: distinct outlets
+            sources = len({(m.source or m.id).casefold() for m in members})
         title = _get(story, "title") or (members[0].headline if members else None)
         url = next((m.url for m in members if m.url), None)
-        return {"title": title, "url": url, "items": len(members),
-                "sources": _get(story, "sources") or len(sources), "ingested": newest}
+        return {"title": title, "url": url, "items": _get(story, "size") or len(members),
+                "sources": sources}
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -80,10 +80,11 @@ def _story_id(story: Any) -> str | None:
 
 
 def _members(desk: Desk, story: Any) -> list[Any]:
-    """Returns a story's member items (Item objects)."""
-    ids = _get(story, "item_ids") or _get(story, "members") or _get(story, "items") or []
-    ids = [m if isinstance(m, str) else _get(m, "id") for m in ids]
-    return desk.store.items_by_ids([i for i in ids if i])
+    """Returns a story's member items, oldest first."""
+    lister = getattr(desk, "story_items", None)
+    if lister is None:
+        return []
+    return [getattr(m, "item", m) for m in lister(_story_id(story))]
 
 
 def validate(desk: Desk, kind: str, target: str) -> str:
