@@ -1,0 +1,339 @@
+"""Online clustering: the active stories, their index, and the join-or-start decision.
+
+Pure in-memory logic, no SQL: the stage loads stories from the store into an `Engine`,
+asks it where each new item goes, and writes back what changed.
+
+A story keeps the sum of its members' unit term vectors (its centroid, truncated to the
+strongest terms), entity counts, an optional dense vector sum, and its time span. Only
+stories active around an item's time are candidates, found through an inverted index
+over each story's strongest terms, so the work per item does not grow with the store.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from newsdesk.stories.features import Features
+
+DAY = 86400.0
+
+
+@dataclass
+class StoryState:
+    """What clustering knows about one story."""
+
+    id: str
+    seq: int
+    terms: dict[str, float] = field(default_factory=dict)
+    n: int = 0                           # members folded into the centroid
+    first: float = math.inf
+    last: float = -math.inf
+    entities: dict[str, int] = field(default_factory=dict)
+    vector: Any = None                   # sum of member dense unit vectors
+    sources: list[str] = field(default_factory=list)   # distinct outlets of canonical members
+    size: int = 0                        # members, copies included
+    copies: int = 0
+    unattributed: int = 0                # canonical members without a source
+    title: str = ""
+    title_time: float = math.inf
+    norm: float = 0.0
+    indexed: frozenset[str] = frozenset()
+    dirty: bool = True
+
+    @property
+    def independent_sources(self) -> int:
+        """Returns distinct outlets among canonical members (each unattributed one counts)."""
+        return len(self.sources) + self.unattributed
+
+    def to_state(self) -> dict[str, Any]:
+        """Returns the JSON-able clustering state kept in the store."""
+        out: dict[str, Any] = {
+            "terms": {t: round(w, 5) for t, w in self.terms.items()},
+            "n": self.n,
+            "entities": self.entities,
+            "sources": self.sources,
+            "unattributed": self.unattributed,
+            "title_time": None if math.isinf(self.title_time) else self.title_time,
+        }
+        if self.vector is not None:
+            out["vector"] = [round(float(x), 5) for x in self.vector]
+        return out
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], state: dict[str, Any]) -> StoryState:
+        """Returns the state of a stored story row and its JSON state."""
+        vec = state.get("vector")
+        s = cls(
+            id=row["id"], seq=row["seq"], terms=dict(state.get("terms") or {}),
+            n=int(state.get("n") or 0), first=row["first"], last=row["last"],
+            entities=dict(state.get("entities") or {}),
+            vector=np.asarray(vec, dtype=np.float32) if vec else None,
+            sources=list(state.get("sources") or []), size=row["size"], copies=row["copies"],
+            unattributed=int(state.get("unattributed") or 0), title=row["title"] or "",
+            title_time=state.get("title_time") or math.inf, dirty=False,
+        )
+        s.norm = math.sqrt(sum(w * w for w in s.terms.values()))
+        return s
+
+
+@dataclass
+class Scored:
+    """One candidate story and how well an item fits it."""
+
+    story: StoryState
+    score: float
+    components: dict[str, Any]
+
+
+@dataclass
+class Choice:
+    """The decision for one item: the best story (None: start one), scores, runner-up."""
+
+    best: Scored | None
+    runner_up: Scored | None
+    threshold: float
+
+    @property
+    def joins(self) -> bool:
+        return self.best is not None and self.best.score >= self.threshold
+
+
+class Engine:
+    """The active stories and their inverted index; decides where items go."""
+
+    def __init__(self, params: dict[str, Any]):
+        self.p = params
+        self.stories: dict[str, StoryState] = {}
+        self.index: dict[str, dict[str, None]] = {}   # term -> story ids, most recent last
+        self.ent_index: dict[str, dict[str, None]] = {}
+
+    # -- index upkeep ---------------------------------------------------------------------
+    def put(self, story: StoryState) -> None:
+        """Adds or refreshes a story in the engine and its index."""
+        self.stories[story.id] = story
+        self._reindex(story)
+
+    def drop(self, story_id: str) -> None:
+        """Removes a story (merged away, emptied or dormant) from the engine."""
+        story = self.stories.pop(story_id, None)
+        if story is None:
+            return
+        for t in story.indexed:
+            posting = self.index.get(t)
+            if posting is not None:
+                posting.pop(story_id, None)
+                if not posting:
+                    del self.index[t]
+        for e in story.entities:
+            posting = self.ent_index.get(e)
+            if posting is not None:
+                posting.pop(story_id, None)
+
+    def _reindex(self, story: StoryState) -> None:
+        k = int(self.p["index_terms"])
+        top = heapq.nlargest(k, story.terms.items(), key=lambda kv: kv[1])
+        new = frozenset(t for t, _ in top)
+        sid = story.id
+        for t in story.indexed - new:
+            posting = self.index.get(t)
+            if posting is not None:
+                posting.pop(sid, None)
+        for t in new:
+            posting = self.index.setdefault(t, {})
+            posting.pop(sid, None)
+            posting[sid] = None  # most recently touched at the end
+        story.indexed = new
+        for e in story.entities:
+            posting = self.ent_index.setdefault(e, {})
+            posting.pop(sid, None)
+            posting[sid] = None
+
+    def evict_before(self, t: float) -> int:
+        """Drops stories whose last member is older than t; returns how many."""
+        old = [sid for sid, s in self.stories.items() if s.last < t and not s.dirty]
+        for sid in old:
+            self.drop(sid)
+        return len(old)
+
+    # -- scoring --------------------------------------------------------------------------
+    def threshold(self, length: int) -> float:
+        """Returns the join threshold for an item with this many distinct content words."""
+        p = self.p
+        lo, hi = math.log(p["short_len"]), math.log(p["long_len"])
+        x = (math.log(max(length, 1)) - lo) / (hi - lo)
+        x = min(1.0, max(0.0, x))
+        return p["threshold_short"] + x * (p["threshold_long"] - p["threshold_short"])
+
+    def candidates(self, f: Features) -> list[StoryState]:
+        """Returns the active stories sharing strong terms or entities with the item."""
+        p = self.p
+        per_term = int(p["posting_cap"])
+        acc: dict[str, float] = {}
+        top_terms = heapq.nlargest(int(p["query_terms"]), f.terms.items(), key=lambda kv: kv[1])
+        for t, w in top_terms:
+            posting = self.index.get(t)
+            if not posting:
+                continue
+            ids = reversed(posting) if len(posting) <= per_term else itertools.islice(reversed(posting), per_term)
+            for sid in ids:
+                acc[sid] = acc.get(sid, 0.0) + w
+        for e in f.entities:
+            posting = self.ent_index.get(e)
+            if posting:
+                for sid in itertools.islice(reversed(posting), per_term):
+                    acc[sid] = acc.get(sid, 0.0) + 0.1
+        if not acc:
+            return []
+        keep = heapq.nlargest(int(p["max_candidates"]), acc.items(), key=lambda kv: kv[1])
+        window = p["window_days"] * DAY
+        out = []
+        for sid, _ in keep:
+            s = self.stories.get(sid)
+            if s is None:
+                continue
+            if f.dated and (f.time < s.first - window or f.time > s.last + window):
+                continue
+            out.append(s)
+        return out
+
+    def score(self, f: Features, s: StoryState, explain: bool = False) -> Scored:
+        """Returns how well the item fits the story, with the score's components."""
+        p = self.p
+        terms = s.terms
+        dot = 0.0
+        for t, w in f.terms.items():
+            c = terms.get(t)
+            if c is not None:
+                dot += w * c
+        cos = dot / s.norm if s.norm else 0.0
+        score = cos
+        comp: dict[str, Any] = {"terms": round(cos, 4)}
+        if f.entities and s.entities:
+            shared = [e for e in f.entities if e in s.entities]
+            ent = len(shared) / min(len(f.entities), int(p["entity_norm"]))
+            ent = min(1.0, ent)
+            score += p["entity_weight"] * ent
+            comp["entities"] = round(ent, 4)
+            if explain:
+                comp["shared_entities"] = shared[:10]
+        if f.vector is not None and s.vector is not None:
+            vnorm = float(np.linalg.norm(s.vector))
+            vsim = float(np.dot(f.vector, s.vector) / vnorm) if vnorm else 0.0
+            a = p["vector_weight"]
+            score = (1 - a) * score + a * (vsim - p["vector_offset"])
+            comp["vector"] = round(vsim, 4)
+        gap = 0.0
+        if f.dated:
+            gap = max(0.0, s.first - f.time, f.time - s.last) / DAY
+            score -= p["gap_penalty"] * min(gap / p["window_days"], 1.0)
+            comp["gap_days"] = round(gap, 2)
+        if explain:
+            shared_terms = sorted(
+                ((w * terms[t], t) for t, w in f.terms.items() if t in terms), reverse=True
+            )
+            comp["shared_terms"] = [t for _, t in shared_terms[:10]]
+        return Scored(s, score, comp)
+
+    def choose(self, f: Features, explain: bool = True) -> Choice:
+        """Returns the best and runner-up stories for an item, and the threshold to join."""
+        scored = [self.score(f, s) for s in self.candidates(f)]
+        scored.sort(key=lambda x: (-x.score, x.story.seq))
+        best = scored[0] if scored else None
+        runner = scored[1] if len(scored) > 1 else None
+        if explain:
+            if best is not None:
+                best = self.score(f, best.story, explain=True)
+            if runner is not None:
+                runner = self.score(f, runner.story, explain=True)
+        return Choice(best, runner, self.threshold(f.length))
+
+    # -- growth ---------------------------------------------------------------------------
+    def add(self, s: StoryState, f: Features, headline: str = "") -> None:
+        """Folds a canonical member into a story's centroid, entities, span and sources."""
+        self.fold(s, f.terms, f.entities, f.vector, 1)
+        self.touch(s, f.time, f.source, copy=False, headline=headline)
+        self._reindex(s)
+
+    def fold(self, s: StoryState, terms: dict[str, float], entities: list[str] | dict[str, int],
+             vector: Any, n: int, sign: float = 1.0) -> None:
+        """Adds (or with sign -1 removes) term weights, entities and a vector to a story."""
+        st = s.terms
+        for t, w in terms.items():
+            v = st.get(t, 0.0) + sign * w
+            if v > 1e-6:
+                st[t] = v
+            else:
+                st.pop(t, None)
+        cap = int(self.p["centroid_terms"])
+        if len(st) > cap * 1.5:
+            s.terms = st = dict(heapq.nlargest(cap, st.items(), key=lambda kv: kv[1]))
+        ents = entities.items() if isinstance(entities, dict) else ((e, 1) for e in entities)
+        for e, c in ents:
+            v = s.entities.get(e, 0) + int(sign) * c
+            if v > 0:
+                s.entities[e] = v
+            else:
+                s.entities.pop(e, None)
+        if len(s.entities) > 60:
+            s.entities = dict(heapq.nlargest(40, s.entities.items(), key=lambda kv: kv[1]))
+        if vector is not None:
+            s.vector = vector * sign if s.vector is None else s.vector + sign * vector
+        s.n = max(0, s.n + int(sign) * n)
+        s.norm = math.sqrt(sum(w * w for w in st.values()))
+        s.dirty = True
+
+    def touch(self, s: StoryState, t: float, source: str | None, *, copy: bool, headline: str = "") -> None:
+        """Counts a member in a story's size, span and sources."""
+        s.size += 1
+        s.first = min(s.first, t)
+        s.last = max(s.last, t)
+        if copy:
+            s.copies += 1
+        else:
+            if source:
+                if source not in s.sources and len(s.sources) < 500:
+                    s.sources.append(source)
+            else:
+                s.unattributed += 1
+            if headline and (t < s.title_time or not s.title):
+                s.title, s.title_time = headline, t
+        s.dirty = True
+
+    def absorb(self, keep: StoryState, gone: StoryState) -> None:
+        """Merges story `gone` into `keep` (centroids, counts, span) and drops `gone`."""
+        self.fold(keep, gone.terms, gone.entities, gone.vector, gone.n)
+        keep.size += gone.size
+        keep.copies += gone.copies
+        keep.first = min(keep.first, gone.first)
+        keep.last = max(keep.last, gone.last)
+        for src in gone.sources:
+            if src not in keep.sources:
+                keep.sources.append(src)
+        keep.unattributed += gone.unattributed
+        if gone.title and gone.title_time < keep.title_time:
+            keep.title, keep.title_time = gone.title, gone.title_time
+        self.drop(gone.id)
+        self._reindex(keep)
+
+    def similar_story(self, s: StoryState, blocked: set[str]) -> Scored | None:
+        """Returns the active story most like s above the merge threshold, if any."""
+        if s.norm == 0:
+            return None
+        probe = Features(item_id="", terms={t: w / s.norm for t, w in s.terms.items()},
+                         length=len(s.terms), time=s.last, dated=False, source=None,
+                         entities=list(s.entities),
+                         vector=None if s.vector is None else s.vector / (np.linalg.norm(s.vector) or 1))
+        best = None
+        for other in self.candidates(probe):
+            if other.id == s.id or other.id in blocked:
+                continue
+            sc = self.score(probe, other)
+            if sc.score >= self.p["merge_threshold"] and (best is None or sc.score > best.score):
+                best = sc
+        return best

@@ -1,0 +1,167 @@
+"""What the story stage reads from an item: weighted terms, entities, time, length.
+
+Terms are lower-cased words without stop words, lightly stemmed, weighted by
+sublinear term frequency times inverse document frequency. Title words count more
+than body words, and only the lead of a long article is read (it names the event).
+IDF blends a background table shipped with the package (learned from a training set)
+with document frequencies learned online from the items this store has seen.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from newsdesk.model import Item
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_STOP = frozenset(ENGLISH_STOP_WORDS) | frozenset(
+    {"said", "says", "say", "mr", "mrs", "ms", "new", "news", "just", "like", "year", "years",
+     "told", "according", "including", "percent", "also", "will", "would", "could"}
+)
+
+
+def stem(word: str) -> str:
+    """Returns a word with possessive and plural endings removed (a light stemmer)."""
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    n = len(word)
+    if n > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if n > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "os")):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=200_000)
+def _norm_word(raw: str) -> str | None:
+    word = raw.casefold()
+    if word in _STOP or len(word) < 2:
+        return None
+    if word.isdigit() and len(word) < 3:
+        return None
+    word = stem(word)
+    return None if word in _STOP else word
+
+
+def tokens(text: str | None, limit: int | None = None) -> list[str]:
+    """Returns the content words of a text, normalised, at most `limit` of them."""
+    if not text:
+        return []
+    out: list[str] = []
+    for m in _WORD.finditer(unicodedata.normalize("NFKC", text) if not text.isascii() else text):
+        w = _norm_word(m.group())
+        if w is not None:
+            out.append(w)
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+@dataclass
+class Features:
+    """One item as the story stage sees it."""
+
+    item_id: str
+    terms: dict[str, float]          # unit-length TF-IDF vector
+    length: int                      # distinct content words read
+    time: float                      # epoch seconds: published, else arrival
+    dated: bool                      # whether `time` is a publication time
+    source: str | None
+    entities: list[str] = field(default_factory=list)
+    vector: Any = None               # dense unit vector (numpy) when embeddings are on
+    headline: str = ""
+
+
+class TermWeights:
+    """Inverse document frequencies: shipped background counts plus counts learned online."""
+
+    def __init__(self, background: dict[str, int] | None = None, background_n: int = 0):
+        self.bg = background if background is not None else {}
+        self.bg_n = background_n
+        self.df: dict[str, int] = {}
+        self.n = 0
+        self.pending: Counter[str] = Counter()
+        self.pending_n = 0
+
+    def idf(self, term: str) -> float:
+        """Returns the smoothed inverse document frequency of a term."""
+        df = self.bg.get(term, 0) + self.df.get(term, 0)
+        return math.log((self.bg_n + self.n + 1) / (df + 1)) + 1.0
+
+    def observe(self, terms: set[str]) -> None:
+        """Counts one document's distinct terms (kept pending until saved)."""
+        self.n += 1
+        self.pending_n += 1
+        df = self.df
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+        self.pending.update(terms)
+
+    def take_pending(self) -> tuple[int, Counter[str]]:
+        """Returns and clears the counts not yet written to the store."""
+        out = (self.pending_n, self.pending)
+        self.pending, self.pending_n = Counter(), 0
+        return out
+
+
+@lru_cache(maxsize=1)
+def background() -> tuple[dict[str, int], int]:
+    """Returns the shipped background document frequencies and their document count."""
+    try:
+        raw = (resources.files("newsdesk.stories") / "background_df.json.gz").read_bytes()
+    except FileNotFoundError:
+        return {}, 0
+    data = json.loads(gzip.decompress(raw))
+    return data["df"], int(data["n"])
+
+
+def item_time(item: Item) -> tuple[float, bool]:
+    """Returns (epoch seconds, dated): publication time, else arrival time, else now."""
+    if item.published is not None:
+        t = item.published if item.published.tzinfo else item.published.replace(tzinfo=UTC)
+        return t.timestamp(), True
+    if item.ingested is not None:
+        t = item.ingested if item.ingested.tzinfo else item.ingested.replace(tzinfo=UTC)
+        return t.timestamp(), False
+    return datetime.now(UTC).timestamp(), False
+
+
+def raw_counts(item: Item, params: dict[str, Any]) -> Counter[str]:
+    """Returns weighted term counts: title words count `title_weight` times, lead only."""
+    counts: Counter[str] = Counter()
+    title_w = float(params["title_weight"])
+    for t in tokens(item.title, 40):
+        counts[t] += title_w
+    for t in tokens(item.text, int(params["lead_words"])):
+        counts[t] += 1.0
+    return counts
+
+
+def vectorise(counts: Counter[str], weights: TermWeights) -> dict[str, float]:
+    """Returns the unit-length TF-IDF vector of weighted term counts."""
+    vec = {t: (1.0 + math.log(c)) * weights.idf(t) if c >= 1 else c * weights.idf(t)
+           for t, c in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vec.values()))
+    if norm == 0:
+        return {}
+    return {t: v / norm for t, v in vec.items()}
+
+
+def entity_keys(item: Item) -> list[str]:
+    """Returns the canonical entity keys the enrich stage left on the item, if any."""
+    ents = item.annotations.get("entities") if item.annotations else None
+    if not ents:
+        return []
+    return sorted({str(e) for e in ents if e})

@@ -1,0 +1,260 @@
+"""The story stage: each new item joins the best active story or starts one, online.
+
+The stage keeps an `Engine` (active stories and their index) in memory, loaded lazily
+from the store on first use and reloaded when another writer (another process, or an
+editor's correction) changed the stories since. Everything it decides is written to the
+store in the batch's transaction: memberships, decisions with their score components,
+story rows with their clustering state, and the term counts that weight words.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from hashlib import blake2b
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from newsdesk.errors import NotInstalled
+from newsdesk.model import Item
+from newsdesk.pipeline import Stage
+from newsdesk.store.stories import epoch, iso_from_epoch
+from newsdesk.stories.cluster import DAY, Choice, Engine, StoryState
+from newsdesk.stories.features import (
+    Features,
+    TermWeights,
+    background,
+    entity_keys,
+    item_time,
+    raw_counts,
+    vectorise,
+)
+
+if TYPE_CHECKING:
+    from newsdesk.desk import Desk
+
+LOGGER = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def default_params() -> dict[str, Any]:
+    """Returns the clustering settings shipped with the package (tuned on training sets)."""
+    raw = (resources.files("newsdesk.stories") / "settings.json").read_text(encoding="utf-8")
+    return json.loads(raw)
+
+
+def story_id_for(item_id: str, attempt: int = 0) -> str:
+    """Returns the id a story started by this item gets (attempt > 0 on a clash)."""
+    return "s" + blake2b(f"{item_id}/{attempt}".encode(), digest_size=5).hexdigest()
+
+
+class StoryStage(Stage):
+    """Clusters new items into stories (see the module docstring)."""
+
+    name = "stories"
+
+    @classmethod
+    def create(cls, desk: Desk) -> StoryStage:
+        return cls(desk)
+
+    def __init__(self, desk: Desk, params: dict[str, Any] | None = None):
+        self.params = dict(default_params())
+        self.params.update(params or {})
+        self.engine: Engine | None = None
+        self.weights: TermWeights | None = None
+        self.generation = -1
+        self.low = math.inf          # earliest last-time of the loaded stories
+        self.next_seq = 1
+        self.embedder = None
+        self.redirects: dict[str, str] = {}
+        if desk.setting("embed"):
+            from newsdesk.nlp.embed import load_embedder
+
+            try:
+                self.embedder = load_embedder()
+            except NotInstalled as e:
+                LOGGER.warning("story clustering without dense vectors: %s", e)
+
+    # -- loading --------------------------------------------------------------------------
+    def ensure(self, desk: Desk) -> Engine:
+        """Returns the engine, (re)loaded from the store when the stories changed elsewhere."""
+        store = desk.store
+        gen = store.story_generation()
+        if self.engine is not None and gen == self.generation:
+            return self.engine
+        bg, bg_n = background()
+        weights = TermWeights(bg, bg_n)
+        weights.df, weights.n = store.term_counts()
+        self.weights = weights
+        self.engine = Engine(self.params)
+        self.redirects = {}
+        latest = epoch(store.latest_story_time())
+        self.low = math.inf
+        if latest is not None:
+            self._load(desk, latest - 2 * self.params["window_days"] * DAY, None)
+        self.next_seq = store.next_story_seq()
+        self.generation = gen
+        return self.engine
+
+    def _load(self, desk: Desk, since: float, until: float | None) -> None:
+        assert self.engine is not None
+        for row, state in desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until)):
+            if row["id"] not in self.engine.stories:
+                self.engine.put(StoryState.from_row(row, state))
+        self.low = min(self.low, since)
+
+    # -- features -------------------------------------------------------------------------
+    def features(self, item: Item, vector: Any = None, *, learn: bool = True) -> Features:
+        """Returns the item's features; learn=True also counts its words for weighting."""
+        assert self.weights is not None
+        counts = raw_counts(item, self.params)
+        if learn:
+            self.weights.observe(set(counts))
+        t, dated = item_time(item)
+        return Features(
+            item_id=item.id, terms=vectorise(counts, self.weights), length=len(counts), time=t,
+            dated=dated, source=item.source, entities=entity_keys(item), vector=vector,
+            headline=item.headline,
+        )
+
+    # -- the stage ------------------------------------------------------------------------
+    def process(self, desk: Desk, items: Sequence[Item]) -> None:
+        engine = self.ensure(desk)
+        store = desk.store
+        vectors: list[Any] = [None] * len(items)
+        if self.embedder is not None:
+            vectors = list(self.embedder.encode([it.body for it in items]))
+        members: list[tuple] = []
+        decisions: list[tuple] = []
+        placed: dict[str, str] = {}
+        window = self.params["window_days"] * DAY
+        for item, vec in zip(items, vectors, strict=True):
+            copy_of = item.annotations.get("copy_of")
+            if copy_of:
+                sid = placed.get(copy_of) or store.member_story(copy_of)
+                sid = self._current(sid) if sid else None
+                story = engine.stories.get(sid) if sid else None
+                if story is None and sid:
+                    found = store.story_states(ids=[sid])
+                    if found:
+                        story = StoryState.from_row(*found[0])
+                        engine.put(story)
+                if story is not None:
+                    t, _ = item_time(item)
+                    engine.touch(story, t, item.source, copy=True)
+                    placed[item.id] = story.id
+                    members.append((item.id, story.id, iso_from_epoch(t), copy_of, "copy", 0))
+                    decisions.append(_decision_row(item.id, story.id, "copy", None, {"copy_of": copy_of}))
+                    continue
+            f = self.features(item, vec)
+            if f.dated and f.time - window < self.low:
+                self._load(desk, f.time - window, self.low if self.low < math.inf else None)
+            choice = engine.choose(f)
+            if choice.joins:
+                assert choice.best is not None
+                story = choice.best.story
+                action = "joined"
+            else:
+                story = self._new_story(desk, item.id)
+                action = "started"
+            engine.add(story, f, headline=item.headline)
+            placed[item.id] = story.id
+            members.append((item.id, story.id, iso_from_epoch(f.time), None, action, 0))
+            decisions.append(_choice_row(item.id, story.id, action, choice))
+            if action == "joined" and story.n in self.params["merge_checks"]:
+                self._maybe_merge(desk, story, members, decisions)
+        self._flush(desk, members, decisions)
+
+    def _current(self, sid: str) -> str:
+        seen = 0
+        while sid in self.redirects and seen < 100:
+            sid = self.redirects[sid]
+            seen += 1
+        return sid
+
+    def _new_story(self, desk: Desk, item_id: str) -> StoryState:
+        assert self.engine is not None
+        attempt = 0
+        sid = story_id_for(item_id)
+        while sid in self.engine.stories or desk.store.story_exists(sid):
+            attempt += 1
+            sid = story_id_for(item_id, attempt)
+        story = StoryState(id=sid, seq=self.next_seq)
+        self.next_seq += 1
+        self.engine.put(story)
+        return story
+
+    def _maybe_merge(self, desk: Desk, story: StoryState, members: list, decisions: list) -> None:
+        """Merges the story with an active one that now looks the same (unless kept apart)."""
+        assert self.engine is not None
+        if self.params["merge_threshold"] > 2:
+            return
+        blocked = desk.store.blocked_stories(story.id)
+        found = self.engine.similar_story(story, blocked)
+        if found is None:
+            return
+        other = found.story
+        keep, gone = (story, other) if story.seq < other.seq else (other, story)
+        self._flush(desk, members, decisions)
+        members.clear()
+        decisions.clear()
+        self.engine.absorb(keep, gone)
+        self.redirects[gone.id] = keep.id
+        desk.store.redirect_story(gone.id, keep.id)
+        LOGGER.debug("merged story %s into %s (%.3f)", gone.id, keep.id, found.score)
+
+    def _flush(self, desk: Desk, members: list, decisions: list) -> None:
+        """Writes the batch's memberships, decisions, changed stories and term counts."""
+        assert self.engine is not None and self.weights is not None
+        store = desk.store
+        dirty = [s for s in self.engine.stories.values() if s.dirty]
+        store.save_stories([story_row(s) for s in dirty])
+        for s in dirty:
+            s.dirty = False
+        store.add_members(members)
+        store.add_decisions(decisions)
+        n, counts = self.weights.take_pending()
+        store.add_term_counts(n, counts)
+        self.generation = store.bump_story_generation()
+        if len(self.engine.stories) > 5000:
+            latest = max(s.last for s in self.engine.stories.values())
+            horizon = latest - 2 * self.params["window_days"] * DAY
+            if self.engine.evict_before(horizon):
+                self.low = max(self.low, horizon)
+
+
+def story_row(s: StoryState) -> dict[str, Any]:
+    """Returns the store row of a story's state."""
+    return {
+        "seq": s.seq, "id": s.id, "first_time": iso_from_epoch(s.first), "last_time": iso_from_epoch(s.last),
+        "size": s.size, "copies": s.copies, "sources": s.independent_sources, "title": s.title,
+        "status": "active" if s.size else "empty", "state": s.to_state(),
+    }
+
+
+def _decision_row(item_id: str, story_id: str, action: str, score: float | None,
+                  components: dict[str, Any]) -> tuple:
+    from datetime import UTC, datetime
+
+    return (item_id, story_id, action, score, None, json.dumps(components), None, None, None,
+            datetime.now(UTC).isoformat())
+
+
+def _choice_row(item_id: str, story_id: str, action: str, choice: Choice) -> tuple:
+    from datetime import UTC, datetime
+
+    best, runner = choice.best, choice.runner_up
+    if action == "started":
+        # The best candidate did not make it: it is the runner-up of starting a story.
+        runner, best = best, None
+    return (
+        item_id, story_id, action,
+        round(best.score, 4) if best else None, round(choice.threshold, 4),
+        json.dumps(best.components if best else {}),
+        runner.story.id if runner else None, round(runner.score, 4) if runner else None,
+        json.dumps(runner.components if runner else {}),
+        datetime.now(UTC).isoformat(),
+    )

@@ -1,0 +1,63 @@
+"""newsdesk eval: B-cubed and ARI against gold labels, every document scored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from newsdesk.evaluate import bcubed, evaluate_file
+
+GOLD = [
+    {"id": "d1", "title": "Velmora bridge closed after crack found in main span",
+     "text": "Engineers closed the Velmora suspension bridge after a crack was found in the main span.",
+     "story": "bridge"},
+    {"id": "d2", "title": "Crack shuts Velmora suspension bridge",
+     "text": "The Velmora suspension bridge was shut after inspectors found a crack in its main span.",
+     "story": "bridge"},
+    {"id": "d3", "title": "Quillfield orchestra musicians strike over pay",
+     "text": "Musicians of the Quillfield symphony orchestra walked out on strike over pay.",
+     "story": "strike"},
+    {"id": "d4", "title": "Quillfield symphony cancels concerts as orchestra strike goes on",
+     "text": "The Quillfield symphony cancelled concerts as the orchestra strike over pay went on.",
+     "story": "strike"},
+]
+
+
+def _write(tmp_path, rows):
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_bcubed_known_values():
+    assert bcubed(["a", "a", "b"], ["x", "x", "y"]) == (1.0, 1.0, 1.0)
+    p, r, f = bcubed(["a", "a", "a", "a"], ["x", "x", "y", "y"])
+    assert (p, r) == (0.5, 1.0) and f == pytest.approx(2 / 3)
+    p, r, _ = bcubed(["a", "b", "c", "d"], ["x", "x", "y", "y"])
+    assert (p, r) == (1.0, 0.5)
+
+
+def test_eval_scores_every_document_copies_included(tmp_path):
+    # d5 repeats d1 exactly: it is the same item and is scored with d1's story.
+    rows = [*GOLD, {**GOLD[0], "id": "d5"}]
+    result = evaluate_file(_write(tmp_path, rows))
+    assert result.documents == 5
+    assert result.stories_gold == 2
+    assert result.f1 == 1.0 and result.ari == 1.0 and result.stories_found == 2
+
+
+def test_eval_command_prints_scores(cli, tmp_path, db_path):
+    path = _write(tmp_path, GOLD)
+    out = cli("eval", str(path)).output
+    assert "F1 1.000" in out and "ARI 1.000" in out and "stories 2 (gold 2)" in out
+    data = json.loads(cli("eval", str(path), "--json").output)
+    assert data[0]["documents"] == 4 and data[0]["f1"] == 1.0
+    assert set(data[0]) >= {"precision", "recall", "ari", "stories_found", "stories_gold", "items_per_second"}
+    assert not db_path.exists()  # the user's store is not touched
+
+
+def test_eval_rejects_records_without_gold(cli, tmp_path):
+    path = _write(tmp_path, [{"id": "x", "title": "No story label here"}])
+    res = cli("eval", str(path))
+    assert res.exit_code == 2 and "needs 'id' and 'story'" in res.output
