@@ -1,5 +1,453 @@
-"""Full-text and semantic search (mixed into Desk)."""
+"""Full-text and semantic search (mixed into Desk).
+
+A user's query is never handed to FTS5 as written: `to_match()` turns it into a safe FTS5
+expression, so a stray quote or operator gives a one-line InputError or is read as a word.
+
+    word word        both words (AND)
+    "a phrase"       the words in this order
+    word*            words starting with "word"
+    a OR b           either
+    -word, NOT word  without this word
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from newsdesk.errors import InputError, NewsdeskError, NotFound, NotInstalled
+from newsdesk.model import Item, normalise_for_id
+from newsdesk.store.search import MARK_CLOSE, MARK_OPEN
+
+if TYPE_CHECKING:
+    from newsdesk.store.sqlite import SQLiteStore
+
+LOGGER = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 32
+MAX_LIMIT = 200
+MODES = ("auto", "text", "semantic", "hybrid")
+
+_QUERY_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"[^\W_]+")
+
+
+# -- query parsing --------------------------------------------------------------------------
+
+
+def _fts_string(words: list[str], prefix: bool = False) -> str:
+    phrase = " ".join(words)
+    return '"' + phrase.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+def to_match(query: str) -> str:
+    """Returns the FTS5 expression for a user's query; InputError if nothing is left to search."""
+    if query is None or not query.strip():
+        raise InputError("empty search query")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InputError(f"search query too long ({len(query)} characters, at most {MAX_QUERY_CHARS})")
+    groups: list[list[str]] = []  # AND of OR-groups
+    negatives: list[str] = []
+    join_or = negate = False
+    count = 0
+    for m in _QUERY_TOKEN.finditer(query):
+        phrase, raw = m.group(1), m.group(2)
+        if phrase is not None:
+            words = _WORD.findall(phrase)
+            term = _fts_string(words) if words else None
+        else:
+            if raw == "OR":
+                join_or = bool(groups)
+                continue
+            if raw in ("AND", "+"):
+                continue
+            if raw == "NOT":
+                negate = True
+                continue
+            if raw.startswith("-") and len(raw) > 1:
+                negate, raw = True, raw[1:]
+            prefix = raw.endswith("*")
+            words = _WORD.findall(raw)
+            term = _fts_string(words, prefix=prefix) if words else None
+        if term is None:
+            join_or = negate = False
+            continue
+        count += 1
+        if count > MAX_TERMS:
+            raise InputError(f"search query has too many terms (at most {MAX_TERMS})")
+        if negate:
+            negatives.append(term)
+        elif join_or:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        join_or = negate = False
+    if not groups:
+        if negatives:
+            raise InputError(f"search query {query!r} only excludes words; add a word to look for")
+        raise InputError(f"search query {query!r} has no words to search for")
+    expr = " AND ".join("(" + " OR ".join(g) + ")" if len(g) > 1 else g[0] for g in groups)
+    for neg in negatives:
+        expr = f"({expr}) NOT {neg}"
+    return expr
+
+
+def query_words(query: str) -> list[str]:
+    """Returns the plain words of a query (operators and exclusions left out)."""
+    out = []
+    for m in _QUERY_TOKEN.finditer(query or ""):
+        raw = m.group(1) if m.group(1) is not None else m.group(2)
+        if raw in ("OR", "AND", "NOT") or raw.startswith("-"):
+            continue
+        out.extend(_WORD.findall(raw))
+    return out
+
+
+# -- snippets -------------------------------------------------------------------------------
+
+
+def marked_to_html(marked: str | None) -> str:
+    """Returns HTML for a marked snippet: content escaped, matches wrapped in <mark>."""
+    if not marked:
+        return ""
+    out, open_ = [], False
+    for part in re.split(f"([{MARK_OPEN}{MARK_CLOSE}])", marked):
+        if part == MARK_OPEN:
+            if not open_:
+                out.append("<mark>")
+                open_ = True
+        elif part == MARK_CLOSE:
+            if open_:
+                out.append("</mark>")
+                open_ = False
+        else:
+            out.append(html.escape(part, quote=True))
+    if open_:
+        out.append("</mark>")
+    return "".join(out)
+
+
+def marked_to_text(marked: str | None) -> str:
+    """Returns a marked snippet as plain text."""
+    return (marked or "").replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
+
+
+@dataclass
+class Hit:
+    """One search result: the item, its rank score and highlighted snippets."""
+
+    item: Item
+    score: float
+    title_marked: str | None = None
+    text_marked: str | None = None
+    via: str = "text"  # text, semantic or hybrid
+
+    @property
+    def title_html(self) -> str:
+        return marked_to_html(self.title_marked) or html.escape(self.item.headline)
+
+    @property
+    def snippet_html(self) -> str:
+        return marked_to_html(self.text_marked)
+
+    def to_dict(self) -> dict[str, Any]:
+        it = self.item
+        return {
+            "id": it.id,
+            "title": it.title,
+            "kind": it.kind,
+            "source": it.source,
+            "url": it.url,
+            "published": it.published.isoformat() if it.published else None,
+            "score": self.score,
+            "via": self.via,
+            "snippet": marked_to_text(self.text_marked),
+            "snippet_html": self.snippet_html,
+            "title_html": self.title_html,
+        }
+
+
+@dataclass
+class SearchPage:
+    """One page of hits and the cursor of the next page (None at the end)."""
+
+    query: str
+    hits: list[Hit] = field(default_factory=list)
+    next_cursor: str | None = None
+    mode: str = "text"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "mode": self.mode,
+            "hits": [h.to_dict() for h in self.hits],
+            "next_cursor": self.next_cursor,
+        }
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """Returns an opaque cursor for a list of sort-key values."""
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    """Returns the sort-key values of a cursor; InputError if it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, TypeError):
+        raise InputError(f"cursor {cursor[:40]!r} is not valid") from None
+    if not isinstance(values, list) or len(values) != size:
+        raise InputError(f"cursor {cursor[:40]!r} is not valid")
+    return values
+
+
+# -- salient terms for related items --------------------------------------------------------
+
+_STOP_WORDS = """a about after again against all also an and any are as at be been before being but by can
+    could did do does during each for from had has have he her here hers him his how i if in into
+    is it its just me more most my no nor not now of off on once only or other our out over own
+    said says same she should so some such than that the their them then there these they this
+    those through to too under until up very was we were what when where which while who whom why
+    will with would you your new one two year years last first week told according"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def salient_terms(item: Item, df: dict[str, int], total: int, n: int = 12) -> list[str]:
+    """Returns the item's n most telling terms by tf-idf (title words count thrice)."""
+    tf: Counter[str] = Counter()
+    for weight, text in ((3, item.title or ""), (1, item.text or "")):
+        for word in _WORD.findall(_fold(text[:20000])):
+            if len(word) > 2 and word not in _STOP and not word.isdigit():
+                tf[word] += weight
+    scored = []
+    for term, count in tf.items():
+        docs = df.get(term, 0)
+        if docs <= 1 and total > 1:
+            continue  # only this item holds it: it cannot relate two items
+        scored.append((count * math.log((total + 1) / (docs + 1)), term))
+    scored.sort(reverse=True)
+    return [t for _, t in scored[:n]]
+
+
+def candidate_terms(item: Item) -> list[str]:
+    """Returns the distinct indexable words of an item, title first."""
+    words = _WORD.findall(_fold(f"{item.title or ''} {(item.text or '')[:20000]}"))
+    return list(dict.fromkeys(w for w in words if len(w) > 2 and w not in _STOP and not w.isdigit()))
+
+
+def _member_id(member: Any) -> str:
+    """Returns the item id of a story member (an id, an Item, a member record or a dict)."""
+    if isinstance(member, str):
+        return member
+    if isinstance(member, dict):
+        return str(member.get("id") or member.get("item_id"))
+    inner = getattr(member, "item", None)
+    return str(inner.id if inner is not None else member.id)
 
 
 class SearchAPI:
-    """Search over items."""
+    """Search over items: full text with filters, semantic and hybrid, related items."""
+
+    store: SQLiteStore
+
+    def setting(self, name: str) -> Any:  # pragma: no cover - provided by Desk
+        raise NotImplementedError
+
+    def search(
+        self,
+        query: str,
+        *,
+        source: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        story: str | None = None,
+        entity: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        mode: str = "auto",
+    ) -> SearchPage:
+        """Returns a page of items matching the query, best first, with highlighted snippets.
+
+        mode: "text" (BM25), "semantic" (vectors, needs the [embed] extra), "hybrid" (both,
+        fused by rank), or "auto" (hybrid when vectors are available and enabled, else text).
+        """
+        if mode not in MODES:
+            raise InputError(f"search mode {mode!r} unknown (use one of {', '.join(MODES)})")
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        match = to_match(query)
+        filters: dict[str, Any] = {"source": source, "kind": kind, "since": since, "until": until}
+        if story:
+            filters["ids"] = self._story_item_ids(story)
+        if entity:
+            ids = self._entity_item_ids(entity)
+            if ids is None:
+                # Without entity data, the entity filter means "mentions this name".
+                match = f"({match}) AND {_fts_string(_WORD.findall(entity))}" if _WORD.findall(entity) else match
+            else:
+                filters["ids"] = [i for i in ids if i in set(filters["ids"])] if "ids" in filters else ids
+        if mode == "auto":
+            mode = "hybrid" if self._semantic_ready() else "text"
+        if mode in ("semantic", "hybrid"):
+            return self._semantic_search(query, match, filters, limit, cursor, mode)
+        # The cursor holds the last hit's position and rowid, and the newest rowid when the
+        # first page was served: later arrivals never push into the pages that follow, and
+        # the next page starts after that very item even if scores have drifted since.
+        position, last, snapshot = 0, None, None
+        if cursor:
+            position, last, snapshot = decode_cursor(cursor, 3)
+            if not all(isinstance(v, int) and v >= 0 for v in (position, last, snapshot)):
+                raise InputError(f"cursor {cursor[:40]!r} is not valid")
+        else:
+            snapshot = self.store.last_item_rowid()
+        want = position + 2 * limit + 1 if cursor else limit + 1
+        rows = self.store.search_items(match, limit=want, max_rowid=snapshot, snippets=False, **filters)
+        start = position
+        if last is not None:
+            start = next((n + 1 for n, r in enumerate(rows) if r["rowid"] == last), position)
+        chunk = rows[start : start + limit]
+        self.store.add_snippets(match, chunk)
+        page = SearchPage(query=query, hits=self._hits(chunk), mode="text")
+        if len(rows) > start + limit and chunk:
+            page.next_cursor = encode_cursor([start + limit, chunk[-1]["rowid"], snapshot])
+        return page
+
+    def _hits(self, rows: list[dict[str, Any]], via: str = "text") -> list[Hit]:
+        items = {it.id: it for it in self.store.items_by_ids([r["id"] for r in rows])}
+        return [
+            Hit(items[r["id"]], r["score"], r.get("title_marked"), r.get("text_marked"), via)
+            for r in rows
+            if r["id"] in items
+        ]
+
+    def _story_item_ids(self, story: str) -> list[str]:
+        fn = getattr(self, "story_items", None)
+        if fn is None:
+            raise NotInstalled("searching within a story", "stories")
+        return [_member_id(m) for m in fn(story)]
+
+    def _entity_item_ids(self, name: str) -> list[str] | None:
+        """Returns ids of items that mention the entity, or None when no entity data exists."""
+        fn = getattr(self.store, "entity_item_ids", None)
+        if fn is None:
+            return None
+        try:
+            return list(fn(name))
+        except NotFound:
+            return []
+
+    # -- related items ---------------------------------------------------------------------
+
+    def related(self, item_id: str, *, limit: int = 10) -> list[Hit]:
+        """Returns items about the same thing as this one (by its salient terms), not its copies."""
+        item = self.item(item_id)  # type: ignore[attr-defined]
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        df = self.store.term_document_counts(candidate_terms(item))
+        terms = salient_terms(item, df, self.store.indexed_item_count())
+        if not terms:
+            return []
+        match = " OR ".join(_fts_string([t]) for t in terms)
+        exclude = [item.id, *self._copy_ids(item.id)]
+        rows = self.store.search_items(match, limit=limit * 3 + 5, exclude=exclude)
+        title_key = normalise_for_id(item.title) if item.title else None
+        text_key = normalise_for_id(item.text[:2000]) if item.text else None
+        hits = []
+        for hit in self._hits(rows, via="related"):
+            other = hit.item
+            if title_key and normalise_for_id(other.title) == title_key:
+                continue  # a copy the copy stage did not group (same headline)
+            if text_key and other.text and normalise_for_id(other.text[:2000]) == text_key:
+                continue
+            hits.append(hit)
+            if len(hits) >= limit:
+                break
+        return hits
+
+    def _copy_ids(self, item_id: str) -> list[str]:
+        for name in ("copy_ids", "copies_of"):
+            fn = getattr(self.store, name, None)
+            if fn is not None:
+                try:
+                    return [c if isinstance(c, str) else c.id for c in fn(item_id)]
+                except NewsdeskError:
+                    return []
+        return []
+
+    # -- semantic --------------------------------------------------------------------------
+
+    def _semantic_ready(self) -> bool:
+        if not self.setting("embed"):
+            return False
+        try:
+            self._embedder()
+        except NotInstalled:
+            return False
+        return hasattr(self.store, "nearest_items")
+
+    def _embedder(self) -> Any:
+        cached = getattr(self, "_search_embedder", None)
+        if cached is not None:
+            return cached
+        try:
+            from newsdesk.nlp import embed
+        except ImportError:
+            raise NotInstalled("semantic search", "embed") from None
+        getter = getattr(embed, "get_embedder", None) or getattr(embed, "load", None)
+        if getter is None:
+            raise NotInstalled("semantic search", "embed")
+        embedder = getter(self) if getter.__code__.co_argcount else getter()
+        if embedder is None:
+            raise NotInstalled("semantic search", "embed")
+        self._search_embedder = embedder
+        return embedder
+
+    def _semantic_search(
+        self, query: str, match: str, filters: dict[str, Any], limit: int, cursor: str | None, mode: str
+    ) -> SearchPage:
+        """Returns hits by vector similarity, or fused with BM25 ranks (reciprocal rank fusion)."""
+        embedder = self._embedder()
+        nearest = getattr(self.store, "nearest_items", None)
+        if nearest is None:
+            raise NotInstalled("semantic search (no stored vectors)", "embed")
+        offset = 0
+        if cursor:
+            (offset,) = decode_cursor(cursor, 1)
+            if not isinstance(offset, int) or offset < 0:
+                raise InputError(f"cursor {cursor[:40]!r} is not valid")
+        want = offset + limit + 1
+        vector = embedder.embed([query])[0]
+        sem = nearest(vector, limit=max(want, 50), **filters)  # [(id, similarity)]
+        scores: dict[str, float] = {}
+        if mode == "semantic":
+            for rank, (iid, _sim) in enumerate(sem):
+                scores[iid] = 1.0 / (60 + rank)
+        else:
+            text_rows = self.store.search_items(match, limit=max(want, 50), **filters)
+            for rank, row in enumerate(text_rows):
+                scores[row["id"]] = scores.get(row["id"], 0.0) + 1.0 / (60 + rank)
+            for rank, (iid, _sim) in enumerate(sem):
+                scores[iid] = scores.get(iid, 0.0) + 1.0 / (60 + rank)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        page_ids = ranked[offset : offset + limit]
+        rows = [{"id": iid, "score": score} for iid, score in page_ids]
+        page = SearchPage(query=query, hits=self._hits(rows, via=mode), mode=mode)
+        if len(ranked) > offset + limit:
+            page.next_cursor = encode_cursor([offset + limit])
+        return page

@@ -1,0 +1,260 @@
+"""The web reader: server-rendered pages (Jinja2, autoescaped), a little CSS, no script needed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from newsdesk.api.app import HERE
+from newsdesk.api.auth import COOKIE, Auth
+from newsdesk.api.chart import coverage_svg
+from newsdesk.api.common import field, get_desk, has, safe_href
+from newsdesk.api.routes import FORMATS, call
+from newsdesk.cli.common import parse_time
+from newsdesk.errors import InputError, NewsdeskError, NotFound
+from newsdesk.search import decode_cursor, encode_cursor
+
+LOGGER = logging.getLogger(__name__)
+
+RIVER_SIZE = 30
+MAX_TITLE = 300
+
+
+def _when(value: Any, fmt: str = "%d %b %Y %H:%M") -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime(fmt) if isinstance(value, datetime) else ""
+
+
+def _clip(value: Any, n: int = MAX_TITLE) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    env = templates.env
+    env.autoescape = True
+    env.filters["href"] = safe_href
+    env.filters["when"] = _when
+    env.filters["clip"] = _clip
+    env.filters["q"] = lambda v: quote(str(v), safe="")
+    env.globals["field"] = field
+    return templates
+
+
+def _auth(request: Request) -> Auth:
+    return request.app.state.auth
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Returns a reader page; read access is checked first."""
+    auth = _auth(request)
+    auth.check_read(request, allow_cookie=True)
+    signed_in = auth.cookie_ok(request) or auth.bearer_ok(request)
+    context.update(signed_in=signed_in, csrf=auth.csrf_value() if signed_in else "", path=request.url.path)
+    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def _check_form_write(request: Request, csrf: str | None) -> None:
+    auth = _auth(request)
+    auth.check_write(request, allow_cookie=True)
+    auth.check_csrf(csrf)
+
+
+def install(app: FastAPI) -> None:
+    """Adds the reader's pages to the app."""
+    app.state.templates = _templates()
+    opts: dict[str, Any] = {"response_class": HTMLResponse, "include_in_schema": False}
+
+    @app.get("/", **opts)
+    def river(request: Request, cursor: str | None = None) -> Response:
+        desk = get_desk(request)
+        if not has(desk, "stories"):
+            items = desk.items(limit=RIVER_SIZE)
+            return render(request, "river.html", stories=None, items=items, note="Stories are not available in this build; showing the latest items.")
+        start = 0
+        if cursor:
+            (start,) = decode_cursor(cursor, 1)
+            if not isinstance(start, int) or start < 0:
+                raise InputError("cursor is not valid")
+        stories = list(call(desk.stories, limit=start + RIVER_SIZE + 1))
+        page = stories[start : start + RIVER_SIZE]
+        titles = {}
+        title_fn = getattr(desk, "story_title", None)
+        for s in page:
+            titles[field(s, "id")] = _story_title(title_fn, s)
+        nxt = encode_cursor([start + RIVER_SIZE]) if len(stories) > start + RIVER_SIZE else None
+        return render(request, "river.html", stories=page, titles=titles, items=None, next_cursor=nxt, note=None)
+
+    @app.get("/story/{story_id}", **opts)
+    def story_page(request: Request, story_id: str) -> Response:
+        desk = get_desk(request)
+        if not has(desk, "story"):
+            raise NotFound("stories are not available in this build")
+        story = desk.story(story_id)
+        sid = field(story, "id", story_id)
+        members = list(desk.story_items(sid)) if has(desk, "story_items") else []
+        items = [getattr(m, "item", m) for m in members]
+        context: dict[str, Any] = {
+            "story": story,
+            "title": _story_title(getattr(desk, "story_title", None), story),
+            "members": members,
+            "items": items,
+            "chart": coverage_svg([i.published or i.ingested for i in items]),
+            "summary": _optional(desk, "story_summary", sid),
+            "timeline": _optional(desk, "story_timeline", sid),
+            "entities": _optional(desk, "story_entities", sid),
+            "sources": sorted({i.source for i in items if i.source}),
+        }
+        return render(request, "story.html", **context)
+
+    @app.get("/item/{item_id}", **opts)
+    def item_page(request: Request, item_id: str) -> Response:
+        desk = get_desk(request)
+        item = desk.item(item_id)
+        story_id = desk.store.member_story(item.id) if has(desk.store, "member_story") else None
+        return render(
+            request, "item.html", item=item, related=desk.related(item.id, limit=8),
+            story_id=story_id, sightings=desk.sightings(item.id),
+        )
+
+    @app.get("/entity/{name}", **opts)
+    def entity_page(request: Request, name: str) -> Response:
+        desk = get_desk(request)
+        entity = desk.entity(name) if has(desk, "entity") else None
+        hits = desk.search(f'"{name}"', limit=20, mode="text").hits if any(c.isalnum() for c in name) else []
+        return render(request, "entity.html", name=name, entity=entity, hits=hits)
+
+    @app.get("/search", **opts)
+    def search_page(
+        request: Request,
+        q: str = "",
+        source: str = "",
+        kind: str = "",
+        since: str = "",
+        until: str = "",
+        story: str = "",
+        entity: str = "",
+        cursor: str = "",
+    ) -> Response:
+        desk = get_desk(request)
+        form = {"q": q, "source": source, "kind": kind, "since": since, "until": until, "story": story, "entity": entity}
+        page, error = None, None
+        if q.strip():
+            try:
+                page = desk.search(
+                    q, source=source or None, kind=kind or None, since=parse_time(since or None),
+                    until=parse_time(until or None), story=story or None, entity=entity or None,
+                    cursor=cursor or None, limit=20,
+                )
+            except InputError as e:
+                error = str(e)
+        status = 400 if error else 200
+        return render(request, "search.html", status=status, form=form, page=page, error=error)
+
+    @app.get("/paste", **opts)
+    def paste_form(request: Request) -> Response:
+        return render(request, "paste.html", report=None, error=None, formats=FORMATS)
+
+    @app.post("/paste", **opts)
+    def paste(
+        request: Request,
+        text: str = Form(""),
+        fmt: str = Form(""),
+        origin: str = Form("paste"),
+        csrf: str = Form(""),
+    ) -> Response:
+        _check_form_write(request, csrf)
+        desk = get_desk(request)
+        error = report = None
+        if not text.strip():
+            error = "nothing to ingest: paste a page dump, an article or JSONL"
+        else:
+            try:
+                report = desk.ingest_text(text, origin=(origin or "paste")[:200], fmt=fmt or None)
+            except NewsdeskError as e:
+                error = str(e)
+        items = desk.store.items_by_ids(report.new_ids) if report else []
+        return render(request, "paste.html", status=400 if error else 200, report=report, items=items,
+                      error=error, formats=FORMATS)
+
+    @app.get("/signin", **opts)
+    def signin_form(request: Request) -> Response:
+        return request.app.state.templates.TemplateResponse(
+            request, "signin.html", {"error": None, "signed_in": _auth(request).cookie_ok(request), "csrf": ""}
+        )
+
+    @app.post("/signin", **opts)
+    def signin(request: Request, token: str = Form("")) -> Response:
+        auth = _auth(request)
+        if not auth.token_ok(token):
+            message = "no token is configured on this server" if not auth.token else "wrong token"
+            return request.app.state.templates.TemplateResponse(
+                request, "signin.html", {"error": message, "signed_in": False, "csrf": ""}, status_code=401
+            )
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            COOKIE, auth.session_value(), httponly=True, samesite="strict",
+            secure=request.url.scheme == "https", max_age=30 * 86400,
+        )
+        return response
+
+    @app.post("/signout", **opts)
+    def signout(request: Request) -> Response:
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @app.post("/story/{story_id}/merge", **opts)
+    def merge_form(request: Request, story_id: str, other: str = Form(...), csrf: str = Form("")) -> Response:
+        _check_form_write(request, csrf)
+        desk = get_desk(request)
+        result = desk.merge_stories(story_id, other.strip())
+        return RedirectResponse(f"/story/{quote(str(field(result, 'id', story_id)), safe='')}", status_code=303)
+
+    @app.post("/story/{story_id}/split", **opts)
+    def split_form(
+        request: Request, story_id: str, items: Annotated[list[str], Form()], csrf: str = Form("")
+    ) -> Response:
+        _check_form_write(request, csrf)
+        result = get_desk(request).split_story(story_id, items)
+        return RedirectResponse(f"/story/{quote(str(field(result, 'id', story_id)), safe='')}", status_code=303)
+
+    @app.post("/item/{item_id}/move", **opts)
+    def move_form(request: Request, item_id: str, story: str = Form(""), csrf: str = Form("")) -> Response:
+        _check_form_write(request, csrf)
+        result = get_desk(request).move_item(item_id, story.strip() or None)
+        return RedirectResponse(f"/story/{quote(str(field(result, 'id', story)), safe='')}", status_code=303)
+
+
+def _story_title(title_fn: Any, story: Any) -> str:
+    if title_fn is not None:
+        try:
+            title = title_fn(field(story, "id"))
+            if title:
+                return str(field(title, "title", title))
+        except NewsdeskError:
+            pass
+    return str(field(story, "title") or field(story, "id"))
+
+
+def _optional(desk: Any, name: str, *args: Any) -> Any:
+    """Returns desk.name(*args), or None when the call is missing or has nothing to give."""
+    fn = getattr(desk, name, None)
+    if fn is None:
+        return None
+    try:
+        return fn(*args)
+    except NewsdeskError as e:
+        LOGGER.info("%s unavailable: %s", name, e)
+        return None

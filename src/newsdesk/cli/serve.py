@@ -1,0 +1,81 @@
+"""serve and search."""
+
+from __future__ import annotations
+
+import click
+
+from newsdesk.cli.common import TIME, echo_json, get_desk, output_options
+from newsdesk.model import KINDS
+from newsdesk.search import MODES
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--token", envvar="NEWSDESK_TOKEN", default=None,
+              help="Token for write routes and sign-in (env NEWSDESK_TOKEN); none: writes refused.")
+@click.option("--private-reads", is_flag=True, help="Require the token for read routes too.")
+def serve(host: str, port: int, token: str | None, private_reads: bool) -> None:
+    """Serve the HTTP API (/api) and the web reader."""
+    import uvicorn
+
+    from newsdesk.api import create_app
+
+    desk = get_desk()
+    app = create_app(desk, token=token, public_reads=False if private_reads else None)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"newsdesk serving {desk.db} at http://{shown}:{port}/ (API under /api)")
+    if not app.state.auth.token:
+        click.echo("no token configured: write routes are refused (set NEWSDESK_TOKEN)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@click.command()
+@click.argument("query")
+@click.option("--source", help="Only items from this outlet.")
+@click.option("--kind", type=click.Choice(KINDS), help="Only articles or only headlines.")
+@click.option("--since", type=TIME, help="Published at or after (ISO date or age like 24h).")
+@click.option("--until", type=TIME, help="Published before.")
+@click.option("--story", help="Only items of this story.")
+@click.option("--entity", help="Only items mentioning this entity.")
+@click.option("--mode", type=click.Choice(MODES), default="auto", show_default=True,
+              help="text (BM25), semantic, hybrid, or auto (hybrid when vectors are on).")
+@click.option("--limit", default=20, show_default=True, help="Most hits to show.")
+@click.option("--cursor", help="Continue after a previous page (its next_cursor).")
+@output_options
+def search(query, source, kind, since, until, story, entity, mode, limit, cursor, as_json) -> None:
+    """Search items: words, "a phrase", prefix*, a OR b, -without."""
+    page = get_desk().search(
+        query, source=source, kind=kind, since=since, until=until, story=story, entity=entity,
+        mode=mode, limit=limit, cursor=cursor,
+    )
+    if as_json:
+        echo_json(page.to_dict())
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    from newsdesk.store.search import MARK_CLOSE, MARK_OPEN
+
+    def styled(marked: str | None, fallback: str = "") -> str:
+        text = escape(marked or fallback)
+        return text.replace(MARK_OPEN, "[bold yellow]").replace(MARK_CLOSE, "[/bold yellow]")
+
+    console = Console(highlight=False)
+    if not page.hits:
+        console.print("no items match")
+        return
+    for hit in page.hits:
+        it = hit.item
+        when = it.published.strftime("%Y-%m-%d %H:%M") if it.published else ""
+        console.print(f"[bold]{styled(hit.title_marked, it.headline)}[/bold]")
+        console.print(f"  [dim]{it.id}  {escape(it.source or '')}  {when}[/dim]")
+        if hit.text_marked:
+            console.print("  " + styled(hit.text_marked))
+    if page.next_cursor:
+        console.print(f"[dim]more: --cursor {page.next_cursor}[/dim]")
+
+
+def register(main: click.Group) -> None:
+    for cmd in (serve, search):
+        main.add_command(cmd)

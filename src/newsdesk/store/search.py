@@ -1,0 +1,160 @@
+"""Full-text queries over items (FTS5, BM25) and keyset pages of items."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from newsdesk.errors import InputError
+
+# Title matches weigh more than body matches in the BM25 ranking.
+TITLE_WEIGHT = 4.0
+BODY_WEIGHT = 1.0
+
+# Marks placed around matched words by snippet(); private-use characters, never in HTML.
+MARK_OPEN = "\ue000"
+MARK_CLOSE = "\ue001"
+ELLIPSIS = "…"
+
+_ITEM_COLUMNS = (
+    "i.id, i.title, i.text, i.url, i.source, i.published, i.ingested, i.language, i.kind, "
+    "i.author, i.origin, i.origin_line, i.source_id, i.extra"
+)
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def item_filters(
+    *,
+    source: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ids: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+) -> tuple[list[str], list[Any]]:
+    """Returns SQL conditions on items (alias `i`) and their arguments."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    if source:
+        clauses.append("i.source = ?")
+        args.append(source)
+    if kind:
+        clauses.append("i.kind = ?")
+        args.append(kind)
+    if since:
+        clauses.append("COALESCE(i.published, i.ingested) >= ?")
+        args.append(_iso(since))
+    if until:
+        clauses.append("COALESCE(i.published, i.ingested) < ?")
+        args.append(_iso(until))
+    if ids is not None:
+        clauses.append("i.id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(list(ids)))
+    if exclude:
+        clauses.append("i.id NOT IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(list(exclude)))
+    return clauses, args
+
+
+class SearchStore:
+    """Search queries (mixed into the store class)."""
+
+    conn: sqlite3.Connection
+
+    def search_items(
+        self,
+        match: str,
+        *,
+        limit: int = 20,
+        max_rowid: int | None = None,
+        snippets: bool = True,
+        **filters: Any,
+    ) -> list[dict[str, Any]]:
+        """Returns the best `limit` matches in rank order: dicts of rowid, id, score (and snippets).
+
+        `match` is an FTS5 expression (already sanitised); `max_rowid` leaves out items stored
+        after it. Lower BM25 scores are better; ties go to the earlier arrival.
+        """
+        clauses, args = item_filters(**filters)
+        if max_rowid is not None:
+            clauses.append("i.rowid <= ?")
+            args.append(max_rowid)
+        where = " AND ".join(["items_fts MATCH ?", *clauses])
+        sql = (
+            f"SELECT i.rowid AS rid, i.id AS id, bm25(items_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
+            f"FROM items_fts JOIN items i ON i.rowid = items_fts.rowid WHERE {where} "
+            "ORDER BY score, rid LIMIT ?"
+        )
+        try:
+            rows = self.conn.execute(sql, [match, *args, limit]).fetchall()
+        except sqlite3.OperationalError as e:
+            raise InputError(f"search query {match!r} not understood ({e})") from None
+        hits = [{"rowid": r["rid"], "id": r["id"], "score": r["score"]} for r in rows]
+        if snippets:
+            self.add_snippets(match, hits)
+        return hits
+
+    def add_snippets(self, match: str, hits: list[dict[str, Any]]) -> None:
+        """Sets title_marked (whole title) and text_marked (best passage) on each hit."""
+        if not hits:
+            return
+        sql = (
+            "SELECT rowid, highlight(items_fts, 0, ?, ?) AS t, snippet(items_fts, 1, ?, ?, ?, 28) AS s "
+            "FROM items_fts WHERE items_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))"
+        )
+        marks = [MARK_OPEN, MARK_CLOSE]
+        rows = self.conn.execute(sql, [*marks, *marks, ELLIPSIS, match, json.dumps([h["rowid"] for h in hits])])
+        found = {r["rowid"]: (r["t"], r["s"]) for r in rows}
+        for hit in hits:
+            hit["title_marked"], hit["text_marked"] = found.get(hit["rowid"], (None, None))
+
+    def term_document_counts(self, terms: Iterable[str]) -> dict[str, int]:
+        """Returns how many items hold each indexed term (terms not indexed are left out)."""
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return {}
+        rows = self.conn.execute(
+            "SELECT term, doc FROM items_fts_vocab WHERE term IN (SELECT value FROM json_each(?))",
+            (json.dumps(terms),),
+        )
+        return {r["term"]: int(r["doc"]) for r in rows}
+
+    def last_item_rowid(self) -> int:
+        """Returns the arrival number of the newest stored item (0 when empty)."""
+        return int(self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM items").fetchone()[0])
+
+    def indexed_item_count(self) -> int:
+        """Returns the number of items in the full-text index."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+
+    def items_page(
+        self,
+        *,
+        limit: int = 50,
+        after: tuple[str, int] | None = None,
+        **filters: Any,
+    ) -> list[tuple[Any, str, int]]:
+        """Returns (item, sort key, rowid) newest first, after the (sort key, rowid) given."""
+        from newsdesk.store.items import row_to_item
+
+        clauses, args = item_filters(**filters)
+        if after is not None:
+            clauses.append(
+                "(COALESCE(i.published, i.ingested) < ? OR "
+                "(COALESCE(i.published, i.ingested) = ? AND i.rowid < ?))"
+            )
+            args.extend([after[0], after[0], after[1]])
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        sql = (
+            f"SELECT {_ITEM_COLUMNS}, i.rowid AS rid, COALESCE(i.published, i.ingested) AS sort_key "
+            f"FROM items i {where} ORDER BY sort_key DESC, i.rowid DESC LIMIT ?"
+        )
+        return [(row_to_item(r), r["sort_key"], r["rid"]) for r in self.conn.execute(sql, [*args, limit])]
