@@ -1,0 +1,210 @@
+"""Fetching URLs safely: timeouts, a size cap, bounded redirects with every hop checked,
+and private, loopback, link-local, reserved and multicast addresses refused unless allowed.
+
+    result = fetch("https://example.org/feed.xml", etag=old_etag)
+    if result.status == 304: ...  # not modified: content is b""
+
+Every failure is a `FetchError` whose message is one line naming the URL and the reason.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from newsdesk import config
+from newsdesk.errors import FetchError
+
+LOGGER = logging.getLogger(__name__)
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, "
+    "text/html;q=0.8, text/plain;q=0.7, */*;q=0.5"
+)
+CHUNK = 65536
+
+
+@dataclass
+class FetchResult:
+    """What one fetch got: the asked and final URL, status, headers (lower-case keys), body."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    content_type: str = ""  # media type only, lower case ("text/html"); "" when not given
+
+    @property
+    def charset(self) -> str | None:
+        """Returns the charset the Content-Type header names, if any."""
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip("\"' ").lower()
+        return None
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+
+def _refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Returns why an address may not be fetched by default, or None when it is public."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for attr, what in (
+        ("is_loopback", "loopback"),
+        ("is_link_local", "link-local"),
+        ("is_multicast", "multicast"),
+        ("is_unspecified", "unspecified"),
+        ("is_reserved", "reserved"),
+        ("is_private", "private"),
+    ):
+        if getattr(ip, attr):
+            return what
+    if not ip.is_global:
+        return "non-public"
+    return None
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Returns every address a host name resolves to (the literal itself for an IP)."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as e:
+        raise FetchError(f"cannot resolve host {host!r} ({e})") from None
+    return sorted({str(info[4][0]).split("%")[0] for info in infos})
+
+
+AllowPrivate = bool | Iterable[str]
+
+
+def _allowed(address: str, allow_private: AllowPrivate) -> bool:
+    if isinstance(allow_private, bool):
+        return allow_private
+    ip = ipaddress.ip_address(address)
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in allow_private)
+
+
+def check_url(url: str, *, allow_private: AllowPrivate = False) -> None:
+    """Returns nothing for a URL that may be fetched; raises FetchError naming why not.
+
+    `allow_private` is True (any address), False (public addresses only), or a list of
+    networks ("10.1.0.0/16", "127.0.0.1") whose private addresses are allowed.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise FetchError(f"{url}: not a valid URL ({e})") from None
+    if parts.scheme not in ("http", "https"):
+        raise FetchError(f"{url}: only http and https URLs can be fetched")
+    host = parts.hostname
+    if not host:
+        raise FetchError(f"{url}: no host name")
+    if allow_private is True:
+        return
+    port = port or (443 if parts.scheme == "https" else 80)
+    for address in resolve(host, port):
+        why = _refusal(ipaddress.ip_address(address))
+        if why and not _allowed(address, allow_private or False):
+            named = host if host.strip("[]") == address else f"{host} ({address})"
+            raise FetchError(
+                f"{url}: refused, {named} is a {why} address; "
+                "allow it with --allow-private or NEWSDESK_ALLOW_PRIVATE=1"
+            )
+
+
+def fetch(
+    url: str,
+    *,
+    allow_private: AllowPrivate = False,
+    max_bytes: int | None = None,
+    timeout: float | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_redirects: int | None = None,
+    user_agent: str | None = None,
+) -> FetchResult:
+    """Returns the response to a GET of url; raises FetchError (one line) on any failure.
+
+    Redirects are followed by hand so that every hop is checked; at most `max_redirects`.
+    With `etag` / `last_modified` the request is conditional: a 304 comes back as a result
+    with status 304 and empty content. The body is streamed and refused past `max_bytes`.
+    """
+    max_bytes = int(max_bytes if max_bytes is not None else config.get("max_bytes"))
+    timeout = float(timeout if timeout is not None else config.get("fetch_timeout"))
+    hops = int(max_redirects if max_redirects is not None else config.get("max_redirects"))
+    headers = {"User-Agent": user_agent or str(config.get("user_agent")), "Accept": ACCEPT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    deadline = time.monotonic() + timeout * 4  # the whole fetch, on top of per-step timeouts
+    current = url.strip()
+    # trust_env=False: a proxy from the environment would connect to hosts we never checked.
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        for _hop in range(hops + 1):
+            check_url(current, allow_private=allow_private)
+            try:
+                result = _get(client, current, headers, max_bytes, deadline)
+            except httpx.TimeoutException:
+                raise FetchError(f"{current}: timed out after {timeout:g}s") from None
+            except httpx.HTTPError as e:
+                reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+                raise FetchError(f"{current}: {reason}") from None
+            if isinstance(result, str):
+                current = urljoin(current, result)
+                continue
+            result.url = url
+            return result
+    raise FetchError(f"{url}: too many redirects (more than {hops})")
+
+
+def _get(
+    client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int, deadline: float
+) -> FetchResult | str:
+    """Returns the result of one request, or the Location to follow for a redirect."""
+    with client.stream("GET", url, headers=headers) as response:
+        status = response.status_code
+        if status in REDIRECTS:
+            location = response.headers.get("location")
+            if not location:
+                raise FetchError(f"{url}: HTTP {status} redirect without a Location")
+            return location
+        head = {k.lower(): v for k, v in response.headers.items()}
+        media = head.get("content-type", "").split(";")[0].strip().lower()
+        if status == 304:
+            return FetchResult(url, url, 304, head, b"", media)
+        if status >= 400:
+            raise FetchError(f"{url}: HTTP {status} {response.reason_phrase}".rstrip())
+        declared = head.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise FetchError(f"{url}: body is {int(declared)} bytes, over the {max_bytes} limit")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes(CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"{url}: body is over the {max_bytes} byte limit")
+            if time.monotonic() > deadline:
+                raise FetchError(f"{url}: took too long to download")
+            chunks.append(chunk)
+        return FetchResult(url, str(response.url), status, head, b"".join(chunks), media)

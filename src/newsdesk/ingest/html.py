@@ -1,0 +1,81 @@
+"""HTML article pages, read with trafilatura: title, main text, author, date, site name."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from newsdesk.ingest.normalise import clean_line, make_item, strip_html
+from newsdesk.model import Item, Skip
+
+LOGGER = logging.getLogger(__name__)
+
+_HTML_START = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b",
+                         re.IGNORECASE | re.DOTALL)
+_LANG = re.compile(r"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+MIN_WORDS = 10  # less than this is navigation or a caption, not an article
+_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+
+
+def looks_like_html(text: str) -> bool:
+    """Returns whether a document starts like an HTML page."""
+    return _HTML_START.match(text[:4096]) is not None
+
+
+def _drop_title_line(title: str | None, text: str) -> str:
+    """Returns the text without a first line that only repeats the title."""
+    if not title:
+        return text
+    first, _, rest = text.partition("\n")
+    return rest.lstrip("\n") if first.strip().casefold() == title.strip().casefold() else text
+
+
+def read_html(
+    document: str,
+    *,
+    origin: str,
+    url: str | None = None,
+    max_chars: int | None = None,
+) -> Iterator[Item | Skip]:
+    """Yields the one article an HTML page holds, or a Skip when no article text is found."""
+    import trafilatura
+
+    try:
+        doc = trafilatura.bare_extraction(
+            document, url=url, with_metadata=True, favor_recall=True,
+            include_comments=False, include_tables=False, date_extraction_params=_DATE_PARAMS,
+        )
+    except Exception as e:  # noqa: BLE001 - a page that breaks the extractor is one Skip
+        yield Skip(origin, None, f"HTML page could not be read ({type(e).__name__}: {e})"[:300])
+        return
+    if doc is None or len((getattr(doc, "text", None) or "").split()) < MIN_WORDS:
+        title = _TITLE.search(document[:200_000])
+        if title and strip_html(title.group(1)).strip():
+            page_title = clean_line(strip_html(title.group(1)))
+            yield Skip(origin, None, f"no article text found in HTML page {page_title!r:.80}")
+        else:
+            yield Skip(origin, None, "no article text found in HTML page")
+        return
+    title = clean_line(doc.title)
+    text = _drop_title_line(title, doc.text or "")
+    lang = _LANG.search(document[:4096])
+    source = doc.sitename or (urlsplit(url).hostname if url else None)
+    item = make_item(
+        title=title,
+        text=text,
+        origin=origin,
+        url=url or doc.url,
+        source=source,
+        published=doc.date,
+        author=doc.author,
+        language=lang.group(1).lower() if lang else None,
+        kind=None,
+        max_chars=max_chars,
+    )
+    if item is None:
+        yield Skip(origin, None, "no article text found in HTML page")
+        return
+    yield item

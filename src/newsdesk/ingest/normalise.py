@@ -1,0 +1,302 @@
+"""Normalisation shared by every source: text, titles, URLs, times, and building the Item.
+
+Every reader hands its raw fields to `make_item`, which cleans them before the Item's
+content-derived id is computed, so the same article read from a feed, a page or a JSONL
+file gets the same id whenever its canonical URL (or its cleaned title and text) agree.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from newsdesk.model import ARTICLE, HEADLINE, Item
+
+LOGGER = logging.getLogger(__name__)
+
+# -- text ------------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u2028\u2029\ufeff]")
+# Only what needs changing: runs of 2+ spaces, or one space character other than " ".
+_SPACES = re.compile(
+    r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+)
+_BLANKS = re.compile(r"\n{3,}")
+
+# Lines a page template leaves in the text; matched whole, case-insensitive, after trimming.
+_BOILERPLATE = re.compile(
+    r"^(?:advertisement|advertising|sponsored(?: content)?|ad|"
+    r"read more|read more(?:[:›»|]| about| at| here| on| from).{0,80}|continue reading|click here to read more|"
+    r"share this(?: article| story| page)?|share on (?:facebook|twitter|x|linkedin)|share|tweet|"
+    r"sign up (?:for|to) (?:our|the) .{0,40}newsletters?.{0,40}|subscribe(?: now| today)?|"
+    r"subscribe to (?:our|the) newsletter|follow us on .{0,40}|"
+    r"skip to (?:main )?content|related(?: articles| stories| coverage)?|"
+    r"story continues below(?: advertisement)?|article continues below(?: advertisement)?|"
+    r"this story has been shared \d+ times?|"
+    r"\(?(?:photo|image): ?[^.]{0,60}\)?|cookies? (?:policy|settings)|accept (?:all )?cookies)"
+    r"[.!:]?$",
+    re.IGNORECASE,
+)
+
+
+def is_boilerplate(line: str) -> bool:
+    """Returns whether a trimmed line is page furniture ("Advertisement", "Read more"...)."""
+    return len(line) <= 80 and _BOILERPLATE.match(line) is not None
+
+
+def clean_text(text: str | None, max_chars: int | None = None) -> str:
+    """Returns text in NFC with tidy spacing, boilerplate lines dropped, capped at max_chars."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", _CONTROL.sub("", text))
+    lines = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if line and is_boilerplate(line):
+            continue
+        lines.append(line)
+    text = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    if max_chars is not None and len(text) > max_chars:
+        cut = text.rfind(" ", max(0, max_chars - 200), max_chars)
+        text = text[: cut if cut > 0 else max_chars].rstrip()
+    return text
+
+
+def clean_line(text: str | None, max_chars: int = 1000) -> str | None:
+    """Returns a one-line field (title, author, source) in NFC with single spaces, or None."""
+    if text is None:
+        return None
+    text = unicodedata.normalize("NFC", str(text))
+    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text.replace("\r", " ").replace("\n", " ")).strip()
+    return text[:max_chars] or None
+
+
+_BLOCK_TAGS = frozenset(
+    {
+        "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+        "blockquote", "section", "article", "header", "footer", "pre", "figure", "figcaption", "dd",
+        "dt", "hr"
+    }
+)
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "head"})
+
+
+class _Stripper(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in _SKIP_TAGS:
+            self.skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def strip_html(fragment: str | None) -> str:
+    """Returns the text of an HTML fragment: tags removed, entities decoded, blocks as lines."""
+    if not fragment:
+        return ""
+    if "<" not in fragment:
+        return html.unescape(fragment)
+    parser = _Stripper()
+    try:
+        parser.feed(fragment)
+        parser.close()
+    except Exception:  # noqa: BLE001 - HTMLParser is lenient; never let odd markup stop a batch
+        return re.sub(r"<[^>]+>", " ", fragment)
+    text = "".join(parser.parts)
+    return re.sub(r"[ \t]*\n[ \t\n]*\n[ \t]*", "\n\n", text)
+
+
+# -- titles ----------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"[.;,:]['\"’”)]?$")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+_MINOR = frozenset(
+    {
+        "a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "of", "on", "or",
+        "over", "per", "the", "to", "up", "via", "vs", "with", "amid", "after", "before", "than",
+        "that", "is", "are", "was", "were", "be", "its", "his", "her", "their", "our"
+    }
+)
+
+
+def words(line: str) -> list[str]:
+    """Returns the alphabetic words of a line."""
+    return _WORD.findall(line)
+
+
+def looks_like_title(line: str, *, max_words: int = 25, max_chars: int = 250) -> bool:
+    """Returns whether one line has the shape of a headline: short, no sentence ending."""
+    line = line.strip()
+    if not line or len(line) > max_chars or _SENTENCE_END.search(line):
+        return False
+    if line[0] in "-*•·>|#" or line.endswith("…"):
+        return False
+    found = words(line)
+    return 1 <= len(found) <= max_words and len(line.split()) <= max_words
+
+
+def title_case_ratio(line: str) -> float:
+    """Returns the share of a line's significant words that start with a capital letter."""
+    significant = [w for w in words(line) if w.lower() not in _MINOR]
+    if not significant:
+        return 0.0
+    return sum(1 for w in significant if w[0].isupper()) / len(significant)
+
+
+# -- URLs ------------------------------------------------------------------------------------
+
+_TRACKING = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid",
+        "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
+        "wickedid", "spm", "ocid", "cmpid", "ncid", "rss_source", "ref_src", "ref_url", "s_cid",
+        "sr_share", "twclid", "li_fat_id"
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(key: str) -> bool:
+    k = key.lower()
+    return k.startswith(("utm_", "utm-", "__hs", "pk_", "mtm_")) or k in _TRACKING
+
+
+def canonical_url(url: str | None) -> str | None:
+    """Returns the canonical form of an http(s) URL (no tracking, no fragment), else None."""
+    if not url:
+        return None
+    url = str(url).strip()
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.hostname:
+            return None
+        host = parts.hostname.lower().rstrip(".")
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        port = parts.port
+    except ValueError:
+        return None
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if parts.username:
+        netloc = parts.username + (f":{parts.password}" if parts.password else "") + "@" + netloc
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+# -- times -----------------------------------------------------------------------------------
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Returns a timezone-aware time (naive taken as UTC) from ISO 8601, RFC 2822 or a
+    datetime; None when absent or unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            parsed = datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    elif isinstance(value, str):
+        raw = value.strip()
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            try:
+                parsed = parsedate_to_datetime(raw)
+            except (TypeError, ValueError, IndexError):
+                LOGGER.debug("unreadable time %r", raw)
+                return None
+    else:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# -- items -----------------------------------------------------------------------------------
+
+HEADLINE_MAX_WORDS = 20
+
+
+def make_item(
+    *,
+    title: str | None,
+    text: str | None,
+    origin: str,
+    origin_line: int | None = None,
+    url: str | None = None,
+    source: str | None = None,
+    published: Any = None,
+    language: str | None = None,
+    author: str | None = None,
+    source_id: Any = None,
+    kind: str | None = None,
+    extra: dict[str, Any] | None = None,
+    max_chars: int | None = None,
+    detect_language: bool = True,
+) -> Item | None:
+    """Returns a normalised Item, or None when it has neither title nor text.
+
+    A record with a title and no text is a headline; so is one with no title whose text
+    is a single short line (the text becomes the title).
+    """
+    title_clean = clean_line(title, 1000)
+    body = clean_text(text, max_chars)
+    if not title_clean and not body:
+        return None
+    if kind is None:
+        if not body:
+            kind = HEADLINE
+        elif not title_clean and "\n" not in body and len(body.split()) <= HEADLINE_MAX_WORDS:
+            title_clean, body, kind = body, "", HEADLINE
+        else:
+            kind = ARTICLE
+    lang = clean_line(language, 20)
+    if lang:
+        lang = lang.lower()
+    elif detect_language:
+        from newsdesk.nlp.language import detect_language as detect
+
+        lang = detect(f"{title_clean or ''}\n{body}")
+    return Item(
+        title=title_clean,
+        text=body,
+        url=canonical_url(url),
+        source=clean_line(source, 300),
+        published=parse_time(published),
+        language=lang,
+        kind=kind,
+        author=clean_line(author, 300),
+        origin=origin,
+        origin_line=origin_line,
+        source_id=None if source_id is None or source_id == "" else str(source_id),
+        extra=dict(extra or {}),
+    )
