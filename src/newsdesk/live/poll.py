@@ -271,6 +271,7 @@ class Poller:
             except NewsdeskError as e:
                 fetched.error = f"could not store items: {e}"
         if fetched.error is not None:
+            fetched.error = fetched.error.removeprefix(feed["url"] + ": ")
             failures = int(feed["failures"]) + 1
             delay = min(self.backoff_max, self.backoff * 2 ** (failures - 1))
             delay = max(delay, fetched.retry_after or 0.0)

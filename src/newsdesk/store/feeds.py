@@ -302,15 +302,19 @@ class FeedsStore:
         for row in self.conn.execute("SELECT id FROM items ORDER BY rowid"):
             yield row[0]
 
-    def all_sightings(self) -> dict[str, list[dict[str, Any]]]:
-        """Returns every sighting, grouped by item id, oldest first."""
+    def sightings_for(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Returns the sightings of these items, grouped by item id, oldest first."""
         out: dict[str, list[dict[str, Any]]] = {}
-        rows = self.conn.execute(
-            "SELECT item_id, origin, line, source_id, source, seen FROM sightings ORDER BY id"
-        )
-        for r in rows:
-            d = dict(r)
-            out.setdefault(d.pop("item_id"), []).append(d)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.conn.execute(
+                "SELECT item_id, origin, line, source_id, source, seen FROM sightings "
+                f"WHERE item_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                chunk,
+            )
+            for r in rows:
+                d = dict(r)
+                out.setdefault(d.pop("item_id"), []).append(d)
         return out
 
     def replace_sightings(self, item_id: str, sightings: list[dict[str, Any]]) -> None:
@@ -321,6 +325,18 @@ class FeedsStore:
                 "INSERT INTO sightings (item_id, origin, line, source_id, source, seen) VALUES (?,?,?,?,?,?)",
                 [(item_id, s.get("origin"), s.get("line"), s.get("source_id"), s.get("source"), s.get("seen"))
                  for s in sightings],
+            )
+
+    def restore_correction_time(self, at: str) -> None:
+        """Gives the newest editor correction the time it was first made (import replays them).
+
+        The stories area records corrections at the current time; an import puts back the
+        original time so that exporting the restored store gives the same file.
+        """
+        with self.transaction():  # type: ignore[attr-defined]
+            self.conn.execute(
+                "UPDATE story_corrections SET at = ? WHERE id = (SELECT MAX(id) FROM story_corrections)",
+                (at,),
             )
 
     def live_stats(self) -> dict[str, Any]:
