@@ -57,7 +57,7 @@ def test_hostile_content_is_inert_everywhere(client, loaded):
 def test_huge_titles_are_clipped(client, loaded):
     long = next(i for i in loaded.items() if len(i.title or "") > 5000)
     page = client.get(f"/item/{long.id}").text
-    h1 = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    h1 = re.search(r"<h1>(.*?)</h1>", page, re.DOTALL).group(1)
     assert len(h1) <= 300 and h1.endswith("…")
 
 

@@ -85,32 +85,30 @@ def clamp_limit(limit: int | None, default: int = DEFAULT_LIMIT) -> int:
     return min(limit, MAX_LIMIT)
 
 
-def page_after(
-    rows: Sequence[Any], key: Callable[[Any], list[Any]], cursor: str | None, limit: int
+def page_by_anchor(
+    fetch: Callable[[int, int], Sequence[Any]],
+    id_of: Callable[[Any], str],
+    cursor: str | None,
+    limit: int,
 ) -> tuple[list[Any], str | None]:
-    """Returns the rows after the cursor and the next cursor, for rows already in sort order.
+    """Returns one page of a ranked listing and the cursor of the next page.
 
-    The cursor holds the sort key (and id) of the last row shown, not an offset, so a row
-    arriving or leaving ahead of it does not shift the next page. `key` returns values that
-    increase along the order (negate what sorts descending).
+    `fetch(offset, n)` returns rows in rank order. The cursor holds the id of the last row
+    shown (and where it was): the next page starts right after that row wherever it now
+    ranks, so rows arriving or moving ahead of it do not repeat or skip rows.
     """
-    start = 0
-    if cursor:
-        size = len(key(rows[0])) if rows else None
-        last = decode_cursor(cursor, size) if size else None
-        if last is not None:
-            start = len(rows)
-            for i, row in enumerate(rows):
-                if _after(key(row), last):
-                    start = i
-                    break
-    chunk = list(rows[start : start + limit])
-    more = start + limit < len(rows)
-    return chunk, (encode_cursor(key(chunk[-1])) if more and chunk else None)
-
-
-def _after(current: list[Any], last: list[Any]) -> bool:
-    try:
-        return current > last
-    except TypeError:
-        return [str(v) for v in current] > [str(v) for v in last]
+    if not cursor:
+        rows = list(fetch(0, limit + 1))
+        chunk = rows[:limit]
+        more = len(rows) > limit
+        return chunk, (encode_cursor([limit, id_of(chunk[-1])]) if more and chunk else None)
+    position, last = decode_cursor(cursor, 2)
+    if not isinstance(position, int) or position < 0 or not isinstance(last, str):
+        raise InputError(f"cursor {cursor[:40]!r} is not valid")
+    base = max(0, position - 2 * limit)
+    rows = list(fetch(base, position - base + 3 * limit + 1))
+    start = next((n + 1 for n, r in enumerate(rows) if id_of(r) == last), position - base)
+    chunk = rows[start : start + limit]
+    more = len(rows) > start + limit
+    nxt = encode_cursor([base + start + limit, id_of(chunk[-1])]) if more and chunk else None
+    return chunk, nxt

@@ -17,7 +17,7 @@ from newsdesk.api.common import (
     get_desk,
     jsonable,
     library,
-    page_after,
+    page_by_anchor,
 )
 from newsdesk.api.errors import NotAvailable
 from newsdesk.cli.common import parse_time
@@ -93,10 +93,16 @@ def get_item(request: Request, item_id: str) -> dict[str, Any]:
     item = desk.item(item_id)
     out = jsonable(item)
     out["sightings"] = jsonable(desk.sightings(item.id))
-    story_of = getattr(desk, "story_of", None)
-    if story_of is not None:
-        out["story"] = jsonable(story_of(item.id))
+    item_story = getattr(desk, "item_story", None)
+    if item_story is not None:
+        out["story"] = jsonable(item_story(item.id))
     return out
+
+
+@read.get("/items/{item_id}/why", summary="Why an item is in its story")
+def item_why(request: Request, item_id: str) -> Any:
+    """Returns the decision on arrival (score components, runner-up) and where it is now."""
+    return jsonable(library(get_desk(request), "why", "membership explanations")(item_id))
 
 
 @read.get("/items/{item_id}/related", summary="Items about the same thing, copies left out")
@@ -109,39 +115,42 @@ def related_items(request: Request, item_id: str, limit: int | None = Query(None
 # -- stories --------------------------------------------------------------------------------
 
 
-def _story_key(story: Any) -> list[Any]:
-    return [str(field(story, "id"))]
-
-
 @read.get("/stories", summary="List stories, ranked as in the briefing")
 def list_stories(
     request: Request,
-    since: str | None = Query(None, description="Active at or after (ISO time or age)."),
+    since: str | None = Query(None, description="Active at or after (ISO time or age like 24h)."),
+    until: str | None = Query(None, description="Begun before."),
+    order: str = Query("rank", description="rank (independent sources, then recency) or recent."),
+    min_size: int | None = Query(None, description="Only stories with at least this many items."),
     limit: int | None = Query(None, description="Stories per page (at most 200)."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
 ) -> dict[str, Any]:
     """Returns a page of stories and the cursor of the next page."""
     desk = get_desk(request)
-    stories = list(call(library(desk, "stories", "story listing"), since=parse_time(since)))
-    chunk, nxt = page_after(_ranked_keys(stories), lambda r: r[0], cursor, clamp_limit(limit))
-    return {"stories": [jsonable(s) for _, s in chunk], "next_cursor": nxt}
+    fn = library(desk, "stories", "story listing")
+    since_t, until_t = parse_time(since), parse_time(until)
 
+    def fetch(offset: int, n: int) -> list[Any]:
+        return call(fn, limit=n, offset=offset, since=since_t, until=until_t, order=order, min_size=min_size)
 
-def _ranked_keys(stories: list[Any]) -> list[tuple[list[Any], Any]]:
-    """Returns (rank position, id) keys for stories in the library's order."""
-    return [([n, str(field(s, "id"))], s) for n, s in enumerate(stories)]
+    chunk, nxt = page_by_anchor(fetch, lambda s: str(field(s, "id")), cursor, clamp_limit(limit))
+    return {"stories": [jsonable(s) for s in chunk], "next_cursor": nxt}
 
 
 @read.get("/stories/{story_id}", summary="One story")
 def get_story(request: Request, story_id: str) -> dict[str, Any]:
     """Returns a story with its items."""
     desk = get_desk(request)
-    out = jsonable(library(desk, "story", "story detail")(story_id))
+    story = library(desk, "story", "story detail")(story_id)
+    out = jsonable(story)
     if not isinstance(out, dict):
         out = {"story": out}
     items_fn = getattr(desk, "story_items", None)
     if items_fn is not None and "items" not in out:
-        out["items"] = [item_summary(i) if hasattr(i, "kind") else jsonable(i) for i in items_fn(story_id)]
+        out["items"] = [item_summary(i) if hasattr(i, "kind") else jsonable(i) for i in items_fn(field(story, "id"))]
+    title_fn = getattr(desk, "story_title", None)
+    if title_fn is not None:
+        out["headline"] = jsonable(title_fn(field(story, "id")))
     return out
 
 
@@ -163,10 +172,11 @@ def story_entities(request: Request, story_id: str) -> Any:
     return {"entities": jsonable(library(get_desk(request), "story_entities", "story entities")(story_id))}
 
 
-@read.get("/stories/{story_id}/why/{item_id}", summary="Why an item is in a story")
-def story_why(request: Request, story_id: str, item_id: str) -> Any:
-    """Returns the score components that placed the item in the story."""
-    return jsonable(call(library(get_desk(request), "why", "membership explanations"), item_id, story_id=story_id))
+@read.get("/stories/{story_id}/corrections", summary="Editors' corrections of a story")
+def story_corrections(request: Request, story_id: str) -> Any:
+    """Returns the merges, moves and splits touching a story, newest first."""
+    fn = library(get_desk(request), "corrections", "corrections")
+    return {"corrections": jsonable(fn(story_id))}
 
 
 # -- entities -------------------------------------------------------------------------------
@@ -180,10 +190,13 @@ def list_entities(
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
 ) -> dict[str, Any]:
     """Returns a page of entities, most mentioned first, and the next cursor."""
-    rows = list(call(library(get_desk(request), "entities", "entity listing"), kind=kind))
-    keyed = [([n, str(field(e, "name"))], e) for n, e in enumerate(rows)]
-    chunk, nxt = page_after(keyed, lambda r: r[0], cursor, clamp_limit(limit))
-    return {"entities": [jsonable(e) for _, e in chunk], "next_cursor": nxt}
+    fn = library(get_desk(request), "entities", "entity listing")
+
+    def fetch(offset: int, n: int) -> list[Any]:
+        return call(fn, kind=kind, limit=n, offset=offset)
+
+    chunk, nxt = page_by_anchor(fetch, lambda e: str(field(e, "name")), cursor, clamp_limit(limit))
+    return {"entities": [jsonable(e) for e in chunk], "next_cursor": nxt}
 
 
 @read.get("/entities/{name}", summary="One entity")
@@ -241,7 +254,7 @@ def _feed(request: Request, fmt: str) -> Response:
     if fn is None:
         raise NotAvailable("alert feeds are not available in this newsdesk build")
     media = "application/rss+xml" if fmt == "rss" else "application/atom+xml"
-    return Response(fn(fmt=fmt), media_type=media + "; charset=utf-8")
+    return Response(call(fn, fmt=fmt, link=str(request.base_url)), media_type=media + "; charset=utf-8")
 
 
 @read.get("/alerts.rss", summary="Alerts as an RSS feed", response_class=Response)
@@ -297,33 +310,39 @@ def _format_of(content_type: str | None) -> str | None:
 
 
 class MergeBody(BaseModel):
-    stories: list[str] = Field(..., min_length=2, description="Story ids; all merge into the first.")
+    stories: list[str] = Field(..., min_length=2, max_length=50, description="Story ids to merge into one.")
+    reason: str | None = Field(None, max_length=500, description="Why, kept with the correction.")
 
 
 class SplitBody(BaseModel):
-    items: list[str] = Field(..., min_length=1, description="Item ids that leave to form a new story.")
+    items: list[str] = Field(..., min_length=1, max_length=1000, description="Item ids that leave to form a new story.")
+    reason: str | None = Field(None, max_length=500, description="Why, kept with the correction.")
 
 
 class MoveBody(BaseModel):
-    story: str | None = Field(None, description="Story id to move the item to; null starts a new story.")
+    story: str = Field(..., description="Story id to move the item (and its copies) to.")
+    reason: str | None = Field(None, max_length=500, description="Why, kept with the correction.")
 
 
 @write.post("/stories/merge", summary="Merge stories (editor)")
 def merge_stories(request: Request, body: MergeBody) -> Any:
-    """Returns the story the others were merged into."""
+    """Returns the story the others were merged into (the oldest keeps its id)."""
     fn = library(get_desk(request), "merge_stories", "merging stories")
-    return {"ok": True, "story": jsonable(fn(body.stories[0], *body.stories[1:]))}
+    kept = body.stories[0]
+    for other in body.stories[1:]:
+        kept = str(field(fn(kept, other, reason=body.reason), "id"))
+    return {"ok": True, "story": jsonable(get_desk(request).story(kept))}
 
 
 @write.post("/stories/{story_id}/split", summary="Split items out of a story (editor)")
 def split_story(request: Request, story_id: str, body: SplitBody) -> Any:
     """Returns the new story formed by the items split out."""
     fn = library(get_desk(request), "split_story", "splitting stories")
-    return {"ok": True, "story": jsonable(fn(story_id, body.items))}
+    return {"ok": True, "story": jsonable(fn(story_id, body.items, reason=body.reason))}
 
 
 @write.post("/items/{item_id}/move", summary="Move an item to another story (editor)")
 def move_item(request: Request, item_id: str, body: MoveBody) -> Any:
     """Returns the story the item is now in."""
     fn = library(get_desk(request), "move_item", "moving items")
-    return {"ok": True, "story": jsonable(fn(item_id, body.story))}
+    return {"ok": True, "story": jsonable(fn(item_id, body.story, reason=body.reason))}

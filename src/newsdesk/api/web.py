@@ -14,11 +14,10 @@ from fastapi.templating import Jinja2Templates
 from newsdesk.api.app import HERE
 from newsdesk.api.auth import COOKIE, Auth
 from newsdesk.api.chart import coverage_svg
-from newsdesk.api.common import field, get_desk, has, safe_href
+from newsdesk.api.common import field, get_desk, has, page_by_anchor, safe_href
 from newsdesk.api.routes import FORMATS, call
 from newsdesk.cli.common import parse_time
 from newsdesk.errors import InputError, NewsdeskError, NotFound
-from newsdesk.search import decode_cursor, encode_cursor
 
 LOGGER = logging.getLogger(__name__)
 
@@ -82,18 +81,12 @@ def install(app: FastAPI) -> None:
         if not has(desk, "stories"):
             items = desk.items(limit=RIVER_SIZE)
             return render(request, "river.html", stories=None, items=items, note="Stories are not available in this build; showing the latest items.")
-        start = 0
-        if cursor:
-            (start,) = decode_cursor(cursor, 1)
-            if not isinstance(start, int) or start < 0:
-                raise InputError("cursor is not valid")
-        stories = list(call(desk.stories, limit=start + RIVER_SIZE + 1))
-        page = stories[start : start + RIVER_SIZE]
-        titles = {}
+        def fetch(offset: int, n: int) -> list[Any]:
+            return call(desk.stories, limit=n, offset=offset, order="rank")
+
+        page, nxt = page_by_anchor(fetch, lambda st: str(field(st, "id")), cursor or None, RIVER_SIZE)
         title_fn = getattr(desk, "story_title", None)
-        for s in page:
-            titles[field(s, "id")] = _story_title(title_fn, s)
-        nxt = encode_cursor([start + RIVER_SIZE]) if len(stories) > start + RIVER_SIZE else None
+        titles = {field(st, "id"): _story_title(title_fn, st) for st in page}
         return render(request, "river.html", stories=page, titles=titles, items=None, next_cursor=nxt, note=None)
 
     @app.get("/story/{story_id}", **opts)
@@ -122,7 +115,8 @@ def install(app: FastAPI) -> None:
     def item_page(request: Request, item_id: str) -> Response:
         desk = get_desk(request)
         item = desk.item(item_id)
-        story_id = desk.store.member_story(item.id) if has(desk.store, "member_story") else None
+        story = desk.item_story(item.id) if has(desk, "item_story") else None
+        story_id = field(story, "id") if story is not None else None
         return render(
             request, "item.html", item=item, related=desk.related(item.id, limit=8),
             story_id=story_id, sightings=desk.sightings(item.id),
@@ -233,7 +227,9 @@ def install(app: FastAPI) -> None:
     @app.post("/item/{item_id}/move", **opts)
     def move_form(request: Request, item_id: str, story: str = Form(""), csrf: str = Form("")) -> Response:
         _check_form_write(request, csrf)
-        result = get_desk(request).move_item(item_id, story.strip() or None)
+        if not story.strip():
+            raise InputError("give the id of the story to move the item to")
+        result = get_desk(request).move_item(item_id, story.strip())
         return RedirectResponse(f"/story/{quote(str(field(result, 'id', story)), safe='')}", status_code=303)
 
 
