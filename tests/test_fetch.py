@@ -230,6 +230,8 @@ def test_read_url_of_each_kind(server: Server) -> None:
     assert {i.source for i in atom} == {"Northern Post"}
     page = _items(list(read(server.url("/article"), allow_private=True)))
     assert len(page) == 1 and page[0].source == "Harbour Herald" and page[0].author == "Petra Lind"
+    # The page names a canonical address on another host than it came from: not trusted.
+    assert page[0].url == server.url("/article")
     dump = _items(list(read(server.url("/page.txt"), allow_private=True)))
     assert [i.kind for i in dump].count("headline") == 5
     jsonl = list(read(server.url("/items"), allow_private=True))

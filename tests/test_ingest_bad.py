@@ -184,3 +184,12 @@ def test_cli_bad_input_is_one_line_each(cli, tmp_path: Path) -> None:
 def test_invalid_unicode_control_characters_cleaned() -> None:
     [item] = list(read_text("Quay\x00 Lights\x07 Switched On\nForty\x1b lamps lit the quay.", origin="paste"))
     assert item.title == "Quay Lights Switched On" and item.text == "Forty lamps lit the quay."
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_pipe_in_directory_is_passed_over(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.txt")
+    (tmp_path / "good.txt").write_text("Quay Lights Switched On\nForty lamps lit the quay.", encoding="utf-8")
+    records = list(read(tmp_path))
+    assert [type(r) for r in records] == [Item, Skip]
+    assert records[1].reason == "not a regular file"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from newsdesk.errors import InputError
 from newsdesk.ingest.document import FORMATS, format_for_content_type, read_document, sniff
+from newsdesk.ingest.feeds import parse_feed, read_feed
 from newsdesk.ingest.fetch import FetchResult, check_url, fetch
 from newsdesk.ingest.opml import FeedRef, read_opml
 from newsdesk.model import Item, Skip
@@ -31,7 +32,9 @@ __all__ = [
     "check_url",
     "fetch",
     "is_url",
+    "parse_feed",
     "read",
+    "read_feed",
     "read_opml",
     "read_text",
     "read_url",

@@ -64,6 +64,9 @@ def read_directory(
             if name.startswith("."):
                 continue
             path = Path(folder) / name
+            if not path.is_file():  # a pipe or socket would block; a dangling link is gone
+                yield Skip(str(path), None, "not a regular file")
+                continue
             supported, fmt = format_for_path(path)
             if not supported:
                 kinds = ", ".join(sorted(SUFFIXES))

@@ -164,7 +164,7 @@ def fetch(
         for _hop in range(hops + 1):
             check_url(current, allow_private=allow_private)
             try:
-                result = _get(client, current, headers, max_bytes, deadline)
+                result = _get(client, current, headers, max_bytes, deadline, allow_private)
             except httpx.TimeoutException:
                 raise FetchError(f"{current}: timed out after {timeout:g}s") from None
             except httpx.HTTPError as e:
@@ -178,11 +178,38 @@ def fetch(
     raise FetchError(f"{url}: too many redirects (more than {hops})")
 
 
+def _check_peer(response: httpx.Response, url: str, allow_private: AllowPrivate) -> None:
+    """Raises FetchError when the connection went to an address the guard refuses.
+
+    The name was checked before connecting; this closes the gap where it resolves to a
+    different (private) address the second time (DNS rebinding).
+    """
+    if allow_private is True:
+        return
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    if not peer:
+        return
+    address = str(peer[0]).split("%")[0]
+    try:
+        why = _refusal(ipaddress.ip_address(address))
+    except ValueError:
+        return
+    if why and not _allowed(address, allow_private or False):
+        raise FetchError(f"{url}: refused, connected to a {why} address ({address})")
+
+
 def _get(
-    client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int, deadline: float
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    deadline: float,
+    allow_private: AllowPrivate,
 ) -> FetchResult | str:
     """Returns the result of one request, or the Location to follow for a redirect."""
     with client.stream("GET", url, headers=headers) as response:
+        _check_peer(response, url, allow_private)
         status = response.status_code
         if status in REDIRECTS:
             location = response.headers.get("location")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from newsdesk.ingest.normalise import clean_line, make_item, strip_html
+from newsdesk.ingest.normalise import clean_line, make_item, parse_time, strip_html
 from newsdesk.model import Item, Skip
 
 LOGGER = logging.getLogger(__name__)
@@ -23,6 +23,58 @@ _DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat":
 def looks_like_html(text: str) -> bool:
     """Returns whether a document starts like an HTML page."""
     return _HTML_START.match(text[:4096]) is not None
+
+
+_META_DATE_KEYS = (
+    "article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+    "publish-date", "parsely-pub-date", "sailthru.date", "dc.date.issued", "dc.date", "date",
+)
+_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+
+
+def meta_published(document: str) -> str | None:
+    """Returns the publication time the page declares in its meta tags or JSON-LD, if any.
+
+    Declared times keep their hour and offset, which date guessing from the URL loses.
+    """
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.fromstring(document[:500_000])
+    except (etree.ParserError, ValueError):
+        return None
+    found: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        content = (meta.get("content") or "").strip()
+        if key in _META_DATE_KEYS and content and key not in found:
+            found[key] = content
+    for key in _META_DATE_KEYS:
+        if key in found and parse_time(found[key]) is not None:
+            return found[key]
+    match = _JSONLD_DATE.search(document[:500_000])
+    if match and parse_time(match.group(1)) is not None:
+        return match.group(1)
+    return None
+
+
+def _page_url(fetched: str | None, declared: str | None) -> str | None:
+    """Returns the page's own canonical URL when it is on the host it was fetched from.
+
+    A page may declare any canonical address; one on another host could claim another
+    outlet's article id, so then the address it was fetched from wins.
+    """
+    if not fetched:
+        return declared
+    if declared:
+        try:
+            same = urlsplit(declared).hostname == urlsplit(fetched).hostname
+        except ValueError:
+            same = False
+        if same:
+            return declared
+    return fetched
 
 
 def _drop_title_line(title: str | None, text: str) -> str:
@@ -63,13 +115,14 @@ def read_html(
     text = _drop_title_line(title, doc.text or "")
     lang = _LANG.search(document[:4096])
     source = doc.sitename or (urlsplit(url).hostname if url else None)
+    page_url = _page_url(url, doc.url)
     item = make_item(
         title=title,
         text=text,
         origin=origin,
-        url=url or doc.url,
+        url=page_url,
         source=source,
-        published=doc.date,
+        published=meta_published(document) or doc.date,
         author=doc.author,
         language=lang.group(1).lower() if lang else None,
         kind=None,

@@ -57,7 +57,11 @@ def clean_text(text: str | None, max_chars: int | None = None) -> str:
         return ""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", _CONTROL.sub("", text))
+    if not text.replace("\n", "").isprintable():  # fast path: most text has nothing to fix
+        text = _CONTROL.sub("", text)
+        text = _SPACES.sub(" ", text)
+    elif "  " in text:
+        text = _SPACES.sub(" ", text)
     lines = []
     for raw in text.split("\n"):
         line = raw.strip()
@@ -76,6 +80,8 @@ def clean_line(text: str | None, max_chars: int = 1000) -> str | None:
     if text is None:
         return None
     text = unicodedata.normalize("NFC", str(text))
+    if text.isprintable() and "  " not in text:  # fast path: nothing to fix but the ends
+        return text.strip()[:max_chars] or None
     text = _CONTROL.sub("", text)
     text = _SPACES.sub(" ", text.replace("\r", " ").replace("\n", " ")).strip()
     return text[:max_chars] or None
@@ -280,8 +286,8 @@ def make_item(
         else:
             kind = ARTICLE
     lang = clean_line(language, 20)
-    if lang:
-        lang = lang.lower()
+    if lang:  # "en-GB", "en_US" -> "en": the same codes detection gives
+        lang = lang.replace("_", "-").split("-")[0].lower() or None
     elif detect_language:
         from newsdesk.nlp.language import detect_language as detect
 
