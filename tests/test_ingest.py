@@ -384,3 +384,35 @@ def test_cli_ingest_stdin(cli) -> None:
     assert result.exit_code == 9  # three bad lines skipped, the rest stored
     assert "5 new, 0 already stored, 3 skipped" in result.output
     assert "<stdin>:5: not valid JSON" in result.output
+
+
+def test_page_dump_with_labels_bullets_and_footer() -> None:
+    text = (
+        "The harbour board said on Monday that the east quay would close for a week while new lamps are fitted.\n"
+        "Crews were told to use the west quay instead.\n\n"
+        "Most Read\n"
+        "- Storm Warning Issued for Northern Bays\n"
+        "- Rail Unions Call Off Weekend Walkout\n"
+        "More from the Gazette:\n"
+        "3. New Ferry Timetable Adds Late Crossings\n"
+        "\u00a9 2026 Gull Coast Gazette. All rights reserved.\n"
+    )
+    items = [r for r in read_text(text, origin="paste") if isinstance(r, Item)]
+    assert [i.kind for i in items] == ["article", "headline", "headline", "headline"]
+    assert items[0].text.endswith("use the west quay instead.")
+    assert [i.title for i in items[1:]] == [
+        "Storm Warning Issued for Northern Bays",
+        "Rail Unions Call Off Weekend Walkout",
+        "New Ferry Timetable Adds Late Crossings",
+    ]
+    assert [i.origin_line for i in items[1:]] == [5, 6, 8]
+
+
+def test_json_feed() -> None:
+    cafe, lifeboat = items_of(FIX / "feed.json")
+    assert cafe.source == "Skarvik Weekly" and cafe.source_id == "sw-77"
+    assert cafe.url == "https://weekly.example/cafe-pier"
+    assert cafe.text == "The caf\u00e9 on the old pier reopened on Sunday with a new menu of smoked fish."
+    assert cafe.author == "Ebba Stolt"
+    assert cafe.published == datetime(2026, 3, 8, 9, 0, tzinfo=UTC)
+    assert lifeboat.kind == "headline" and lifeboat.origin_line == 2

@@ -86,14 +86,17 @@ def _is_json_object(body: str) -> bool:
 
 
 def _json_array(body: str, origin: str, max_chars: int | None) -> Iterator[Item | Skip]:
-    """Yields the items of a JSON document holding a list of records (or one record)."""
+    """Yields the items of a JSON document: a list of records, one record, or a JSON Feed."""
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, RecursionError) as e:
         reason = e.msg if isinstance(e, json.JSONDecodeError) else "nested too deeply"
         yield Skip(origin, getattr(e, "lineno", None), f"not valid JSON ({reason})")
         return
-    records = data if isinstance(data, list) else [data]
+    if jsonl.is_json_feed(data):
+        records = jsonl.json_feed_records(data)
+    else:
+        records = data if isinstance(data, list) else [data]
     for number, record in enumerate(records, 1):
         yield jsonl.record_to_item(record, origin=origin, line=number, max_chars=max_chars)
 

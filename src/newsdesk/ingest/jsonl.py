@@ -139,3 +139,39 @@ def _lines(text: str) -> Iterator[str]:
             end = len(text)
         yield text[start:end]
         start = end + 1
+
+
+def is_json_feed(data: Any) -> bool:
+    """Returns whether parsed JSON is a JSON Feed (jsonfeed.org) document."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("items"), list)
+        and "jsonfeed.org" in str(data.get("version", ""))
+    )
+
+
+def json_feed_records(feed: dict[str, Any]) -> list[Any]:
+    """Returns a JSON Feed's items as records in the JSONL schema (non-objects passed as is)."""
+    from newsdesk.ingest.normalise import strip_html
+
+    records: list[Any] = []
+    for entry in feed["items"]:
+        if not isinstance(entry, dict):
+            records.append(entry)
+            continue
+        authors = entry.get("authors") or ([entry["author"]] if entry.get("author") else [])
+        author = authors[0].get("name") if authors and isinstance(authors[0], dict) else None
+        text = entry.get("content_text")
+        if not text and isinstance(entry.get("content_html"), str):
+            text = strip_html(entry["content_html"])
+        records.append({
+            "id": entry.get("id"),
+            "title": entry.get("title"),
+            "text": text or entry.get("summary"),
+            "url": entry.get("url") or entry.get("external_url"),
+            "published": entry.get("date_published") or entry.get("date_modified"),
+            "source": feed.get("title"),
+            "author": author,
+            "language": entry.get("language") or feed.get("language"),
+        })
+    return records

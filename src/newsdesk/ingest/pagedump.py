@@ -8,6 +8,7 @@ Title Case. The article above it becomes one item, each headline line a `headlin
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -31,13 +32,29 @@ class PageDump:
     headlines: list[tuple[int, str]] = field(default_factory=list)
 
 
+_BULLET = re.compile(r"^(?:[-*•·▪►–—]|\d{1,2}[.)])\s+")
+# Section labels that sit among the headlines of a page; part of the block, not headlines.
+_LABEL = re.compile(
+    r"^(?:more (?:news|stories|headlines|top stories|from .{1,40})|(?:top|latest|related|popular|"
+    r"trending|recommended|featured|other) (?:news|stories|headlines|articles)|most (?:read|popular|"
+    r"viewed|shared)|trending(?: now)?|latest|top stories|headlines|in other news|you may also like|"
+    r"recommended(?: for you)?|what to read next|read next|editor'?s picks)[:.]?$",
+    re.IGNORECASE,
+)
+_FOOTER = re.compile(r"^(?:©|\(c\)\s|copyright\b|all rights reserved)", re.IGNORECASE)
+
+
+def _unbullet(line: str) -> str:
+    return _BULLET.sub("", line, count=1).strip()
+
+
 def _headline_shaped(line: str) -> bool:
     if not looks_like_title(line, max_words=25, max_chars=200):
         return False
     first = line.lstrip("\"'‘“(")[:1]
     if not (first.isupper() or first.isdigit()):
         return False
-    return not line.startswith(("©", "Copyright", "(c)", "(C)"))
+    return _FOOTER.match(line) is None
 
 
 def split(text: str) -> PageDump | None:
@@ -46,8 +63,13 @@ def split(text: str) -> PageDump | None:
     run: list[tuple[int, str]] = []
     end = len(lines)
     for index in range(len(lines) - 1, -1, -1):
-        line = lines[index].strip()
+        line = _unbullet(lines[index].strip())
         if not line or is_boilerplate(line):
+            continue
+        if not run and _FOOTER.match(line):  # a page footer below the list
+            continue
+        if _LABEL.match(line):
+            end = index
             continue
         if not _headline_shaped(line):
             break
