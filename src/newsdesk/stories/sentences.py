@@ -76,7 +76,10 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             if suffix == "s" and word.endswith("ss"):
                 return word
-            return word[: len(word) - len(suffix)] + keep
+            base = word[: len(word) - len(suffix)] + keep
+            if suffix in ("ed", "ing") and len(base) > 3 and base[-1] == base[-2] and base[-1] not in "aeiouls":
+                base = base[:-1]  # stopped -> stop; but not "fall" or "press"
+            return base
     return word
 
 

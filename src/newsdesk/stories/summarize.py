@@ -69,6 +69,11 @@ class SummarySentence:
     item_ids: list[str]
     sources: list[str]
 
+    @property
+    def items(self) -> list[str]:
+        """Returns the cited item ids (the name views that list citations look for)."""
+        return list(self.item_ids)
+
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "item_ids": list(self.item_ids), "sources": list(self.sources)}
 
