@@ -1,0 +1,306 @@
+"""The spaCy extractor: named entities, roles, dates, figures and keyphrases of items.
+
+Only the components enrichment needs run (the lemmatizer and attribute ruler are switched
+off). Large batches are split between this process and worker processes that each hold the
+model (setting `enrich_workers`); a body is read up to `enrich_max_words` words.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import multiprocessing
+import re
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from newsdesk.model import HEADLINE, Item
+from newsdesk.nlp.base import NAMED_TYPES, DateMention, Enrichment, EntityExtractor, Mention
+
+LOGGER = logging.getLogger(__name__)
+
+_OFF = ("lemmatizer", "attribute_ruler")
+_SPACE = re.compile(r"\S+")
+# Batches with fewer words than this run in-process: starting a worker costs seconds.
+POOL_MIN_WORDS = 20_000
+
+
+def missing(model: str) -> str | None:
+    """Returns what is missing to run `model` ('spaCy', 'spaCy model X'), or None."""
+    if importlib.util.find_spec("spacy") is None:
+        return "entity extraction (spaCy is not installed)"
+    if Path(model).exists():
+        return None
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", model) or importlib.util.find_spec(model) is None:
+        return f"entity extraction (spaCy model {model!r} is not installed)"
+    return None
+
+
+def cap_words(text: str, max_words: int) -> str:
+    """Returns the text cut after max_words words (all of it when max_words is 0)."""
+    if max_words <= 0:
+        return text
+    for i, m in enumerate(_SPACE.finditer(text)):
+        if i == max_words:
+            return text[: m.start()].rstrip()
+    return text
+
+
+def _word_count(item: Item, max_words: int) -> int:
+    n = len((item.title or "").split()) + len((item.text or "").split())
+    return min(n, max_words + 40) if max_words > 0 else n
+
+
+class Analyzer:
+    """Holds one loaded spaCy pipeline and turns items into enrichments."""
+
+    def __init__(self, model: str, max_words: int = 0):
+        import spacy
+
+        from newsdesk.nlp.headlines import Truecaser, common_words
+
+        nlp = spacy.load(model)
+        for name in _OFF:
+            if name in nlp.pipe_names:
+                nlp.disable_pipe(name)
+        self.nlp = nlp
+        self.max_words = max_words
+        self.truecaser = Truecaser(*common_words(nlp))
+
+    def analyse(self, items: Sequence[Item], known: dict[str, str] | None = None) -> list[Enrichment]:
+        """Returns one Enrichment per item.
+
+        Bodies are read first: the names they hold join `known` (name -> type), which keeps
+        those names capitalised when a Title Case headline is rewritten in sentence case and
+        tags them in headlines where the model misses them.
+        """
+        from newsdesk.nlp.headlines import is_title_case, lower_words
+
+        known = dict(known or {})
+        bodies = [cap_words(it.text or "", self.max_words) for it in items]
+        body_docs = list(self.nlp.pipe(bodies, batch_size=32))
+        from newsdesk.nlp.rules import fix_entities, known_index, tag_known
+
+        _add_surnames(known)
+        index = known_index(known, self.truecaser.is_word)
+        for doc in body_docs:
+            fix_entities(doc, index)
+            for e in doc.ents:
+                if e.label_ in NAMED_TYPES and e.text[:1].isupper():
+                    known.setdefault(e.text, e.label_)
+        _add_surnames(known)
+        index = known_index(known, self.truecaser.is_word)
+        if len(items) > 1:
+            for doc in body_docs:  # names from the other items of the batch
+                tag_known(doc, index)
+        known_words = {w.rstrip("’'s") for name in known for w in name.split()}
+        titles: list[str] = []
+        cased: list[bool] = []
+        for it, doc in zip(items, body_docs, strict=True):
+            title = it.title or ""
+            recase = bool(title) and (it.kind == HEADLINE or is_title_case(title)) and is_title_case(title)
+            if recase:
+                title = self.truecaser.truecase(title, known_words, lower_words(doc.text))
+            titles.append(title)
+            cased.append(recase)
+        title_docs = list(self.nlp.pipe(titles, batch_size=128))
+        for doc, recase in zip(title_docs, cased, strict=True):
+            fix_entities(doc, index)
+            if recase:
+                _drop_headline_junk(doc, known, self.truecaser)
+        return [
+            enrich_one(it, tdoc, bdoc)
+            for it, tdoc, bdoc in zip(items, title_docs, body_docs, strict=True)
+        ]
+
+
+def _add_surnames(known: dict[str, str]) -> None:
+    """Adds the surname of every known full person name (later mentions use the surname)."""
+    for name, label in list(known.items()):
+        if label == "PERSON" and " " in name:
+            known.setdefault(name.rsplit(" ", 1)[-1], "PERSON")
+
+
+def enrich_one(item: Item, title_doc, body_doc) -> Enrichment:
+    """Returns what one item's parsed title and body hold."""
+    from newsdesk.nlp import keyphrases
+    from newsdesk.nlp.canonical import resolve_item
+    from newsdesk.nlp.dates import reference_of
+
+    out = Enrichment(item.id)
+    ref_name, ref_time = reference_of(item.published, item.ingested)
+    for field, doc, original in (("title", title_doc, item.title or ""), ("text", body_doc, None)):
+        if len(doc) == 0:
+            continue
+        _analyse_doc(doc, field, original, out, ref_name, ref_time)
+    out.mentions = resolve_item(out.mentions)
+    out.keyphrases = keyphrases.rank(keyphrases.candidates(body_doc), keyphrases.candidates(title_doc))
+    return out
+
+
+def _analyse_doc(doc, field: str, original: str | None, out: Enrichment, ref_name: str,
+                 ref_time: datetime | None) -> None:
+    from newsdesk.nlp.dates import resolve
+    from newsdesk.nlp.figures import find_figures
+    from newsdesk.nlp.roles import find_roles
+    text = doc.text
+    source = original if original is not None else text
+    people = [e for e in doc.ents if e.label_ == "PERSON"]
+    roles = find_roles(doc, people) if doc.has_annotation("DEP") else {}
+    for ent in doc.ents:
+        if ent.label_ in NAMED_TYPES:
+            start, end = _trim(ent)
+            surface = source[start:end]
+            if not surface or not any(c.isupper() for c in text[start:end]) or len(surface) > 80:
+                continue
+            role = roles.get(ent.start)
+            if role and original is not None:
+                role = _recase(role, text, original)
+            out.mentions.append(Mention(surface, ent.label_, start, end, field, role))
+        elif ent.label_ == "DATE":
+            sentence = ent.sent.text if doc.has_annotation("SENT_START") else text[max(0, ent.start_char - 80): ent.end_char + 40]
+            found = resolve(ent.text, ref_time.date(), sentence) if ref_time else None
+            out.dates.append(DateMention(
+                source[ent.start_char: ent.end_char], ent.start_char, ent.end_char, field,
+                found[0].isoformat() if found else None, found[1] if found else None,
+                ref_name, ref_time.isoformat() if ref_time else None,
+            ))
+    for fig in find_figures(doc, field):
+        if original is not None:
+            fig.text = original[fig.start: fig.end]
+            if fig.measure:
+                fig.measure = _recase(fig.measure, text, original)
+        out.figures.append(fig)
+
+
+_JUNK_LABELS = {"PERSON", "ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}
+
+
+def _drop_headline_junk(doc, known: dict[str, str], truecaser) -> None:
+    """Removes headline entities made only of dictionary words the desk has not seen as names."""
+    keep = []
+    for ent in doc.ents:
+        words = [t.lower_ for t in ent if t.is_alpha]
+        if (
+            ent.label_ in _JUNK_LABELS
+            and ent.text not in known
+            and words
+            and all(truecaser.is_word(w) for w in words)
+            and not any(t.is_upper and len(t) > 1 for t in ent)
+        ):
+            continue
+        keep.append(ent)
+    doc.ents = keep
+
+
+def _trim(ent) -> tuple[int, int]:
+    """Returns the character span of an entity without a leading 'the' or trailing possessive."""
+    tokens = list(ent)
+    for k, tok in enumerate(tokens[1:-1], start=1):
+        if tok.tag_ == "POS" or tok.text in ("'s", "’s"):
+            tokens = tokens[:k]  # "Marco Rubio's Munich": the name ends at the possessive
+            break
+    while tokens and tokens[0].lower_ in ("the", "a", "an"):
+        tokens = tokens[1:]
+    while tokens and (tokens[-1].tag_ == "POS" or tokens[-1].text in ("'s", "’s", "'", "’") or tokens[-1].is_punct and tokens[-1].text != "."):
+        tokens = tokens[:-1]
+    if not tokens:
+        return ent.start_char, ent.start_char
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+
+
+def _recase(phrase: str, truecased: str, original: str) -> str:
+    """Returns phrase (found in the truecased text) as the original text writes it."""
+    for probe, cut in ((phrase, 0), (phrase + "s", 1)):
+        i = truecased.find(probe)
+        if i >= 0:
+            found = original[i: i + len(probe)]
+            return found[: len(found) - cut] if cut else found
+    return phrase
+
+
+# -- worker processes ------------------------------------------------------------------------
+_WORKER: Analyzer | None = None
+
+
+def _init_worker(model: str, max_words: int) -> None:
+    global _WORKER
+    logging.getLogger("spacy").setLevel(logging.ERROR)
+    _WORKER = Analyzer(model, max_words)
+
+
+def _work(items: list[Item], known: dict[str, str]) -> list[Enrichment]:
+    assert _WORKER is not None
+    return _WORKER.analyse(items, known)
+
+
+class SpacyExtractor(EntityExtractor):
+    """Entities, roles, dates, figures and keyphrases from a spaCy pipeline."""
+
+    name = "spacy"
+
+    def __init__(self, model: str, *, workers: int = 1, max_words: int = 0):
+        self.model = model
+        self.workers = max(1, workers)
+        self.max_words = max_words
+        self._local: Analyzer | None = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """Returns the in-process analyzer, loading the model on first use."""
+        if self._local is None:
+            self._local = Analyzer(self.model, self.max_words)
+        return self._local
+
+    def extract(self, items: Sequence[Item], known: dict[str, str] | None = None) -> list[Enrichment]:
+        """Returns one Enrichment per item, using worker processes for large batches."""
+        items = list(items)
+        known = known or {}
+        words = sum(_word_count(it, self.max_words) for it in items)
+        if self.workers <= 1 or words < POOL_MIN_WORDS or len(items) < 2 * self.workers:
+            return self.analyzer.analyse(items, known)
+        chunks = _split(items, self.workers, self.max_words)
+        pool = self._get_pool()
+        futures: list[Future] = [pool.submit(_work, chunk, known) for chunk in chunks[1:]]
+        results = self.analyzer.analyse(chunks[0], known)
+        for fut in futures:
+            results.extend(fut.result())
+        return results
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers - 1, mp_context=ctx,
+                initializer=_init_worker, initargs=(self.model, self.max_words),
+            )
+        return self._pool
+
+    def close(self) -> None:
+        """Stops the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _split(items: list[Item], parts: int, max_words: int) -> list[list[Item]]:
+    """Returns items cut into `parts` runs of about equal words, order kept."""
+    total = sum(_word_count(it, max_words) for it in items)
+    target = total / parts
+    chunks: list[list[Item]] = [[]]
+    acc = 0.0
+    for it in items:
+        if acc >= target * len(chunks) and len(chunks) < parts:
+            chunks.append([])
+        chunks[-1].append(it)
+        acc += _word_count(it, max_words)
+    return chunks
+
+
+def describe(extractor: EntityExtractor) -> dict[str, Any]:
+    """Returns what the extractor is, for stats."""
+    return {"extractor": extractor.name, "model": getattr(extractor, "model", None)}

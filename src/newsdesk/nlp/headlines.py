@@ -1,0 +1,129 @@
+"""Headlines in Title Case fool a named-entity model ("Curb Iran Oil Exports" as an ORG).
+
+`truecase` rewrites such a headline in sentence case before the model reads it: a word is
+lowered when it is an ordinary English word (a verb, adjective, adverb or stop word, or a
+word the item's body writes in lower case), and kept when it is an acronym, a name the desk
+already knows, a demonym, or a word no dictionary holds. Only letter case changes, so every
+character offset found in the rewritten headline is an offset in the original.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_WORD = re.compile(r"[^\W\d_][\w'’.]*", re.UNICODE)
+_DEMONYM = re.compile(r"(?:an|ian|ese|ish|i|ic)$")
+_ALWAYS_LOWER = {
+    "a", "an", "the", "and", "or", "but", "nor", "of", "in", "on", "at", "to", "for", "by",
+    "with", "as", "from", "into", "over", "after", "before", "amid", "against", "about", "up",
+    "out", "off", "new", "says", "said", "set", "plan", "plans", "talks", "major", "high",
+}
+
+
+def is_title_case(text: str) -> bool:
+    """Returns whether most words of the text start with a capital (a Title Case headline)."""
+    words = [w for w in _WORD.findall(text) if len(w) > 3]
+    if len(words) < 3:
+        return False
+    upper = sum(1 for w in words if w[0].isupper())
+    return upper / len(words) >= 0.7
+
+
+def _stems(word: str) -> Iterable[str]:
+    yield word
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""),
+                         ("ing", "e"), ("d", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            yield word[: -len(suffix)] + repl
+
+
+_NOUN_SUFFIX = re.compile(
+    r"(tion|sion|ment|ness|ity|ism|ance|ence|ship|ure|ing|ist|ery|ogy|age|dom|hood|ure|cy)s?$"
+)
+
+
+class Truecaser:
+    """Rewrites Title Case headlines in sentence case, keeping names."""
+
+    def __init__(self, common: set[str], nouns: set[str] | None = None):
+        self.common = common | _ALWAYS_LOWER
+        self.nouns = nouns or set()
+
+    def is_common(self, word: str) -> bool:
+        """Returns whether a lower-cased word is an ordinary word.
+
+        Verbs, adjectives, adverbs and stop words are; a noun is when it is plural or has a
+        common-noun ending, since the dictionary's nouns include place names ("iran").
+        """
+        if any(s in self.common for s in _stems(word)):
+            return True
+        if word in self.nouns and _NOUN_SUFFIX.search(word):
+            return True
+        return any(s in self.nouns for s in _stems(word) if s != word)
+
+    def is_word(self, word: str) -> bool:
+        """Returns whether a lower-cased word is in the dictionary at all (nouns included)."""
+        return any(s in self.common or s in self.nouns for s in _stems(word))
+
+    def truecase(self, text: str, known: set[str] | None = None, lower_seen: set[str] | None = None) -> str:
+        """Returns the headline in sentence case, offsets unchanged.
+
+        known: words of entity names already seen (kept as written);
+        lower_seen: words the item's body writes in lower case (lowered).
+        """
+        known = known or set()
+        lower_seen = lower_seen or set()
+        out = list(text)
+        for m in _WORD.finditer(text):
+            for part_start, part in _parts(m.start(), m.group()):
+                if not part[:1].isupper() or _is_acronym(part):
+                    continue
+                if part in known or part.rstrip("’'s") in known:
+                    continue
+                low = part.lower()
+                if _DEMONYM.search(low) and low not in lower_seen and not self._verbish(low):
+                    continue
+                if low in lower_seen or self.is_common(low):
+                    out[part_start] = part[0].lower()
+        return "".join(out)
+
+    def _verbish(self, low: str) -> bool:
+        return low in _ALWAYS_LOWER
+
+
+def _parts(start: int, word: str) -> Iterable[tuple[int, str]]:
+    """Returns the pieces of a hyphenated word with their offsets."""
+    offset = start
+    for piece in word.split("-"):
+        if piece:
+            yield offset, piece
+        offset += len(piece) + 1
+
+
+def _is_acronym(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return sum(1 for c in letters if c.isupper()) >= 2 or (len(letters) == 1)
+
+
+def lower_words(text: str) -> set[str]:
+    """Returns the words a text writes in lower case (evidence that they are ordinary words)."""
+    return {w for w in _WORD.findall(text) if w.islower()}
+
+
+def common_words(nlp) -> tuple[set[str], set[str]]:
+    """Returns (verbs, adjectives, adverbs and stop words; nouns) from the model's word lists."""
+    words: set[str] = set(nlp.Defaults.stop_words)
+    nouns: set[str] = set()
+    if "lemmatizer" not in nlp.component_names:
+        return words, nouns
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    if "lemma_index" not in lookups.tables:
+        return words, nouns
+    index = lookups.get_table("lemma_index")
+    for pos, into in (("verb", words), ("adj", words), ("adv", words), ("noun", nouns)):
+        try:
+            into.update(w for w in index[pos] if "_" not in w)
+        except KeyError:
+            continue
+    return words, nouns

@@ -1,0 +1,245 @@
+"""Fixes to the model's entities from evidence in the parse.
+
+- a name labelled ORG that is listed with people, or given a title, is a PERSON
+  ("Rustem Umerov and senior officials", "including Kyrylo Budanov and Serhiy Kyslytsya");
+- a name labelled PERSON or ORG that modifies a place noun, or is listed with places, is a
+  place ("the Zaporizhzhia nuclear power plant", "Crimea and parts of the Donbas region");
+- a proper noun the model missed is a place when it names a region or is listed with a
+  place ("the Donetsk region", "Moscow and Kyiv");
+- once a name is an entity in an item, its other unlabelled occurrences are too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Doc, Span
+
+from newsdesk.nlp.roles import ROLE_WORDS
+
+PLACE_NOUNS = {
+    "region", "regions", "province", "oblast", "city", "town", "village", "county", "district",
+    "state", "territory", "peninsula", "river", "valley", "plant", "airport", "port", "border",
+    "capital", "area", "coast", "island", "islands", "mountains", "sea", "strait", "gulf",
+    "bay", "lake", "front", "frontline", "enclave", "republic", "airbase", "base", "harbor",
+    "harbour", "dam", "station", "parts", "part",
+}
+PERSON_NOUNS = ROLE_WORDS | {
+    "people", "officials", "leaders", "ministers", "envoys", "aides", "advisers", "delegates",
+    "members", "negotiators", "lawmakers", "generals", "commanders", "men", "women", "brother",
+    "sister", "wife", "husband", "son", "daughter", "father", "mother",
+}
+ORG_WORDS = {
+    "inc", "inc.", "corp", "corp.", "co", "co.", "ltd", "ltd.", "llc", "plc", "group", "party",
+    "ministry", "department", "council", "committee", "agency", "bank", "university", "college",
+    "institute", "association", "union", "company", "industries", "holdings", "news", "times",
+    "post", "journal", "press", "army", "navy", "force", "forces", "court", "office", "service",
+    "foundation", "fund", "network", "club", "fc", "league", "federation", "organisation",
+    "organization", "commission", "board", "house", "senate", "congress", "parliament",
+    "assembly", "team", "airlines", "motors", "media", "police", "guard", "corps", "command",
+}
+
+
+def _namelike(span: Span) -> bool:
+    """Returns whether a span reads like a personal name: 2-3 capitalised words, no org word."""
+    words = [t for t in span if not t.is_punct]
+    if not 2 <= len(words) <= 3:
+        return False
+    for t in words:
+        if not (t.is_alpha and t.text[0].isupper() and not t.is_upper):
+            return False
+        if t.lower_ in ORG_WORDS or t.lower_ in PLACE_NOUNS:
+            return False
+    return True
+
+
+def _linked(tok, doc: Doc):
+    """Yields the tokens coordinated with tok or listed under the same 'including'."""
+    seen = set()
+    for other in list(tok.conjuncts):
+        if other.i not in seen:
+            seen.add(other.i)
+            yield other
+    if tok.dep_ == "pobj" and tok.head.lower_ in ("including", "like", "alongside") and tok.head.head.i != tok.i:
+        yield tok.head.head
+    if tok.dep_ == "appos":
+        yield tok.head
+
+
+def _has_title(span: Span) -> bool:
+    left = span.start - 1
+    if left < 0:
+        return False
+    prev = span.doc[left]
+    return prev.lower_ in ROLE_WORDS and prev.head.i in range(span.start, span.end)
+
+
+def fix_entities(doc: Doc, known: KnownIndex | None = None) -> None:
+    """Relabels and adds entities in place, from the evidence listed in the module docstring.
+
+    known: names seen before (see `known_index`), tagged where the doc names them unlabelled.
+    """
+    if doc.user_data.get("newsdesk_fixed"):
+        return
+    doc.user_data["newsdesk_fixed"] = True
+    if not doc.has_annotation("DEP"):
+        _propagate(doc, list(doc.ents), known)
+        return
+    ents = list(doc.ents)
+    label_at = {}
+    for ent in ents:
+        for t in ent:
+            label_at[t.i] = ent.label_
+    fixed: list[Span] = []
+    for ent in ents:
+        label = ent.label_
+        root = ent.root
+        if label in ("ORG", "GPE", "NORP", "PRODUCT", "WORK_OF_ART", "FAC") and _namelike(ent):
+            for other in _linked(root, doc):
+                if label_at.get(other.i) == "PERSON" or (
+                    other.i not in label_at and other.lower_ in PERSON_NOUNS
+                ):
+                    label = "PERSON"
+                    break
+            if label != "PERSON" and _has_title(ent):
+                label = "PERSON"
+        if label in ("PERSON", "ORG") and len(ent) <= 2 and not any(t.lower_ in ORG_WORDS for t in ent):
+            head = root.head
+            if root.dep_ in ("compound", "nmod") and head.i >= ent.end and head.lower_ in PLACE_NOUNS:
+                label = "GPE"
+            elif label == "ORG":
+                for other in _linked(root, doc):
+                    if label_at.get(other.i) in ("GPE", "LOC") or (
+                        other.i not in label_at and other.lower_ in PLACE_NOUNS
+                    ):
+                        label = "GPE"
+                        break
+        start = ent.start
+        if label == "PERSON":
+            # The model sometimes leaves a first name out: "Anders [Lindqvist]".
+            while start > 0 and ent.end - start < 3:
+                prev = doc[start - 1]
+                if (prev.tag_ == "NNP" and prev.i not in label_at and prev.is_alpha and prev.text[0].isupper()
+                        and not prev.is_upper and prev.dep_ == "compound" and ent.start <= prev.head.i < ent.end
+                        and prev.lower_ not in ROLE_WORDS):
+                    start -= 1
+                else:
+                    break
+        if label == ent.label_ and start == ent.start:
+            fixed.append(ent)
+        else:
+            fixed.append(Span(doc, start, ent.end, label=label))
+    taken = {t for ent in fixed for t in range(ent.start, ent.end)}
+    added: list[Span] = _missed_people(doc, taken, label_at)
+    taken.update(t for ent in added for t in range(ent.start, ent.end))
+    for tok in doc:
+        if tok.i in taken or tok.tag_ != "NNP" or not tok.is_alpha or not tok.text[0].isupper():
+            continue
+        if tok.is_upper or tok.is_sent_start and tok.lower_ in doc.vocab.strings and tok.is_stop:
+            continue
+        # A bare proper noun naming a region ("the Donetsk region").
+        if tok.dep_ == "compound" and tok.head.lower_ in PLACE_NOUNS and tok.head.i == tok.i + 1:
+            added.append(Span(doc, tok.i, tok.i + 1, label="GPE"))
+            taken.add(tok.i)
+            continue
+        # Listed with a place ("Moscow and Kyiv").
+        if any(label_at.get(o.i) in ("GPE", "LOC") for o in tok.conjuncts):
+            added.append(Span(doc, tok.i, tok.i + 1, label="GPE"))
+            taken.add(tok.i)
+    _propagate(doc, fixed + added, known)
+
+
+def _missed_people(doc: Doc, taken: set[int], label_at: dict[int, str]) -> list[Span]:
+    """Returns names the model missed that the parse shows are people.
+
+    A run of 2-3 capitalised proper nouns is a person when a title stands before it,
+    a role noun stands beside it by apposition, or it is listed with a person.
+    """
+    out: list[Span] = []
+    i = 0
+    n = len(doc)
+    while i < n:
+        if i in taken or doc[i].tag_ != "NNP":
+            i += 1
+            continue
+        j = i
+        while j < n and j not in taken and doc[j].tag_ == "NNP" and j - i < 3:
+            j += 1
+        span = Span(doc, i, j)
+        if _namelike(span):
+            root = span.root
+            before = doc[i - 1] if i > 0 else None
+            titled = before is not None and before.lower_ in ROLE_WORDS and before.tag_ in ("NN", "NNS", "NNP")
+            appos = any(c.dep_ == "appos" and c.lower_ in PERSON_NOUNS for c in root.children)
+            listed = any(label_at.get(o.i) == "PERSON" for o in root.conjuncts)
+            if titled or appos or listed:
+                out.append(Span(doc, i, j, label="PERSON"))
+        i = j
+    return out
+
+
+_NAME_CHARS = re.compile(r"[\w.'’ -]+$")
+
+
+KnownIndex = dict[str, list[tuple[tuple[str, ...], str]]]
+
+
+def known_index(known: dict[str, str], skip_word=None) -> KnownIndex:
+    """Returns known names (name -> type) indexed by first word, for tagging them in texts.
+
+    skip_word(word) -> bool leaves out one-word names that are ordinary words.
+    """
+    index: KnownIndex = {}
+    for name, label in known.items():
+        if label not in ("PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC") or not _NAME_CHARS.match(name):
+            continue
+        words = tuple(name.split())
+        if not words or not words[0][:1].isupper():
+            continue
+        if len(words) == 1 and skip_word is not None and skip_word(words[0].lower()):
+            continue
+        index.setdefault(words[0], []).append((words, label))
+    for entries in index.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    return index
+
+
+def tag_known(doc: Doc, known: KnownIndex) -> None:
+    """Tags the unlabelled mentions of known names in a doc whose entities are already fixed."""
+    _propagate(doc, list(doc.ents), known)
+
+
+def _propagate(doc: Doc, ents: list[Span], known: KnownIndex | None = None) -> None:
+    """Sets doc.ents to ents plus unlabelled repeats of a named entity's exact words.
+
+    The names come from the doc's own entities and from `known` (names seen before).
+    """
+    taken = {t for ent in ents for t in range(ent.start, ent.end)}
+    index: KnownIndex = {}
+    for ent in ents:
+        if ent.label_ in ("PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC") and _NAME_CHARS.match(ent.text):
+            words = tuple(t.text for t in ent)
+            index.setdefault(words[0], []).append((words, ent.label_))
+    for entries in index.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    extra: list[Span] = []
+    n = len(doc)
+    i = 0
+    while i < n:
+        tok = doc[i]
+        if i in taken or not tok.text[:1].isupper():
+            i += 1
+            continue
+        entries = index.get(tok.text, []) + (known.get(tok.text, []) if known else [])
+        hit = 0
+        for words, label in entries:
+            length = len(words)
+            if i + length <= n and all(doc[i + k].text == words[k] for k in range(length)) and not any(
+                j in taken for j in range(i, i + length)
+            ):
+                extra.append(Span(doc, i, i + length, label=label))
+                taken.update(range(i, i + length))
+                hit = length
+                break
+        i += hit or 1
+    doc.ents = sorted(ents + extra, key=lambda s: s.start)

@@ -1,0 +1,412 @@
+"""Queries on entities, mentions, roles, dates, figures and keyphrases (mixed into the store)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from newsdesk.errors import NotFound
+from newsdesk.model import Item
+from newsdesk.nlp.base import Enrichment
+from newsdesk.nlp.canonical import entity_key, fold, surname
+
+_TIME = "COALESCE(i.published, i.ingested)"
+
+
+class EntitiesStore:
+    """Entity storage and queries (mixed into the store class)."""
+
+    conn: sqlite3.Connection
+
+    # -- writing -------------------------------------------------------------------------
+    def save_enrichments(self, enrichments: Sequence[Enrichment], items: dict[str, Item]) -> dict[str, list[str]]:
+        """Stores what enrichment found; returns each item's canonical entity keys.
+
+        Runs inside the caller's transaction. Each name joins the entity with its folded key,
+        else the entity one of its aliases names, else (a surname alone) the one person
+        with that surname; a new full name takes over an earlier surname-only entity.
+        """
+        conn = self.conn
+        keys: dict[str, list[str]] = {}
+        touched: set[int] = set()
+        for enr in enrichments:
+            item = items.get(enr.item_id)
+            when = _iso(item.published or item.ingested) if item else None
+            groups: dict[str, list] = defaultdict(list)
+            for m in enr.mentions:
+                groups[fold(m.name or m.text)].append(m)
+            item_keys: Counter[str] = Counter()
+            for key, mentions in groups.items():
+                if not key:
+                    continue
+                label = Counter(m.label for m in mentions).most_common(1)[0][0]
+                name = max((m.name or m.text for m in mentions), key=lambda n: (len(n.split()), len(n)))
+                eid, _ = self._entity_for(key, name, label)
+                touched.add(eid)
+                conn.executemany(
+                    "INSERT INTO mentions (item_id, entity_id, surface, type, field, start, end, role) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    [(enr.item_id, eid, m.text, m.label, m.field, m.start, m.end, m.role) for m in mentions],
+                )
+                for alias, n in Counter(m.text for m in mentions).items():
+                    conn.execute(
+                        "INSERT INTO entity_aliases (entity_id, alias, folded, count) VALUES (?,?,?,?) "
+                        "ON CONFLICT(entity_id, alias) DO UPDATE SET count = count + excluded.count",
+                        (eid, alias, fold(alias), n),
+                    )
+                for typ, n in Counter(m.label for m in mentions).items():
+                    conn.execute(
+                        "INSERT INTO entity_types (entity_id, type, count) VALUES (?,?,?) "
+                        "ON CONFLICT(entity_id, type) DO UPDATE SET count = count + excluded.count",
+                        (eid, typ, n),
+                    )
+                for role in {m.role for m in mentions if m.role}:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO entity_roles (entity_id, role, item_id) VALUES (?,?,?)",
+                        (eid, role, enr.item_id),
+                    )
+                conn.execute(
+                    "UPDATE entities SET mentions = mentions + ?, items = items + 1, "
+                    "first_seen = CASE WHEN first_seen IS NULL OR first_seen > ? THEN ? ELSE first_seen END, "
+                    "last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END "
+                    "WHERE id = ?",
+                    (len(mentions), when, when, when, when, eid),
+                )
+                item_keys[f"{eid}"] += len(mentions)
+            conn.executemany(
+                "INSERT INTO item_dates (item_id, surface, field, start, end, resolved, granularity, "
+                "reference, reference_time) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(enr.item_id, d.text, d.field, d.start, d.end, d.resolved, d.granularity, d.reference,
+                  d.reference_time) for d in enr.dates],
+            )
+            conn.executemany(
+                "INSERT INTO item_figures (item_id, surface, field, start, end, value, unit, measure) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                [(enr.item_id, f.text, f.field, f.start, f.end, f.value, f.unit, f.measure) for f in enr.figures],
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO item_keyphrases (item_id, phrase, folded, score) VALUES (?,?,?,?)",
+                [(enr.item_id, p, p.casefold(), s) for p, s in enr.keyphrases],
+            )
+            keys[enr.item_id] = [k for k, _ in item_keys.most_common()]
+        self._retype(touched)
+        names = {
+            r["id"]: entity_key(r["type"], r["name"])
+            for r in _chunked(conn, "SELECT id, name, type FROM entities WHERE id IN ({})", touched)
+        }
+        return {item_id: [names[int(k)] for k in ks if int(k) in names] for item_id, ks in keys.items()}
+
+    def _entity_for(self, key: str, name: str, label: str) -> tuple[int, str]:
+        conn = self.conn
+        row = conn.execute("SELECT id, name FROM entities WHERE key = ?", (key,)).fetchone()
+        if row:
+            if len(name.split()) > len(row["name"].split()):
+                conn.execute("UPDATE entities SET name = ? WHERE id = ?", (name, row["id"]))
+            return row["id"], row["name"]
+        if label == "PERSON" and " " not in key:
+            rows = conn.execute(
+                "SELECT id, name, mentions FROM entities WHERE surname = ? AND key != surname "
+                "AND type = 'PERSON' ORDER BY mentions DESC LIMIT 2",
+                (key,),
+            ).fetchall()
+            if rows and (len(rows) == 1 or rows[0]["mentions"] >= 2 * rows[1]["mentions"]):
+                return rows[0]["id"], rows[0]["name"]
+        row = conn.execute(
+            "SELECT e.id, e.name FROM entity_aliases a JOIN entities e ON e.id = a.entity_id "
+            "WHERE a.folded = ? ORDER BY a.count DESC LIMIT 1",
+            (key,),
+        ).fetchone()
+        if row:
+            return row["id"], row["name"]
+        last = surname(key) if label == "PERSON" else None
+        cur = conn.execute(
+            "INSERT INTO entities (key, name, type, surname) VALUES (?,?,?,?)", (key, name, label, last)
+        )
+        eid = int(cur.lastrowid)
+        if label == "PERSON" and last and last != key:
+            # An earlier surname-only entity now has its full name: fold it in.
+            old = conn.execute(
+                "SELECT id FROM entities WHERE key = ? AND id != ?", (last, eid)
+            ).fetchone()
+            others = conn.execute(
+                "SELECT COUNT(*) FROM entities WHERE surname = ? AND key != surname AND id != ?", (last, eid)
+            ).fetchone()[0]
+            if old and not others:
+                self._merge(old["id"], eid)
+        return eid, name
+
+    def _merge(self, old: int, new: int) -> None:
+        conn = self.conn
+        conn.execute("UPDATE mentions SET entity_id = ? WHERE entity_id = ?", (new, old))
+        conn.execute(
+            "INSERT INTO entity_aliases (entity_id, alias, folded, count) "
+            "SELECT ?, alias, folded, count FROM entity_aliases WHERE entity_id = ? "
+            "ON CONFLICT(entity_id, alias) DO UPDATE SET count = count + excluded.count",
+            (new, old),
+        )
+        conn.execute(
+            "INSERT INTO entity_types (entity_id, type, count) SELECT ?, type, count FROM entity_types "
+            "WHERE entity_id = ? ON CONFLICT(entity_id, type) DO UPDATE SET count = count + excluded.count",
+            (new, old),
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO entity_roles (entity_id, role, item_id) "
+            "SELECT ?, role, item_id FROM entity_roles WHERE entity_id = ?",
+            (new, old),
+        )
+        row = conn.execute("SELECT mentions, items, first_seen, last_seen FROM entities WHERE id = ?", (old,)).fetchone()
+        conn.execute(
+            "UPDATE entities SET mentions = mentions + ?, items = items + ?, "
+            "first_seen = MIN(COALESCE(first_seen, ?), COALESCE(?, first_seen)), "
+            "last_seen = MAX(COALESCE(last_seen, ?), COALESCE(?, last_seen)) WHERE id = ?",
+            (row["mentions"], row["items"], row["first_seen"], row["first_seen"], row["last_seen"],
+             row["last_seen"], new),
+        )
+        for table in ("entity_aliases", "entity_types", "entity_roles"):
+            conn.execute(f"DELETE FROM {table} WHERE entity_id = ?", (old,))
+        conn.execute("DELETE FROM entities WHERE id = ?", (old,))
+
+    def _retype(self, ids: Iterable[int]) -> None:
+        """Sets each entity's type to the one most of its mentions carry."""
+        for eid in ids:
+            rows = self.conn.execute(
+                "SELECT type, count FROM entity_types WHERE entity_id = ? ORDER BY count DESC, type", (eid,)
+            ).fetchall()
+            if rows:
+                best = max(rows, key=lambda r: (r["count"], r["type"] == "PERSON"))["type"]
+                self.conn.execute("UPDATE entities SET type = ? WHERE id = ?", (best, eid))
+
+    def set_enrich_state(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO enrich_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- reading -------------------------------------------------------------------------
+    def enrich_state(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM enrich_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def known_entity_names(self, limit: int = 20_000) -> dict[str, str]:
+        """Returns the most mentioned entities' names (and their aliases) with their types."""
+        rows = self.conn.execute(
+            "SELECT e.name, e.type, a.alias FROM entities e LEFT JOIN entity_aliases a ON a.entity_id = e.id "
+            "WHERE e.id IN (SELECT id FROM entities ORDER BY mentions DESC LIMIT ?)",
+            (limit,),
+        )
+        out: dict[str, str] = {}
+        for r in rows:
+            out.setdefault(r["name"], r["type"])
+            if r["alias"]:
+                out.setdefault(r["alias"], r["type"])
+        return out
+
+    def entity_stats(self) -> dict[str, Any]:
+        """Returns counts of entities and mentions, and what the entity stage last said."""
+        conn = self.conn
+        return {
+            "entities": conn.execute("SELECT COUNT(*) FROM entities").fetchone()[0],
+            "mentions": conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0],
+            "enriched_items": conn.execute(
+                "SELECT COUNT(*) FROM (SELECT item_id FROM mentions UNION SELECT item_id FROM item_keyphrases)"
+            ).fetchone()[0],
+            "entity_stage": self.enrich_state("status") or "not run yet",
+        }
+
+    def list_entities(
+        self,
+        *,
+        types: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        query: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Returns entities by mentions (within the time range when one is given)."""
+        clauses, args = [], []
+        if types:
+            clauses.append(f"e.type IN ({','.join('?' * len(types))})")
+            args.extend(types)
+        if query:
+            clauses.append("(e.key LIKE ? OR e.name LIKE ?)")
+            args.extend([f"%{fold(query)}%", f"%{query}%"])
+        if since or until:
+            if since:
+                clauses.append(f"{_TIME} >= ?")
+                args.append(since.isoformat())
+            if until:
+                clauses.append(f"{_TIME} < ?")
+                args.append(until.isoformat())
+            where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+            sql = (
+                "SELECT e.id, e.name, e.type, COUNT(m.id) AS mentions, COUNT(DISTINCT m.item_id) AS items, "
+                f"MIN({_TIME}) AS first_seen, MAX({_TIME}) AS last_seen "
+                "FROM mentions m JOIN entities e ON e.id = m.entity_id JOIN items i ON i.id = m.item_id "
+                f"{where} GROUP BY e.id ORDER BY mentions DESC, items DESC, e.name LIMIT ? OFFSET ?"
+            )
+        else:
+            where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+            sql = (
+                "SELECT e.id, e.name, e.type, e.mentions, e.items, e.first_seen, e.last_seen FROM entities e "
+                f"{where} ORDER BY e.mentions DESC, e.items DESC, e.name LIMIT ? OFFSET ?"
+            )
+        rows = self.conn.execute(sql, [*args, limit, offset]).fetchall()
+        return [_entity_row(r) for r in rows]
+
+    def find_entity(self, name: str) -> dict[str, Any]:
+        """Returns the entity a name (canonical, alias, surname or key) stands for."""
+        conn = self.conn
+        text = name.split(":", 1)[1] if ":" in name and name.split(":", 1)[0].isupper() else name
+        key = fold(text)
+        cols = "id, name, type, mentions, items, first_seen, last_seen"
+        row = conn.execute(f"SELECT {cols} FROM entities WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            row = conn.execute(
+                f"SELECT {cols} FROM entities WHERE id = (SELECT entity_id FROM entity_aliases WHERE folded = ? "
+                "ORDER BY count DESC LIMIT 1)",
+                (key,),
+            ).fetchone()
+        if row is None:
+            row = conn.execute(
+                f"SELECT {cols} FROM entities WHERE surname = ? ORDER BY mentions DESC LIMIT 1", (key,)
+            ).fetchone()
+        if row is None and len(key) >= 3:
+            row = conn.execute(
+                f"SELECT {cols} FROM entities WHERE key LIKE ? ORDER BY mentions DESC LIMIT 1", (f"%{key}%",)
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"no entity named {name!r}")
+        return _entity_row(row)
+
+    def entity_aliases(self, entity_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT alias, count FROM entity_aliases WHERE entity_id = ? ORDER BY count DESC, alias", (entity_id,)
+        )
+        return [dict(r) for r in rows]
+
+    def entity_types(self, entity_id: int) -> dict[str, int]:
+        rows = self.conn.execute(
+            "SELECT type, count FROM entity_types WHERE entity_id = ? ORDER BY count DESC", (entity_id,)
+        )
+        return {r["type"]: r["count"] for r in rows}
+
+    def entity_roles(self, entity_id: int) -> list[dict[str, Any]]:
+        """Returns each role the texts give the entity, with the items that state it."""
+        rows = self.conn.execute(
+            "SELECT r.role, r.item_id FROM entity_roles r JOIN items i ON i.id = r.item_id "
+            f"WHERE r.entity_id = ? ORDER BY {_TIME}",
+            (entity_id,),
+        )
+        roles: dict[str, list[str]] = defaultdict(list)
+        for r in rows:
+            roles[r["role"]].append(r["item_id"])
+        out = [{"role": role, "items": ids, "count": len(ids)} for role, ids in roles.items()]
+        out.sort(key=lambda d: (-d["count"], d["role"]))
+        return out
+
+    def entity_item_ids(self, entity_id: int) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT m.item_id FROM mentions m JOIN items i ON i.id = m.item_id "
+            f"WHERE m.entity_id = ? ORDER BY {_TIME}",
+            (entity_id,),
+        )
+        return [r[0] for r in rows]
+
+    def entity_timeline(self, entity_id: int, bucket: str = "day") -> list[dict[str, Any]]:
+        """Returns mentions and items per day (or month) for the entity."""
+        width = 7 if bucket == "month" else 10
+        rows = self.conn.execute(
+            f"SELECT substr({_TIME}, 1, {width}) AS period, COUNT(*) AS mentions, "
+            "COUNT(DISTINCT m.item_id) AS items FROM mentions m JOIN items i ON i.id = m.item_id "
+            "WHERE m.entity_id = ? GROUP BY period ORDER BY period",
+            (entity_id,),
+        )
+        return [dict(r) for r in rows]
+
+    def entity_cooccurring(self, entity_id: int, limit: int = 10) -> list[dict[str, Any]]:
+        """Returns the entities most often named in the same items."""
+        rows = self.conn.execute(
+            "SELECT e.id, e.name, e.type, COUNT(DISTINCT o.item_id) AS shared FROM mentions m "
+            "JOIN mentions o ON o.item_id = m.item_id AND o.entity_id != m.entity_id "
+            "JOIN entities e ON e.id = o.entity_id WHERE m.entity_id = ? "
+            "GROUP BY e.id ORDER BY shared DESC, e.mentions DESC LIMIT ?",
+            (entity_id, limit),
+        )
+        return [
+            {"name": r["name"], "type": r["type"], "key": entity_key(r["type"], r["name"]), "items": r["shared"]}
+            for r in rows
+        ]
+
+    def entities_for_items(self, item_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Returns the entities named in these items, with mentions and items counted."""
+        counts: dict[int, dict[str, Any]] = {}
+        for r in _chunked(
+            self.conn,
+            "SELECT e.id, e.name, e.type, e.surname, COUNT(*) AS n, COUNT(DISTINCT m.item_id) AS k "
+            "FROM mentions m JOIN entities e ON e.id = m.entity_id WHERE m.item_id IN ({}) GROUP BY e.id",
+            item_ids,
+        ):
+            c = counts.setdefault(r["id"], {**_entity_row(r, with_counts=False), "mentions": 0, "items": 0,
+                                             "surname": r["surname"]})
+            c["mentions"] += r["n"]
+            c["items"] += r["k"]
+        return list(counts.values())
+
+    def item_enrichment(self, item_id: str) -> dict[str, Any]:
+        """Returns the mentions, dates, figures and keyphrases stored for one item."""
+        conn = self.conn
+        mentions = [
+            dict(r) for r in conn.execute(
+                "SELECT m.surface, m.type, m.field, m.start, m.end, m.role, e.name, e.type AS entity_type "
+                "FROM mentions m JOIN entities e ON e.id = m.entity_id WHERE m.item_id = ? ORDER BY m.field DESC, m.start",
+                (item_id,),
+            )
+        ]
+        for m in mentions:
+            m["key"] = entity_key(m.pop("entity_type"), m["name"])
+        dates = [dict(r) for r in conn.execute(
+            "SELECT surface, field, start, end, resolved, granularity, reference, reference_time "
+            "FROM item_dates WHERE item_id = ? ORDER BY field DESC, start", (item_id,))]
+        figures = [dict(r) for r in conn.execute(
+            "SELECT surface, field, start, end, value, unit, measure FROM item_figures "
+            "WHERE item_id = ? ORDER BY field DESC, start", (item_id,))]
+        phrases = [dict(r) for r in conn.execute(
+            "SELECT phrase, score FROM item_keyphrases WHERE item_id = ? ORDER BY score DESC, phrase", (item_id,))]
+        return {"item_id": item_id, "mentions": mentions, "dates": dates, "figures": figures, "keyphrases": phrases}
+
+    def keyphrases_for_items(self, item_ids: Sequence[str]) -> list[tuple[str, float]]:
+        return [(r["phrase"], r["score"]) for r in _chunked(
+            self.conn, "SELECT phrase, score FROM item_keyphrases WHERE item_id IN ({})", item_ids)]
+
+    def keyphrase_df(self, phrases: Iterable[str]) -> tuple[dict[str, int], int]:
+        """Returns (items each folded phrase occurs in, items with any keyphrase)."""
+        df = {r[0]: r[1] for r in _chunked(
+            self.conn, "SELECT folded, COUNT(*) FROM item_keyphrases WHERE folded IN ({}) GROUP BY folded",
+            [p.casefold() for p in phrases])}
+        total = self.conn.execute("SELECT COUNT(DISTINCT item_id) FROM item_keyphrases").fetchone()[0]
+        return df, int(total)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _entity_row(r: sqlite3.Row, with_counts: bool = True) -> dict[str, Any]:
+    out = {"id": r["id"], "name": r["name"], "type": r["type"], "key": entity_key(r["type"], r["name"])}
+    if with_counts:
+        out.update({"mentions": r["mentions"], "items": r["items"], "first_seen": r["first_seen"],
+                    "last_seen": r["last_seen"]})
+    return out
+
+
+def _chunked(conn: sqlite3.Connection, sql: str, values: Iterable[Any]) -> list[sqlite3.Row]:
+    values = list(values)
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        rows.extend(conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
+    return rows

