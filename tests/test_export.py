@@ -14,7 +14,7 @@ from test_live_server import LiveServer, rss
 from test_watches import T0, ferry, festival
 
 from newsdesk import Desk, Item
-from newsdesk.errors import InputError
+from newsdesk.errors import Conflict, InputError
 
 SETTINGS = {"allow_private": True, "poll_host_delay": 0.0, "webhook_backoff": 0.01}
 
@@ -57,14 +57,18 @@ def test_jsonl_round_trip_is_identical(server, tmp_path):
         build(desk, server)
         with first.open("w", encoding="utf-8") as fh:
             written = desk.export(fh)
+        entities_built = bool(getattr(desk, "entities", list)())
     text = first.read_text(encoding="utf-8")
     kinds = [json.loads(line)["type"] for line in text.splitlines()]
     for kind in ("header", "item", "feed", "watch", "alert"):
         assert kind in kinds, kind
     assert written == len(kinds) - 1
+    assert ("entity" in kinds) == entities_built
     sightings = [json.loads(x)["sightings"] for x in text.splitlines() if '"type": "item"' in x]
     assert max(len(s) for s in sightings) == 2
 
+    with Desk(tmp_path / "a.db", settings=SETTINGS) as desk, pytest.raises(Conflict):
+        desk.import_jsonl(first)  # never mixed into a store that holds anything
     with Desk(tmp_path / "b.db", settings=SETTINGS) as fresh:
         counts = fresh.import_jsonl(first)
         assert counts["items"] == kinds.count("item")

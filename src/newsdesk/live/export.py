@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
-from newsdesk.errors import InputError, NewsdeskError
+from newsdesk.errors import Conflict, InputError, NewsdeskError
 from newsdesk.model import Item
 
 if TYPE_CHECKING:
@@ -92,7 +92,8 @@ def entity_records(desk: Desk) -> Iterator[dict[str, Any]]:
         return
     rows = [_plain(e) for e in entities]
     for row in sorted(rows, key=lambda r: str(r.get("id", r.get("name", "")))):
-        yield {"type": "entity", **row}
+        # An entity's own `type` (person, place...) is kept as `entity_type`.
+        yield {"type": "entity", **{("entity_type" if k == "type" else k): v for k, v in row.items()}}
 
 
 def correction_records(desk: Desk) -> Iterator[dict[str, Any]]:
@@ -301,6 +302,9 @@ def _batches(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 def import_jsonl(desk: Desk, path: str | Path) -> dict[str, int]:
     """Returns counts by record type after restoring a JSONL export into the desk's store."""
     recs = read_records(path)
+    held = desk.store.max_item_rowid() or desk.store.list_feeds() or desk.store.list_watches()
+    if held:
+        raise Conflict(f"{desk.db}: the store is not empty; import {path} into a fresh store file")
     by_type: dict[str, list[dict[str, Any]]] = {}
     for _, rec in recs:
         by_type.setdefault(rec["type"], []).append(rec)

@@ -106,24 +106,23 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _entity_names(desk: Desk, name: str) -> list[str]:
-    """Returns the entity's name and aliases (just the name when entities are not built)."""
-    names = [name]
-    finder = getattr(desk, "entity", None)
+def _entity_items(desk: Desk, name: str, after: int, upto: int) -> list[str]:
+    """Returns ids of items in (after, upto] that mention an entity or contain its name.
+
+    Mentions come from the entity stage (aliases and canonical names resolved there); the
+    name as typed is also matched as a phrase, so a watch works without the [nlp] extra.
+    """
+    store = desk.store
+    matched = set(store.query_items_after(_phrase(name), after, upto))
+    finder = getattr(store, "find_entity", None)
     if finder is not None:
         try:
             entity = finder(name)
-        except (NotFound, NotImplementedError, AttributeError):
+        except NotFound:
             entity = None
         if entity is not None:
-            canonical = _get(entity, "name")
-            names += [canonical] if canonical else []
-            names += [a for a in (_get(entity, "aliases") or []) if isinstance(a, str)]
-    seen: dict[str, None] = {}
-    for n in names:
-        if n and n.strip():
-            seen.setdefault(n.strip(), None)
-    return list(seen)
+            matched.update(store.entity_item_ids(entity["id"]))
+    return [i for _, i in store.items_after(after, upto) if i in matched]
 
 
 def matching_items(desk: Desk, watch: dict[str, Any], after: int, upto: int,
@@ -133,8 +132,7 @@ def matching_items(desk: Desk, watch: dict[str, Any], after: int, upto: int,
     if watch["kind"] == "query":
         return store.query_items_after(watch["target"], after, upto)
     if watch["kind"] == "entity":
-        query = " OR ".join(_phrase(n) for n in _entity_names(desk, watch["target"]))
-        return store.query_items_after(query, after, upto)
+        return _entity_items(desk, watch["target"], after, upto)
     return [i for _, i in store.items_after(after, upto) if stories.key(i) == watch["target"]]
 
 
