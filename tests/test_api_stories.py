@@ -112,3 +112,36 @@ def test_story_page_editor_forms_when_signed_in(client, loaded):
     assert loaded.item_story(item_id).id != story["id"]
     resp = client.post(f"/story/{story['id']}/split", data={"items": [item_id], "csrf": "bad"})
     assert resp.status_code == 401
+
+
+needs_entities = pytest.mark.skipif(not hasattr(Desk, "entity"), reason="entities area not built")
+
+
+@needs_entities
+def test_entities_routes_and_page(client, loaded):
+    listed = client.get("/api/entities", params={"limit": 50}).json()["entities"]
+    names = {e["name"] for e in listed}
+    assert "Port Avalon" in names or "Veridian" in names
+    name = "Port Avalon" if "Port Avalon" in names else "Veridian"
+    detail = client.get(f"/api/entities/{name}").json()
+    assert detail["name"] == name and detail["item_ids"]
+    assert_error(client.get("/api/entities/Nobody At All Zzz"), 404)
+    page = client.get(f"/entity/{name}").text
+    assert "mentions in" in page and 'href="/story/' in page
+
+
+@needs_entities
+def test_search_entity_filter_uses_entity_links(client, loaded):
+    entity = loaded.entity("Veridian")
+    hits = client.get("/api/search", params={"q": "election OR budget", "entity": "Veridian"}).json()["hits"]
+    assert hits and {h["id"] for h in hits} <= set(entity["item_ids"])
+
+
+def test_story_page_cites_summary_items(client, loaded):
+    story = bridge_story(client)
+    page = client.get(f"/story/{story['id']}").text
+    summary = loaded.story_summary(story["id"]) if hasattr(loaded, "story_summary") else None
+    if summary is None or not summary.sentences:
+        pytest.skip("no summary for this story")
+    cited = summary.sentences[0].item_ids[0]
+    assert f'<sup><a href="/item/{cited}"' in page

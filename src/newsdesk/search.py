@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from newsdesk.errors import InputError, NewsdeskError, NotFound, NotInstalled
+from newsdesk.errors import InputError, NotFound, NotInstalled
 from newsdesk.model import Item, normalise_for_id
 from newsdesk.store.search import MARK_CLOSE, MARK_OPEN
 
@@ -37,6 +37,7 @@ MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 MAX_LIMIT = 200
 MODES = ("auto", "text", "semantic", "hybrid")
+RRF_K = 60  # reciprocal rank fusion: score = sum of 1 / (RRF_K + rank)
 
 _QUERY_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
@@ -295,11 +296,11 @@ class SearchAPI:
         match = to_match(query)
         filters: dict[str, Any] = {"source": source, "kind": kind, "since": since, "until": until}
         if story:
-            filters["ids"] = self._story_item_ids(story)
+            filters["ids"] = self._search_story_ids(story)
         if entity:
-            ids = self._entity_item_ids(entity)
+            ids = self._search_entity_ids(entity)
             if ids is None:
-                # Without entity data, the entity filter means "mentions this name".
+                # A name the entity data does not know: the filter means "mentions this name".
                 match = f"({match}) AND {_fts_string(_WORD.findall(entity))}" if _WORD.findall(entity) else match
             else:
                 filters["ids"] = [i for i in ids if i in set(filters["ids"])] if "ids" in filters else ids
@@ -337,21 +338,23 @@ class SearchAPI:
             if r["id"] in items
         ]
 
-    def _story_item_ids(self, story: str) -> list[str]:
+    def _search_story_ids(self, story: str) -> list[str]:
         fn = getattr(self, "story_items", None)
         if fn is None:
             raise NotInstalled("searching within a story", "stories")
         return [_member_id(m) for m in fn(story)]
 
-    def _entity_item_ids(self, name: str) -> list[str] | None:
-        """Returns ids of items that mention the entity, or None when no entity data exists."""
-        fn = getattr(self.store, "entity_item_ids", None)
-        if fn is None:
+    def _search_entity_ids(self, name: str) -> list[str] | None:
+        """Returns ids of the items linked to the entity, or None when it is not a known entity."""
+        find = getattr(self.store, "find_entity", None)
+        item_ids = getattr(self.store, "entity_item_ids", None)
+        if find is None or item_ids is None:
             return None
         try:
-            return list(fn(name))
+            entity = find(name)
         except NotFound:
-            return []
+            return None
+        return list(item_ids(entity["id"]))
 
     # -- related items ---------------------------------------------------------------------
 
@@ -364,7 +367,7 @@ class SearchAPI:
         if not terms:
             return []
         match = " OR ".join(_fts_string([t]) for t in terms)
-        exclude = [item.id, *self._copy_ids(item.id)]
+        exclude = [item.id, *self._search_copy_ids(item.id)]
         rows = self.store.search_items(match, limit=limit * 3 + 5, exclude=exclude)
         title_key = normalise_for_id(item.title) if item.title else None
         text_key = normalise_for_id(item.text[:2000]) if item.text else None
@@ -380,74 +383,84 @@ class SearchAPI:
                 break
         return hits
 
-    def _copy_ids(self, item_id: str) -> list[str]:
-        for name in ("copy_ids", "copies_of"):
-            fn = getattr(self.store, name, None)
-            if fn is not None:
-                try:
-                    return [c if isinstance(c, str) else c.id for c in fn(item_id)]
-                except NewsdeskError:
-                    return []
-        return []
+    def _search_copy_ids(self, item_id: str) -> list[str]:
+        """Returns the item's copy group (its canonical item and every copy), itself left out."""
+        copy_of = getattr(self.store, "copy_of", None)
+        copies_of = getattr(self.store, "copies_of", None)
+        if copy_of is None or copies_of is None:
+            return []
+        link = copy_of(item_id)
+        canonical = link["canonical_id"] if link else item_id
+        return [i for i in [canonical, *copies_of(canonical)] if i != item_id]
 
     # -- semantic --------------------------------------------------------------------------
 
     def _semantic_ready(self) -> bool:
+        """Returns whether auto mode should go hybrid: vectors enabled and the extra installed."""
         if not self.setting("embed"):
             return False
         try:
-            self._embedder()
+            self._search_embedder()
         except NotInstalled:
             return False
-        return hasattr(self.store, "nearest_items")
+        return True
 
-    def _embedder(self) -> Any:
-        cached = getattr(self, "_search_embedder", None)
-        if cached is not None:
-            return cached
+    def _search_embedder(self) -> Any:
         try:
-            from newsdesk.nlp import embed
+            from newsdesk.nlp.embed import load_embedder
         except ImportError:
             raise NotInstalled("semantic search", "embed") from None
-        getter = getattr(embed, "get_embedder", None) or getattr(embed, "load", None)
-        if getter is None:
-            raise NotInstalled("semantic search", "embed")
-        embedder = getter(self) if getter.__code__.co_argcount else getter()
-        if embedder is None:
-            raise NotInstalled("semantic search", "embed")
-        self._search_embedder = embedder
-        return embedder
+        return load_embedder()
+
+    def index_vectors(self, *, batch: int = 256, limit: int | None = None) -> int:
+        """Returns how many items got a search vector now (those stored without one)."""
+        embedder = self._search_embedder()
+        done = 0
+        while limit is None or done < limit:
+            todo = self.store.items_without_vectors(batch if limit is None else min(batch, limit - done))
+            if not todo:
+                break
+            vectors = embedder.encode([text for _, text in todo])
+            self.store.save_vectors([(iid, vec) for (iid, _), vec in zip(todo, vectors, strict=True)])
+            done += len(todo)
+        if done:
+            LOGGER.info("indexed %d item vectors for semantic search", done)
+        return done
 
     def _semantic_search(
         self, query: str, match: str, filters: dict[str, Any], limit: int, cursor: str | None, mode: str
     ) -> SearchPage:
         """Returns hits by vector similarity, or fused with BM25 ranks (reciprocal rank fusion)."""
-        embedder = self._embedder()
-        nearest = getattr(self.store, "nearest_items", None)
-        if nearest is None:
-            raise NotInstalled("semantic search (no stored vectors)", "embed")
-        offset = 0
+        embedder = self._search_embedder()
+        self.index_vectors()
+        position, last, snapshot = 0, None, None
         if cursor:
-            (offset,) = decode_cursor(cursor, 1)
-            if not isinstance(offset, int) or offset < 0:
+            position, last, snapshot = decode_cursor(cursor, 3)
+            if not all(isinstance(v, int) and v >= 0 for v in (position, snapshot)) or not isinstance(last, str):
                 raise InputError(f"cursor {cursor[:40]!r} is not valid")
-        want = offset + limit + 1
-        vector = embedder.embed([query])[0]
-        sem = nearest(vector, limit=max(want, 50), **filters)  # [(id, similarity)]
-        scores: dict[str, float] = {}
-        if mode == "semantic":
-            for rank, (iid, _sim) in enumerate(sem):
-                scores[iid] = 1.0 / (60 + rank)
         else:
-            text_rows = self.store.search_items(match, limit=max(want, 50), **filters)
-            for rank, row in enumerate(text_rows):
-                scores[row["id"]] = scores.get(row["id"], 0.0) + 1.0 / (60 + rank)
-            for rank, (iid, _sim) in enumerate(sem):
-                scores[iid] = scores.get(iid, 0.0) + 1.0 / (60 + rank)
+            snapshot = self.store.last_item_rowid()
+        want = max(position + 2 * limit + 1, 50)
+        vector = embedder.encode([query])[0]
+        sem = self.store.nearest_items(vector, limit=want, max_rowid=snapshot, **filters)
+        scores: dict[str, float] = {}
+        for rank, (iid, sim) in enumerate(sem):
+            scores[iid] = sim if mode == "semantic" else 1.0 / (RRF_K + rank)
+        if mode == "hybrid":
+            for rank, row in enumerate(
+                self.store.search_items(match, limit=want, max_rowid=snapshot, snippets=False, **filters)
+            ):
+                scores[row["id"]] = scores.get(row["id"], 0.0) + 1.0 / (RRF_K + rank)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        page_ids = ranked[offset : offset + limit]
-        rows = [{"id": iid, "score": score} for iid, score in page_ids]
+        start = position
+        if last is not None:
+            start = next((n + 1 for n, (iid, _) in enumerate(ranked) if iid == last), position)
+        chunk = ranked[start : start + limit]
+        rows = [{"id": iid, "score": score} for iid, score in chunk]
         page = SearchPage(query=query, hits=self._hits(rows, via=mode), mode=mode)
-        if len(ranked) > offset + limit:
-            page.next_cursor = encode_cursor([offset + limit])
+        marked = self.store.snippets_for_ids(match, [iid for iid, _ in chunk])
+        for hit in page.hits:
+            hit.title_marked, hit.text_marked = marked.get(hit.item.id, (None, None))
+        if len(ranked) > start + limit and chunk:
+            page.next_cursor = encode_cursor([start + limit, chunk[-1][0], snapshot])
         return page

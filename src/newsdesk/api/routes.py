@@ -185,17 +185,21 @@ def story_corrections(request: Request, story_id: str) -> Any:
 @read.get("/entities", summary="List entities")
 def list_entities(
     request: Request,
-    kind: str | None = Query(None, description="Only entities of this kind (person, org, place...)."),
+    type: str | None = Query(None, description="Only entities of this type (person, org, place...)."),
+    q: str | None = Query(None, description="Only entities whose name contains this."),
+    since: str | None = Query(None, description="Mentioned at or after (ISO time or age like 24h)."),
+    until: str | None = Query(None, description="Mentioned before."),
     limit: int | None = Query(None, description="Entities per page (at most 200)."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
 ) -> dict[str, Any]:
     """Returns a page of entities, most mentioned first, and the next cursor."""
     fn = library(get_desk(request), "entities", "entity listing")
+    since_t, until_t = parse_time(since), parse_time(until)
 
     def fetch(offset: int, n: int) -> list[Any]:
-        return call(fn, kind=kind, limit=n, offset=offset)
+        return call(fn, type=type, query=q, since=since_t, until=until_t, limit=n, offset=offset)
 
-    chunk, nxt = page_by_anchor(fetch, lambda e: str(field(e, "name")), cursor, clamp_limit(limit))
+    chunk, nxt = page_by_anchor(fetch, lambda e: str(field(e, "key") or field(e, "name")), cursor, clamp_limit(limit))
     return {"entities": [jsonable(e) for e in chunk], "next_cursor": nxt}
 
 
@@ -238,7 +242,7 @@ def briefing(
 ) -> Any:
     """Returns the briefing as the library builds it."""
     fn = library(get_desk(request), "brief", "the briefing")
-    return jsonable(call(fn, since=parse_time(since), limit=clamp_limit(limit, 10), fmt="json"))
+    return jsonable(call(fn, since=parse_time(since), top=clamp_limit(limit, 10)))
 
 
 @read.get("/stats", summary="What the store holds")

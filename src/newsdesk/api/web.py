@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -22,6 +22,7 @@ from newsdesk.errors import InputError, NewsdeskError, NotFound
 LOGGER = logging.getLogger(__name__)
 
 RIVER_SIZE = 30
+ENTITY_ITEMS = 500  # items read for an entity's page and chart
 MAX_TITLE = 300
 
 
@@ -85,8 +86,13 @@ def install(app: FastAPI) -> None:
             return call(desk.stories, limit=n, offset=offset, order="rank")
 
         page, nxt = page_by_anchor(fetch, lambda st: str(field(st, "id")), cursor or None, RIVER_SIZE)
-        title_fn = getattr(desk, "story_title", None)
-        titles = {field(st, "id"): _story_title(title_fn, st) for st in page}
+        # The title shown on a story's page is stored; the river reads it rather than
+        # recomputing titles of 30 stories per view (story_title reads every member).
+        shown = getattr(desk.store, "shown_title", None)
+        titles = {}
+        for st in page:
+            row = shown(field(st, "id")) if shown is not None else None
+            titles[field(st, "id")] = (row or {}).get("title") or field(st, "title") or field(st, "id")
         return render(request, "river.html", stories=page, titles=titles, items=None, next_cursor=nxt, note=None)
 
     @app.get("/story/{story_id}", **opts)
@@ -98,13 +104,20 @@ def install(app: FastAPI) -> None:
         sid = field(story, "id", story_id)
         members = list(desk.story_items(sid)) if has(desk, "story_items") else []
         items = [getattr(m, "item", m) for m in members]
+        summary = _optional(desk, "story_summary", sid)
+        cited: dict[str, int] = {}
+        for sentence in field(summary, "sentences") or []:
+            for iid in field(sentence, "item_ids") or []:
+                cited.setdefault(iid, len(cited) + 1)
         context: dict[str, Any] = {
+            "cited": cited,
+            "by_id": {i.id: i for i in items},
             "story": story,
             "title": _story_title(getattr(desk, "story_title", None), story),
             "members": members,
             "items": items,
             "chart": coverage_svg([i.published or i.ingested for i in items]),
-            "summary": _optional(desk, "story_summary", sid),
+            "summary": summary,
             "timeline": _optional(desk, "story_timeline", sid),
             "entities": _optional(desk, "story_entities", sid),
             "sources": sorted({i.source for i in items if i.source}),
@@ -125,9 +138,20 @@ def install(app: FastAPI) -> None:
     @app.get("/entity/{name}", **opts)
     def entity_page(request: Request, name: str) -> Response:
         desk = get_desk(request)
-        entity = desk.entity(name) if has(desk, "entity") else None
-        hits = desk.search(f'"{name}"', limit=20, mode="text").hits if any(c.isalnum() for c in name) else []
-        return render(request, "entity.html", name=name, entity=entity, hits=hits)
+        entity = None
+        if has(desk, "entity"):
+            try:
+                entity = desk.entity(name)
+            except NotFound:
+                entity = None
+        if entity is not None:
+            ids = list(field(entity, "item_ids") or [])[:ENTITY_ITEMS]
+            items = sorted(desk.store.items_by_ids(ids), key=_item_time, reverse=True)
+        else:
+            words = any(c.isalnum() for c in name)
+            items = [h.item for h in desk.search(f'"{name}"', limit=30, mode="text").hits] if words else []
+        chart = coverage_svg([_item_time(i) for i in items])
+        return render(request, "entity.html", name=name, entity=entity, items=items[:30], chart=chart)
 
     @app.get("/search", **opts)
     def search_page(
@@ -231,6 +255,10 @@ def install(app: FastAPI) -> None:
             raise InputError("give the id of the story to move the item to")
         result = get_desk(request).move_item(item_id, story.strip())
         return RedirectResponse(f"/story/{quote(str(field(result, 'id', story)), safe='')}", status_code=303)
+
+
+def _item_time(item: Any) -> datetime:
+    return item.published or item.ingested or datetime.min.replace(tzinfo=UTC)
 
 
 def _story_title(title_fn: Any, story: Any) -> str:

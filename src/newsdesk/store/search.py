@@ -116,6 +116,87 @@ class SearchStore:
         for hit in hits:
             hit["title_marked"], hit["text_marked"] = found.get(hit["rowid"], (None, None))
 
+    def snippets_for_ids(self, match: str, ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+        """Returns {item id: (marked title, marked passage)} for the items that match."""
+        rows = self.conn.execute(
+            "SELECT rowid, id FROM items WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
+        ).fetchall()
+        hits = [{"rowid": r["rowid"], "id": r["id"]} for r in rows]
+        try:
+            self.add_snippets(match, hits)
+        except sqlite3.OperationalError:
+            return {}
+        return {h["id"]: (h["title_marked"], h["text_marked"]) for h in hits}
+
+    # -- vectors ----------------------------------------------------------------------------
+
+    def items_without_vectors(self, limit: int) -> list[tuple[str, str]]:
+        """Returns (id, title and start of text) of items that have no search vector yet."""
+        rows = self.conn.execute(
+            "SELECT i.id, COALESCE(i.title, '') || char(10) || substr(i.text, 1, 1000) AS body "
+            "FROM items i LEFT JOIN item_vectors v ON v.item_id = i.id WHERE v.item_id IS NULL "
+            "ORDER BY i.rowid LIMIT ?",
+            (limit,),
+        )
+        return [(r["id"], r["body"]) for r in rows]
+
+    def save_vectors(self, rows: Sequence[tuple[str, Any]]) -> None:
+        """Stores unit-length vectors (numpy arrays) for items."""
+        import numpy as np
+
+        with self.transaction():  # type: ignore[attr-defined]
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO item_vectors (item_id, dim, vector) VALUES (?, ?, ?)",
+                [(iid, len(vec), np.asarray(vec, dtype=np.float32).tobytes()) for iid, vec in rows],
+            )
+
+    def _vector_matrix(self) -> tuple[Any, Any, list[str]]:
+        """Returns (matrix, item rowids, item ids) of every stored vector, cached until they change."""
+        import numpy as np
+
+        stamp = tuple(self.conn.execute("SELECT COUNT(*), MAX(rowid) FROM item_vectors").fetchone())
+        cached = getattr(self, "_vectors_cache", None)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        rows = self.conn.execute(
+            "SELECT i.rowid AS rid, v.item_id, v.vector FROM item_vectors v JOIN items i ON i.id = v.item_id "
+            "ORDER BY i.rowid"
+        ).fetchall()
+        if rows:
+            matrix = np.vstack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
+        else:
+            matrix = np.zeros((0, 0), dtype=np.float32)
+        value = (matrix, np.array([r["rid"] for r in rows], dtype=np.int64), [r["item_id"] for r in rows])
+        self._vectors_cache = (stamp, value)
+        return value
+
+    def nearest_items(
+        self, vector: Any, *, limit: int = 20, max_rowid: int | None = None, **filters: Any
+    ) -> list[tuple[str, float]]:
+        """Returns (item id, cosine similarity) of the items closest to the vector, best first."""
+        import numpy as np
+
+        matrix, rowids, ids = self._vector_matrix()
+        if not ids:
+            return []
+        sims = matrix @ np.asarray(vector, dtype=np.float32)
+        keep = np.ones(len(ids), dtype=bool)
+        if max_rowid is not None:
+            keep &= rowids <= max_rowid
+        clauses, args = item_filters(**filters)
+        if clauses:
+            allowed = {
+                r[0] for r in self.conn.execute(f"SELECT i.rowid FROM items i WHERE {' AND '.join(clauses)}", args)
+            }
+            keep &= np.isin(rowids, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
+        sims = np.where(keep, sims, -np.inf)
+        n = min(limit, int(keep.sum()))
+        if n <= 0:
+            return []
+        top = np.argpartition(-sims, n - 1)[:n]
+        top = top[np.argsort(-sims[top], kind="stable")]
+        return [(ids[i], float(sims[i])) for i in top]
+
     def term_document_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """Returns how many items hold each indexed term (terms not indexed are left out)."""
         terms = list(dict.fromkeys(terms))

@@ -1,0 +1,50 @@
+"""Semantic and hybrid search (the [embed] extra): vectors, fusion, cursors, filters."""
+
+from __future__ import annotations
+
+import pytest
+from test_search import corpus
+
+from newsdesk.errors import NotInstalled
+
+
+@pytest.fixture
+def loaded(db_path):
+    from newsdesk import Desk
+
+    desk = Desk(db_path, stages=[])
+    try:
+        desk._search_embedder()
+    except NotInstalled as e:
+        desk.close()
+        pytest.skip(str(e))
+    desk.ingest(corpus())
+    yield desk
+    desk.close()
+
+
+def test_semantic_finds_meaning_without_shared_words(loaded):
+    assert not loaded.search("boats over the water", mode="text").hits
+    page = loaded.search("boats over the water", mode="semantic", limit=1)
+    assert page.hits[0].item.title.startswith("Ferries")
+    assert page.mode == "semantic" and -1.0 <= page.hits[0].score <= 1.0
+
+
+def test_hybrid_fuses_both_rankings(loaded):
+    text_first = loaded.search("bridge", mode="text").hits[0].item.id
+    hybrid = loaded.search("bridge", mode="hybrid", limit=3)
+    assert hybrid.mode == "hybrid" and text_first in {h.item.id for h in hybrid.hits}
+    assert any(h.title_marked for h in hybrid.hits)
+
+
+def test_semantic_pages_and_filters(loaded):
+    first = loaded.search("city council vote", mode="semantic", limit=2)
+    second = loaded.search("city council vote", mode="semantic", limit=2, cursor=first.next_cursor)
+    assert not {h.item.id for h in first.hits} & {h.item.id for h in second.hits}
+    only = loaded.search("city council vote", mode="semantic", source="Coastal Wire").hits
+    assert only and {h.item.source for h in only} == {"Coastal Wire"}
+
+
+def test_vectors_are_indexed_once(loaded):
+    loaded.search("anything at all", mode="semantic")
+    assert loaded.index_vectors() == 0
