@@ -198,3 +198,16 @@ def test_cli_watch_and_alerts(cli, db_path):
     assert json.loads(cli("watch", "list", "--json").output) == []
     assert len(json.loads(cli("alerts", "--json").output)) == 1  # past alerts stay
     assert cli("watch", "remove", "fees").exit_code == 3
+
+
+def test_story_watch_follows_a_merge(live):
+    live.ingest([ferry("Quay Post", 0), festival()])
+    fest = live.item_story(live.items(source="Valley News")[0].id)
+    fees = live.item_story(live.items(source="Quay Post")[0].id)
+    assert fest.id != fees.id
+    live.add_watch("story", fest.id, name="festival", min_new_sources=1)
+    kept = live.merge_stories(fest.id, fees.id)
+    live.ingest(ferry("Harbour Times", 1))
+    fired = live.check_watches()
+    assert [a["watch"] for a in fired] == ["festival"]
+    assert fired[0]["story"] == kept.id

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from newsdesk.errors import InputError
+from newsdesk.errors import InputError, NewsdeskError
 
 LOGGER = logging.getLogger(__name__)
 
@@ -119,9 +119,13 @@ class LiveAPI:
         done = 0
         while not stop.is_set():
             began = time.monotonic()
-            report = self.poll(**options)
-            if on_round:
-                on_round(report)
+            try:
+                report = self.poll(**options)
+            except NewsdeskError as e:  # a locked or busy store: say so and try next round
+                LOGGER.error("poll round failed: %s", e)
+            else:
+                if on_round:
+                    on_round(report)
             done += 1
             if rounds is not None and done >= rounds:
                 return

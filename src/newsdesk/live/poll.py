@@ -270,6 +270,9 @@ class Poller:
                 res.outcome = "new" if report.new else "unchanged"
             except NewsdeskError as e:
                 fetched.error = f"could not store items: {e}"
+            except Exception as e:  # a stage that trips on hostile content must not end the round
+                LOGGER.exception("feed %s: storing items failed", feed["url"])
+                fetched.error = f"could not store items: {type(e).__name__}: {e}"
         if fetched.error is not None:
             fetched.error = fetched.error.removeprefix(feed["url"] + ": ")
             failures = int(feed["failures"]) + 1

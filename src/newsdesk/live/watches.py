@@ -133,7 +133,12 @@ def matching_items(desk: Desk, watch: dict[str, Any], after: int, upto: int,
         return store.query_items_after(watch["target"], after, upto)
     if watch["kind"] == "entity":
         return _entity_items(desk, watch["target"], after, upto)
-    return [i for _, i in store.items_after(after, upto) if stories.key(i) == watch["target"]]
+    target = watch["target"]
+    try:  # a story merged into another since the watch was set is followed to it
+        target = _story_id(desk.story(target)) or target  # type: ignore[attr-defined]
+    except NotFound:
+        pass
+    return [i for _, i in store.items_after(after, upto) if stories.key(i) == target]
 
 
 def check(desk: Desk) -> list[dict[str, Any]]:
@@ -150,6 +155,8 @@ def check(desk: Desk) -> list[dict[str, Any]]:
             fired += _check_one(desk, watch, after, upto, stories)
         except NewsdeskError as e:  # one broken watch never stops the others
             LOGGER.warning("watch %s: %s", watch["name"], e)
+        except Exception:
+            LOGGER.exception("watch %s: check failed", watch["name"])
     return fired
 
 
