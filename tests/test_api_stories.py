@@ -145,3 +145,14 @@ def test_story_page_cites_summary_items(client, loaded):
         pytest.skip("no summary for this story")
     cited = summary.sentences[0].item_ids[0]
     assert f'<sup><a href="/item/{cited}"' in page
+
+
+def test_story_page_shows_changes_after_an_edit(client, loaded):
+    story = bridge_story(client)
+    items = [i["id"] for i in client.get(f"/api/stories/{story['id']}").json()["items"]]
+    before = client.get(f"/story/{story['id']}").text
+    assert f'href="/item/{items[-1]}"' in before
+    resp = client.post(f"/api/stories/{story['id']}/split", json={"items": items[-1:]}, headers=AUTH)
+    assert resp.status_code == 200
+    after = client.get(f"/story/{story['id']}").text
+    assert f'<a href="/item/{items[-1]}">' not in after.split("<h2>Items</h2>")[1].split("</section>")[0]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -74,6 +76,7 @@ def _check_form_write(request: Request, csrf: str | None) -> None:
 def install(app: FastAPI) -> None:
     """Adds the reader's pages to the app."""
     app.state.templates = _templates()
+    app.state.story_views = ViewCache()
     opts: dict[str, Any] = {"response_class": HTMLResponse, "include_in_schema": False}
 
     @app.get("/", **opts)
@@ -102,26 +105,13 @@ def install(app: FastAPI) -> None:
             raise NotFound("stories are not available in this build")
         story = desk.story(story_id)
         sid = field(story, "id", story_id)
-        members = list(desk.story_items(sid)) if has(desk, "story_items") else []
-        items = [getattr(m, "item", m) for m in members]
-        summary = _optional(desk, "story_summary", sid)
-        cited: dict[str, int] = {}
-        for sentence in field(summary, "sentences") or []:
-            for iid in field(sentence, "item_ids") or []:
-                cited.setdefault(iid, len(cited) + 1)
-        context: dict[str, Any] = {
-            "cited": cited,
-            "by_id": {i.id: i for i in items},
-            "story": story,
-            "title": _story_title(getattr(desk, "story_title", None), story),
-            "members": members,
-            "items": items,
-            "chart": coverage_svg([i.published or i.ingested for i in items]),
-            "summary": summary,
-            "timeline": _optional(desk, "story_timeline", sid),
-            "entities": _optional(desk, "story_entities", sid),
-            "sources": sorted({i.source for i in items if i.source}),
-        }
+        # A story changes only when its members change, and then its `updated` time moves:
+        # the derived views (summary, timeline, entities) are kept until then.
+        key = (sid, str(field(story, "updated")), field(story, "size"))
+        context = request.app.state.story_views.get(key)
+        if context is None:
+            context = _story_context(desk, story, sid)
+            request.app.state.story_views.put(key, context)
         return render(request, "story.html", **context)
 
     @app.get("/item/{item_id}", **opts)
@@ -255,6 +245,53 @@ def install(app: FastAPI) -> None:
             raise InputError("give the id of the story to move the item to")
         result = get_desk(request).move_item(item_id, story.strip())
         return RedirectResponse(f"/story/{quote(str(field(result, 'id', story)), safe='')}", status_code=303)
+
+
+class ViewCache:
+    """A small thread-safe LRU of computed page parts."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+def _story_context(desk: Any, story: Any, sid: str) -> dict[str, Any]:
+    """Returns what the story page shows: members, chart, title, cited summary, timeline, entities."""
+    members = list(desk.story_items(sid)) if has(desk, "story_items") else []
+    items = [getattr(m, "item", m) for m in members]
+    summary = _optional(desk, "story_summary", sid)
+    cited: dict[str, int] = {}
+    for sentence in field(summary, "sentences") or []:
+        for iid in field(sentence, "item_ids") or []:
+            cited.setdefault(iid, len(cited) + 1)
+    return {
+        "cited": cited,
+        "by_id": {i.id: i for i in items},
+        "story": story,
+        "title": _story_title(getattr(desk, "story_title", None), story),
+        "members": members,
+        "items": items,
+        "chart": coverage_svg([i.published or i.ingested for i in items]),
+        "summary": summary,
+        "timeline": _optional(desk, "story_timeline", sid),
+        "entities": _optional(desk, "story_entities", sid),
+        "sources": sorted({i.source for i in items if i.source}),
+    }
 
 
 def _item_time(item: Any) -> datetime:

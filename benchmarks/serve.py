@@ -1,0 +1,225 @@
+"""Prints latency (p50/p95/p99) and requests/s of the reader and search on a 100,000-item store.
+
+    python benchmarks/serve.py [--items 100000] [--story-items 20000] [--requests 200] [--db PATH]
+
+1. Builds a store: the shared evaluation sets, repeated with new ids (a new URL per repeat)
+   and dates shifted by 400 days per repeat (undated sets get dates spread over a year),
+   through Desk.ingest in batches of 1,000. The first --story-items go through the copy
+   and story stages; the rest are stored and indexed only. The full pipeline is too slow
+   for 100k items in a few minutes on 2 shared cores (copies+stories ran at ~140 items/s,
+   the entity stage is slower still), so the river and story pages show the stories of
+   the first part while search runs over all 100k. --db reuses a store built before.
+2. Starts the real server (`newsdesk serve`, uvicorn, one process) on 127.0.0.1.
+3. Drives it from this process with httpx: a bounded sequential loop per page (latency),
+   then the same mix from 4 threads (throughput).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SETS = ["allsides-stream.jsonl", "giveme5w1h.jsonl", "ecbplus.jsonl", "allsides-probe-train.jsonl",
+        "allsides-probe-val.jsonl", "googlenews-headlines.jsonl"]
+QUERIES = ["election", "climate change", "police shooting", "vaccine", "supreme court", "border",
+           "earthquake", "trump", "biden", "china trade", '"white house"', "econom*", "fire OR flood",
+           "covid -vaccine", "minister resigns", "stock market"]
+
+
+def records() -> list[dict]:
+    """Returns every record of the shared sets, dated (undated ones spread over a year)."""
+    out = []
+    base = datetime(2021, 1, 1, tzinfo=UTC)
+    for name in SETS:
+        path = DATA / name
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh):
+                rec = json.loads(line)
+                when = rec.get("published")
+                rec["_t"] = (datetime.fromisoformat(when) if when
+                             else base + timedelta(minutes=47 * n))
+                if rec["_t"].tzinfo is None:
+                    rec["_t"] = rec["_t"].replace(tzinfo=UTC)
+                rec["_set"] = name
+                out.append(rec)
+    return out
+
+
+def generate(total: int):
+    """Yields `total` Items: the records repeated with new URLs and shifted dates, in time order per repeat."""
+    from newsdesk.model import Item
+
+    recs = sorted(records(), key=lambda r: r["_t"])
+    if not recs:
+        sys.exit(f"no shared data found in {DATA}")
+    made = 0
+    repeat = 0
+    while made < total:
+        shift = timedelta(days=400 * repeat)
+        for rec in recs:
+            if made >= total:
+                return
+            title, text = rec.get("title") or None, rec.get("text") or ""
+            if not title:  # a bare headline set: the text is the headline
+                title, text = text[:200], ""
+            yield Item(
+                title=title, text=text, url=f"https://bench.example/{repeat}/{rec['_set']}/{rec['id']}",
+                source=rec.get("source") or rec["_set"].split(".")[0], published=rec["_t"] + shift,
+                kind="article" if text else "headline",
+            )
+            made += 1
+        repeat += 1
+
+
+def build(db: str, total: int, stages: list[str], story_items: int) -> None:
+    from itertools import islice
+
+    from newsdesk import Desk
+
+    started = time.perf_counter()
+    done = [0]
+
+    def progress(n: int) -> None:
+        done[0] += n
+        if done[0] % 10000 < n:
+            rate = done[0] / (time.perf_counter() - started)
+            print(f"  {done[0]:>7} items  {rate:7.0f} items/s", flush=True)
+
+    items = generate(total)
+    new = 0
+    for names, count in ((stages, story_items), ([], total - story_items)):
+        t0 = time.perf_counter()
+        with Desk(db, stages=names) as desk:
+            report = desk.ingest(islice(items, max(0, count)), progress=progress, batch_size=1000)
+            stats = desk.stats()
+        took = time.perf_counter() - t0
+        new += report.new
+        print(f"  {report.new} items with stages {','.join(names) or 'none'} in {took:.0f} s "
+              f"({report.new / max(took, 1e-9):.0f} items/s)")
+    print(f"built {db}: {new} items in {time.perf_counter() - started:.0f} s, "
+          f"{stats.get('stories', '?')} stories, {stats.get('copies', '?')} copies")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    exe = Path(sys.executable).with_name("newsdesk")
+    env = {**os.environ, "NEWSDESK_TOKEN": "bench"}
+    proc = subprocess.Popen([str(exe), "--db", db, "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/api/stats", timeout=5).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit("server did not start")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def drive(url: str, paths: list[str], n: int, threads: int = 1) -> dict:
+    """Returns latency percentiles (ms) and requests/s for n requests cycling through paths."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    counter = iter(range(n))
+
+    def worker() -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            while True:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                t0 = time.perf_counter()
+                resp = client.get(paths[i % len(paths)])
+                dt = (time.perf_counter() - t0) * 1000
+                with lock:
+                    latencies.append(dt)
+                    if resp.status_code != 200:
+                        errors[0] += 1
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    took = time.perf_counter() - started
+    return {"n": n, "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
+            "p99": percentile(latencies, 99), "mean": statistics.fmean(latencies),
+            "rps": n / took, "errors": errors[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=100_000, help="items to load")
+    parser.add_argument("--requests", type=int, default=200, help="requests per page in each loop")
+    parser.add_argument("--story-items", type=int, default=20_000, help="items that go through the stages")
+    parser.add_argument("--stages", default="copies,stories", help="stages for those items (comma list)")
+    parser.add_argument("--db", help="reuse (or keep) the store at this path")
+    args = parser.parse_args()
+
+    tmp = tempfile.TemporaryDirectory()
+    db = args.db or str(Path(tmp.name) / "bench.db")
+    if not Path(db).exists():
+        build(db, args.items, [s for s in args.stages.split(",") if s], min(args.story_items, args.items))
+    proc, url = start_server(db)
+    try:
+        stories = httpx.get(url + "/api/stories", params={"limit": 200}, timeout=60).json()["stories"]
+        rng = random.Random(7)
+        story_paths = [f"/story/{s['id']}" for s in rng.sample(stories, min(50, len(stories)))]
+        pages = {
+            "river /": ["/"],
+            "story /story/{id}": story_paths,
+            "search /search?q=": [f"/search?q={httpx.QueryParams({'q': q})['q']}" for q in QUERIES],
+            "api /api/search": [f"/api/search?q={httpx.QueryParams({'q': q})['q']}" for q in QUERIES],
+        }
+        for paths in pages.values():  # warm caches once
+            for p in paths[:20]:
+                httpx.get(url + p, timeout=120)
+        print(f"\nserver {url}, {httpx.get(url + '/api/stats').json().get('items')} items, "
+              f"{os.cpu_count()} CPUs visible")
+        for threads in (1, 4):
+            print(f"\n{threads} client thread(s), {args.requests} requests per page")
+            print(f"{'page':<22} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
+            for name, paths in pages.items():
+                r = drive(url, paths, args.requests, threads)
+                print(f"{name:<22} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.1f} {r['errors']:7d}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
