@@ -416,3 +416,10 @@ def test_json_feed() -> None:
     assert cafe.author == "Ebba Stolt"
     assert cafe.published == datetime(2026, 3, 8, 9, 0, tzinfo=UTC)
     assert lifeboat.kind == "headline" and lifeboat.origin_line == 2
+
+
+def test_pasted_feed_declaring_another_encoding() -> None:
+    # Pasted text is already decoded: a declaration naming ISO-8859-1 must not garble it.
+    xml = (FIX / "feed-rss091.xml").read_text(encoding="latin-1").replace("&#233;", "\u00e9")
+    [item] = list(read_text(xml, origin="paste"))
+    assert item.title == "Caf\u00e9 on the Pier Reopens for the Season"

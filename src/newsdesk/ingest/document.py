@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,9 @@ _CONTENT_TYPES = {
     "application/x-jsonlines": "jsonl",
     "text/x-opml": "opml", "application/opml+xml": "opml", "text/x-opml+xml": "opml",
 }
+
+
+_XML_ENCODING = re.compile(r"^(\ufeff?\s*<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2")
 
 
 def format_name(fmt: str | None) -> str | None:
@@ -127,7 +131,10 @@ def read_document(
     fmt = fmt or sniff(data)
     if fmt in ("feed", "opml"):
         # XML carries its own encoding declaration: the XML readers decode the bytes.
-        raw = data if isinstance(data, bytes) else data.encode("utf-8")
+        if isinstance(data, bytes):
+            raw = data
+        else:  # text already decoded: its declaration must not name another encoding
+            raw = _XML_ENCODING.sub(r"\1\2utf-8\2", data, count=1).encode("utf-8")
         if fmt == "feed":
             yield from feeds.read_feed(raw, origin=origin, base_url=url, max_chars=max_chars)
         else:
