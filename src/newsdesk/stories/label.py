@@ -27,6 +27,7 @@ from newsdesk.stories.sentences import (
     item_sentences,
     stem,
     terms,
+    unit,
 )
 
 LOGGER = logging.getLogger(__name__)
@@ -86,20 +87,17 @@ def score_headlines(members: Sequence[Member]) -> dict[str, float]:
     bodies = {m.id: terms(m.item.headline) + [t for s in item_sentences(m.item)[:5] for t in s.terms]
               for m in members}
     vec = Vectoriser(list(bodies.values()))
-    body_rows = vec.transform(list(bodies.values()))
-    centroid = body_rows.sum(axis=0)
-    norm = float(np.linalg.norm(centroid))
-    centroid = centroid / norm if norm else centroid
+    centroid = unit(vec.transform(list(bodies.values())).sum(axis=0))
     ids = list(heads)
     head_rows = vec.transform([terms(heads[i]) for i in ids])
+    central = head_rows @ centroid
+    pair = (head_rows @ head_rows.T).toarray()
     source = {m.id: (m.sources[0] if m.sources else m.id) for m in members}
     scores: dict[str, float] = {}
     for k, mid in enumerate(ids):
-        central = float(head_rows[k] @ centroid)
-        others = [float(head_rows[k] @ head_rows[j]) for j, other in enumerate(ids)
-                  if other != mid and source[other] != source[mid]]
+        others = [pair[k, j] for j, other in enumerate(ids) if other != mid and source[other] != source[mid]]
         shared = float(np.mean(others)) if others else 0.0
-        scores[mid] = (central + 0.5 * shared) * _quality(heads[mid])
+        scores[mid] = (float(central[k]) + 0.5 * shared) * _quality(heads[mid])
     return scores
 
 

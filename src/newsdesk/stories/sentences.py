@@ -6,6 +6,7 @@ store-backed Desk calls, the tests and the summary benchmark.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+from scipy import sparse
 
 from newsdesk.model import Item
 
@@ -70,6 +72,7 @@ def split_sentences(text: str | None) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """Returns a crude stem: enough to match plurals and simple verb forms."""
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
@@ -109,18 +112,30 @@ class Sentence:
 
 
 def item_sentences(item: Item, *, with_title: bool = False, max_sentences: int = 40) -> list[Sentence]:
-    """Returns the sentences of an item's text (and its title when asked), in order."""
+    """Returns the sentences of an item's text (and its title when asked), in order.
+
+    Results are shared between calls (title, summary and timeline read the same items):
+    treat them as read-only.
+    """
+    return _item_sentences(item.id, item.title, item.text, with_title, max_sentences)
+
+
+@functools.lru_cache(maxsize=4096)
+def _item_sentences(
+    item_id: str, title: str | None, text: str | None, with_title: bool, max_sentences: int
+) -> list[Sentence]:
+    item = Item(title=title, text=text or "", id=item_id)
     out: list[Sentence] = []
     if with_title and item.title:
         title = clean(item.title)
         out.append(Sentence(title, item.id, 0, True, terms(title)))
-    for i, text in enumerate(split_sentences(item.text)[:max_sentences]):
-        out.append(Sentence(text, item.id, i, False, terms(text)))
+    for i, sentence in enumerate(split_sentences(item.text)[:max_sentences]):
+        out.append(Sentence(sentence, item.id, i, False, terms(sentence)))
     return out
 
 
 class Vectoriser:
-    """Sparse-free TF-IDF over a small vocabulary (one story), L2-normalised rows."""
+    """TF-IDF over a small vocabulary (one story); rows are sparse and L2-normalised."""
 
     def __init__(self, documents: Sequence[Sequence[str]]):
         vocab: dict[str, int] = {}
@@ -135,17 +150,25 @@ class Vectoriser:
         n = max(len(documents), 1)
         self.idf = np.log((1 + n) / (1 + df)) + 1.0
 
-    def transform(self, documents: Sequence[Sequence[str]]) -> np.ndarray:
+    def transform(self, documents: Sequence[Sequence[str]]) -> sparse.csr_matrix:
         """Returns one L2-normalised TF-IDF row per document (unknown terms ignored)."""
-        mat = np.zeros((len(documents), len(self.vocab)))
-        for i, doc in enumerate(documents):
-            for t in doc:
-                j = self.vocab.get(t)
-                if j is not None:
-                    mat[i, j] += 1.0
-        mat = np.where(mat > 0, 1.0 + np.log(np.maximum(mat, 1.0)), 0.0) * self.idf
-        norms = np.linalg.norm(mat, axis=1, keepdims=True)
-        return mat / np.where(norms == 0, 1.0, norms)
+        vocab = self.vocab
+        rows = [i for i, doc in enumerate(documents) for t in doc if t in vocab]
+        cols = [vocab[t] for doc in documents for t in doc if t in vocab]
+        mat = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
+                                shape=(len(documents), max(len(vocab), 1)))
+        mat.sum_duplicates()
+        mat.data = (1.0 + np.log(mat.data)) * self.idf[mat.indices]
+        norms = np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sparse.csr_matrix(sparse.diags(1.0 / norms) @ mat)
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    """Returns v scaled to length 1 (a zero vector stays zero), flattened."""
+    v = np.asarray(v).ravel()
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
 
 
 def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
@@ -166,6 +189,52 @@ def near_duplicate(a: Sequence[str], b: Sequence[str], threshold: float = 0.6) -
         return True
     # A shortened copy of a sentence (a lede trimmed by an outlet) counts too.
     return min(len(sa), len(sb)) >= 5 and inter / min(len(sa), len(sb)) >= 0.85
+
+
+def _binary(term_lists: Sequence[Sequence[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
+    rows, cols = [], []
+    for i, tl in enumerate(term_lists):
+        for t in set(tl):
+            rows.append(i)
+            cols.append(vocab.setdefault(t, len(vocab)))
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(term_lists), len(vocab) or 1))
+
+
+def novelty(
+    blocks: Sequence[Sequence[Sequence[str]]],
+    prior: Sequence[Sequence[str]] = (),
+    threshold: float = 0.6,
+) -> list[list[bool]]:
+    """Returns, block by block, whether each term list is new: no near-duplicate earlier.
+
+    Blocks come in time order (one per member); a term list is compared with `prior` and with
+    every term list of earlier blocks, by the same rule as `near_duplicate`, using sparse
+    products so that stories of hundreds of members stay fast.
+    """
+    flat = [list(t) for t in prior] + [list(t) for b in blocks for t in b]
+    if not flat:
+        return [[] for _ in blocks]
+    vocab: dict[str, int] = {}
+    mat = _binary(flat, vocab)
+    sizes = np.asarray(mat.sum(axis=1)).ravel()
+    out: list[list[bool]] = []
+    start = len(prior)
+    for block in blocks:
+        end = start + len(block)
+        if start == 0 or end == start:
+            out.append([bool(sizes[k] > 0) for k in range(start, end)])
+            start = end
+            continue
+        inter = (mat[start:end] @ mat[:start].T).toarray()
+        a = sizes[start:end, None]
+        b = sizes[None, :start]
+        union = np.maximum(a + b - inter, 1)
+        smaller = np.minimum(a, b)
+        dup = (inter / union >= threshold) | ((smaller >= 5) & (inter >= 0.85 * np.maximum(smaller, 1)))
+        dup &= (a > 0) & (b > 0)
+        out.append([bool(sizes[start + k] > 0 and not dup[k].any()) for k in range(len(block))])
+        start = end
+    return out
 
 
 @dataclass

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from newsdesk.model import Item
 from newsdesk.stories.sentences import (
@@ -28,8 +29,11 @@ from newsdesk.stories.sentences import (
     clean,
     fold_copies,
     item_sentences,
+    jaccard,
     near_duplicate,
+    novelty,
     terms,
+    unit,
     when,
 )
 
@@ -44,6 +48,8 @@ class SummaryParams:
     max_sentences: int = 5
     word_budget: int = 45
     max_words: int = 90  # never exceed, unless that leaves fewer than min_sentences
+    max_position: int = 15  # sentences read per member: ledes carry the summary
+    max_candidate_position: int = 6  # sentences per member that may enter the summary
     min_sentence_words: int = 6
     max_sentence_words: int = 60
     w_centroid: float = 1.0
@@ -114,6 +120,7 @@ class Summary:
 
 _QUOTE = re.compile(r"[\"“”]|(?:^|\s)[‘']")
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|we|We|my|My|our|Our|us)\b")
+_SHOUT = re.compile(r"\b[A-Z]{2,}(?:\s+[A-Z]{2,}){2,}\b")
 _ENDS = re.compile(r"[.!?][\"'”’)\]]*$")
 
 
@@ -127,19 +134,25 @@ def _penalty(sentence: Sentence, params: SummaryParams) -> float:
         factor *= params.first_person_penalty
     if text.endswith("?"):
         factor *= 0.5
-    if not _ENDS.search(text):  # cut off mid-sentence (an excerpt)
+    if not _ENDS.search(text):  # cut off mid-sentence (an excerpt), or a subheading
         factor *= 0.5
+    if _SHOUT.search(text):  # a kicker in capitals, as some outlets open their texts
+        factor *= 0.5
+    long_words = [w for w in text.split() if len(w) > 3]
+    if len(long_words) >= 4 and sum(w[0].isupper() for w in long_words) >= 0.8 * len(long_words):
+        factor *= 0.5  # a headline in Title Case at the top of the text
     return factor
+
+
+def _repeats_title(s: Sentence, member: Member) -> bool:
+    """Returns whether a sentence is the item's own headline repeated at the top of its text."""
+    # Jaccard only: a lede that contains the headline's words and more is a real sentence.
+    return s.position == 0 and bool(member.item.title) and jaccard(s.terms, terms(member.item.title)) >= 0.75
 
 
 def _usable(s: Sentence, params: SummaryParams) -> bool:
     n = s.n_words
     return bool(s.terms) and params.min_sentence_words <= n <= params.max_sentence_words
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.linalg.norm(v))
-    return v / n if n > 0 else v
 
 
 def summarize(
@@ -170,12 +183,16 @@ def summarize(
         if not focus:
             return summary
     by_member = {m.id: m for m in members}
-    sentences = {m.id: item_sentences(m.item) for m in members}
+    sentences = {m.id: item_sentences(m.item, max_sentences=params.max_position) for m in members}
     old_terms = [s.terms for m in earlier for s in sentences[m.id]]
     old_terms += [terms(m.item.title) for m in earlier if m.item.title]
 
-    usable = [s for m in focus for s in sentences[m.id] if _usable(s, params)]
-    candidates = [s for s in usable if not any(near_duplicate(s.terms, t) for t in old_terms)]
+    usable = [
+        s for m in focus for s in sentences[m.id][: params.max_candidate_position]
+        if _usable(s, params) and not _repeats_title(s, m)
+    ]
+    fresh = novelty([[s.terms for s in usable]], prior=old_terms)[0] if old_terms else [True] * len(usable)
+    candidates = [s for s, is_new in zip(usable, fresh, strict=True) if is_new]
     if usable:
         # Texts to read: a story whose new texts only repeat old facts has nothing new to say.
         chosen = _pick_sentences(members, sentences, candidates, params) if candidates else []
@@ -194,26 +211,40 @@ def _pick_sentences(
     params: SummaryParams,
 ) -> list[Sentence]:
     """Returns the chosen candidate sentences in reading order."""
-    all_sents = [s for m in members for s in sentences[m.id]]
     titles = [terms(m.item.title) for m in members if m.item.title]
-    vec = Vectoriser([s.terms for s in all_sents] + titles)
-    cand = vec.transform([s.terms for s in candidates])
-    # Each member weighs the same in the centroid, however long it is.
-    member_rows = []
-    member_vecs: dict[str, np.ndarray] = {}
+    # Rows of every member's sentences (its headline when it has no text), member by member.
+    spans: dict[str, tuple[int, int]] = {}
+    docs: list[list[str]] = []
+    where: dict[tuple[str, int], int] = {}
     for m in members:
-        rows = vec.transform([s.terms for s in sentences[m.id]] or [terms(m.item.headline)])
-        member_vecs[m.id] = rows
-        member_rows.append(_unit(rows.sum(axis=0)))
-    centroid = _unit(np.sum(member_rows, axis=0))
-    title_vec = _unit(vec.transform(titles).sum(axis=0)) if titles else np.zeros(len(vec.vocab))
+        start = len(docs)
+        for s in sentences[m.id]:
+            where[(m.id, s.position)] = len(docs)
+            docs.append(s.terms)
+        if len(docs) == start:
+            docs.append(terms(m.item.headline))
+        spans[m.id] = (start, len(docs))
+    vec = Vectoriser(docs + titles)
+    rows = vec.transform(docs)
+    cand = rows[[where[(s.item_id, s.position)] for s in candidates]]
+    # Each member weighs the same in the centroid, however long it is.
+    owner = sparse.csr_matrix(
+        (np.ones(len(docs)), ([k for k, (a, b) in enumerate(spans.values()) for _ in range(a, b)],
+                              list(range(len(docs))))),
+        shape=(len(spans), len(docs)),
+    )
+    per_member = np.asarray((owner @ rows).toarray())
+    norms = np.linalg.norm(per_member, axis=1, keepdims=True)
+    centroid = unit((per_member / np.where(norms == 0, 1.0, norms)).sum(axis=0))
+    title_vec = unit(vec.transform(titles).sum(axis=0)) if titles else np.zeros(cand.shape[1])
     centrality = cand @ centroid
     title_sim = cand @ title_vec
     support = np.zeros(len(candidates))
     if len(members) > 1:
-        for i, s in enumerate(candidates):
-            best = [float((member_vecs[m.id] @ cand[i]).max()) for m in members if m.id != s.item_id]
-            support[i] = float(np.mean(best)) if best else 0.0
+        sims = (cand @ rows.T).toarray()
+        best = np.stack([sims[:, a:b].max(axis=1) for a, b in spans.values()], axis=1)
+        own = np.array([[mid == s.item_id for mid in spans] for s in candidates])
+        support = np.where(own, 0.0, best).sum(axis=1) / (len(spans) - 1)
     position = np.array([1.0 / (1.0 + s.position) ** params.position_decay for s in candidates])
     penalty = np.array([_penalty(s, params) for s in candidates])
     score = (
@@ -222,22 +253,20 @@ def _pick_sentences(
         + params.w_support * support
         + params.w_position * position
     ) * penalty
+    pair = (cand @ cand.T).toarray()
 
     chosen: list[int] = []
     n_words = 0
-    left = set(range(len(candidates)))
-    while left and len(chosen) < params.max_sentences:
-        best_i, best_v = -1, -np.inf
-        for i in left:
-            overlap = max((float(cand[i] @ cand[j]) for j in chosen), default=0.0)
-            value = params.mmr_lambda * score[i] - (1 - params.mmr_lambda) * overlap
-            if value > best_v:
-                best_i, best_v = i, value
-        left.discard(best_i)
+    left = np.ones(len(candidates), dtype=bool)
+    while left.any() and len(chosen) < params.max_sentences:
+        overlap = pair[:, chosen].max(axis=1) if chosen else np.zeros(len(candidates))
+        value = params.mmr_lambda * score - (1 - params.mmr_lambda) * overlap
+        value[~left] = -np.inf
+        best_i = int(np.argmax(value))
+        left[best_i] = False
         s = candidates[best_i]
-        if any(float(cand[best_i] @ cand[j]) >= params.redundancy for j in chosen) or any(
-            near_duplicate(s.terms, candidates[j].terms) for j in chosen
-        ):
+        if chosen and (overlap[best_i] >= params.redundancy
+                       or any(near_duplicate(s.terms, candidates[j].terms) for j in chosen)):
             continue
         if len(chosen) >= params.min_sentences and n_words + s.n_words > params.max_words:
             continue
@@ -269,8 +298,8 @@ def _pick_headlines(
     if not heads:
         return []
     vec = Vectoriser([h.terms for h in heads])
-    rows = vec.transform([h.terms for h in heads])
-    centroid = _unit(rows.sum(axis=0))
+    rows = vec.transform([h.terms for h in heads]).toarray()
+    centroid = unit(rows.sum(axis=0))
     # Headlines shared in substance by several members count more.
     score = rows @ centroid + 0.5 * np.array(
         [float(np.mean([r @ rows[i] for j, r in enumerate(rows) if j != i])) if len(rows) > 1 else 0.0

@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from newsdesk.model import Item
-from newsdesk.stories.sentences import clean, fold_copies, item_sentences, near_duplicate, terms
+from newsdesk.stories.sentences import clean, fold_copies, item_sentences, novelty, terms
 
 LOGGER = logging.getLogger(__name__)
 
 MAX_FACTS = 3
 MIN_FACT_WORDS = 5
+MAX_SCANNED = 25  # sentences read per member: facts come early in news texts
 
 
 @dataclass
@@ -58,30 +59,23 @@ def build_timeline(
     items: Sequence[Item], copies: Mapping[str, str] | None = None, *, max_facts: int = MAX_FACTS
 ) -> list[TimelineEntry]:
     """Returns the story's timeline: one entry per independent member, oldest first."""
-    seen_terms: list[list[str]] = []
+    members = fold_copies(items, copies)
+    # Per member: its sentences' terms, then its headline's (a headline alone can be a fact).
+    blocks, texts = [], []
+    for m in members:
+        sents = [s for s in item_sentences(m.item)[:MAX_SCANNED] if s.terms]
+        head = terms(m.item.title) if m.item.title else []
+        blocks.append([s.terms for s in sents] + [head])
+        texts.append(sents)
+    fresh = novelty(blocks)
     seen_sources: set[str] = set()
     entries: list[TimelineEntry] = []
-    for m in fold_copies(items, copies):
+    for m, sents, new in zip(members, texts, fresh, strict=True):
         it = m.item
-        facts: list[str] = []
-        own: list[list[str]] = []
-        sentences = item_sentences(it)
-        if not sentences and it.title:
-            t = terms(it.title)
-            if t and not any(near_duplicate(t, s) for s in seen_terms):
-                facts.append(clean(it.title))
-            own.append(t)
-        for s in sentences:
-            if not s.terms:
-                continue
-            own.append(s.terms)
-            if len(facts) >= max_facts or s.n_words < MIN_FACT_WORDS:
-                continue
-            if not any(near_duplicate(s.terms, t) for t in seen_terms):
-                facts.append(s.text)
-        if it.title:
-            own.append(terms(it.title))
-        seen_terms.extend(own)
+        facts = [s.text for s, is_new in zip(sents, new, strict=False)
+                 if is_new and s.n_words >= MIN_FACT_WORDS][:max_facts]
+        if not sents and it.title and new[-1]:
+            facts = [clean(it.title)]
         new_source = bool(it.source) and it.source not in seen_sources
         seen_sources.update(m.sources)
         entries.append(TimelineEntry(
