@@ -77,7 +77,7 @@ def test_failing_feed_backs_off_with_reason_then_recovers(server, live):
     first = live.poll()
     assert first.feeds[0].outcome == "error"
     feed = live.feed(url)
-    assert "500" in feed["error"] and feed["failures"] == 1
+    assert "500" in feed["error"] and feed["failures"] == 1 and feed["last_status"] == 500
     assert datetime.fromisoformat(feed["retry_after"]) > before
 
     hits = len(server.hits("/down.xml"))

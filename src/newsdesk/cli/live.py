@@ -76,9 +76,12 @@ def feeds_list(as_json: bool) -> None:
         echo_json(rows)
         return
     for r in rows:
-        r["last_polled"] = (r["last_polled"] or "never")[:19]
-        r["state"] = "ok" if not r["error"] else f"failing x{r['failures']}: {r['error']} (retry {(r['retry_after'] or '')[:19]})"
-    _table(rows, ["id", "url", "title", "fulltext", "last_polled", "last_status", "last_new", "items_seen", "state"])
+        polled = (r["last_polled"] or "never")[:16].replace("T", " ")
+        click.echo(f"{r['id']:>3}  {r['url']}  ({r['title'] or 'untitled'}; fulltext {r['fulltext']})")
+        state = "ok" if not r["error"] else (
+            f"FAILING x{r['failures']}: {r['error']}; next try {(r['retry_after'] or '')[:16].replace('T', ' ')}")
+        click.echo(f"     polled {polled}, HTTP {r['last_status'] or '-'}, {r['last_new']} new, "
+                   f"{r['items_seen']} read in all; {state}")
 
 
 @feeds.command("remove")
@@ -153,7 +156,8 @@ def watch() -> None:
 @click.option("--min-new-sources", type=int, default=None,
               help="New independent sources before a story alerts again (default: setting alert_min_new_sources).")
 @click.option("--webhook", help="POST each alert as JSON to this URL.")
-@click.option("--secret", help="Sign webhook bodies with HMAC-SHA256 under this secret (X-Newsdesk-Signature).")
+@click.option("--secret", envvar="NEWSDESK_WEBHOOK_SECRET",
+              help="Sign webhook bodies with HMAC-SHA256 under this secret (X-Newsdesk-Signature; env NEWSDESK_WEBHOOK_SECRET).")
 @output_options
 def watch_add(kind: str, target: str, name: str | None, min_new_sources: int | None,
               webhook: str | None, secret: str | None, as_json: bool) -> None:

@@ -8,6 +8,7 @@ and SQLite sees one writer.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 
 FULLTEXT_MODES = ("auto", "always", "never")
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 
 # Content types that are never a feed, whatever the body looks like.
 _NOT_FEED_TYPES = ("image/", "audio/", "video/", "application/pdf", "application/zip", "font/")
@@ -194,6 +196,8 @@ class Poller:
             self._fetch_into(out)
         except NewsdeskError as e:
             out.error = str(e)
+            status = _HTTP_STATUS.search(out.error)
+            out.status = int(status.group(1)) if status else out.status
         except Exception as e:  # a hostile feed must not take the round down
             LOGGER.warning("feed %s: unexpected %s", feed["url"], type(e).__name__, exc_info=True)
             out.error = f"{type(e).__name__}: {e}"
