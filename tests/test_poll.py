@@ -251,3 +251,15 @@ def test_feed_urls_checked(live):
         live.add_feed("ftp://example.org/feed")
     with pytest.raises(InputError):
         live.add_feed("https://example.org/feed", fulltext="sometimes")
+
+
+def test_entity_expansion_bomb_is_not_expanded(server, live):
+    levels = b"".join(
+        b'<!ENTITY l%d "%s">' % (i, (b"&l%d;" % (i - 1)) * 10) for i in range(1, 10))
+    bomb = (b'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY l0 "lollollollol">' + levels + b"]>\n"
+            b'<rss version="2.0"><channel><title>Bomb</title><item><title>&l9;</title>'
+            b"<description>Nothing to see.</description><guid>b1</guid></item></channel></rss>")
+    live.add_feed(server.add("/bomb.xml", body=bomb))
+    report = live.poll()
+    assert report.feeds[0].outcome in ("new", "error")
+    assert all(len(it.title or "") < 1000 for it in live.items())
