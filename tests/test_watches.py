@@ -211,3 +211,15 @@ def test_story_watch_follows_a_merge(live):
     fired = live.check_watches()
     assert [a["watch"] for a in fired] == ["festival"]
     assert fired[0]["story"] == kept.id
+
+
+def test_a_down_receiver_is_not_hammered_within_one_check(server, db_path):
+    settings = {"allow_private": True, "webhook_backoff": 0.01, "webhook_retries": 1}
+    with Desk(db_path, stages=[], settings=settings) as desk:
+        hook = server.add("/dead", status=503, ctype="text/plain")
+        desk.add_watch("query", "ferry OR festival", webhook=hook)
+        desk.ingest([ferry("Quay Post", 0), festival()])
+        assert len(desk.check_watches()) == 2
+        assert len(server.hits("/dead", "POST")) == 2  # one alert tried twice; the other waits
+        states = sorted((d["status"], d["attempts"]) for d in desk.store.list_deliveries())
+        assert states == [("failed", 2), ("pending", 0)]

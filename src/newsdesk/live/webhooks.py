@@ -97,7 +97,10 @@ def deliver_pending(desk: Desk) -> list[dict[str, Any]]:
     retries = int(desk.setting("webhook_retries"))
     max_attempts = (retries + 1) * 3  # three rounds of retries across checks, then give up
     tried = []
+    down: set[str] = set()  # a receiver that failed now is not tried again until the next check
     for d in store.deliveries_due(max_attempts):
+        if d["target"] in down:
+            continue
         alert = store.get_alert(d["alert_id"])
         ok, made, error = post(
             d["target"], alert_payload(alert), secret=d["secret"],
@@ -108,6 +111,8 @@ def deliver_pending(desk: Desk) -> list[dict[str, Any]]:
             delivery_id=d["id"], user_agent=str(desk.setting("user_agent")),
         )
         store.record_delivery(d["id"], sent=ok, attempts=made, error=error)
+        if not ok:
+            down.add(d["target"])
         tried.append({"delivery": d["id"], "alert": d["alert_id"], "target": d["target"],
                       "sent": ok, "attempts": made, "error": error})
     return tried
