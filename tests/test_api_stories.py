@@ -156,3 +156,21 @@ def test_story_page_shows_changes_after_an_edit(client, loaded):
     assert resp.status_code == 200
     after = client.get(f"/story/{story['id']}").text
     assert f'<a href="/item/{items[-1]}">' not in after.split("<h2>Items</h2>")[1].split("</section>")[0]
+
+
+@pytest.mark.skipif(not hasattr(Desk, "brief"), reason="briefing not built")
+def test_brief_page_and_route(client, loaded):
+    data = client.get("/api/briefing", params={"limit": 2}).json()
+    assert 1 <= len(data["stories"]) <= 2 and data["stories"][0]["summary"]["sentences"]
+    page = client.get("/brief").text
+    first = data["stories"][0]
+    assert f'href="/story/{first["story_id"]}"' in page and "<sup><a href=\"/item/" in page
+    loaded.ingest(corpus()[:1])  # nothing new: same page from the cache
+    assert client.get("/brief").text == page
+
+
+@pytest.mark.skipif(not hasattr(Desk, "trending"), reason="trending not built")
+def test_trending_route(client):
+    data = client.get("/api/trending", params={"window": "2d"}).json()
+    assert isinstance(data["trending"], list)
+    assert_error(client.get("/api/trending", params={"window": "soon"}), 400)

@@ -363,12 +363,16 @@ class SearchAPI:
         item = self.item(item_id)  # type: ignore[attr-defined]
         limit = max(1, min(int(limit), MAX_LIMIT))
         df = self.store.term_document_counts(candidate_terms(item))
-        terms = salient_terms(item, df, self.store.indexed_item_count())
+        total = self.store.indexed_item_count()
+        terms = salient_terms(item, df, total)
+        # Terms in more than 5% of items relate everything to everything (and cost most).
+        rare = [t for t in terms if df.get(t, 0) <= max(20, 0.05 * total)]
+        terms = (rare if len(rare) >= 3 else terms)[:8]
         if not terms:
             return []
         match = " OR ".join(_fts_string([t]) for t in terms)
         exclude = [item.id, *self._search_copy_ids(item.id)]
-        rows = self.store.search_items(match, limit=limit * 3 + 5, exclude=exclude)
+        rows = self.store.search_items(match, limit=limit * 3 + 5, exclude=exclude, snippets=False)
         title_key = normalise_for_id(item.title) if item.title else None
         text_key = normalise_for_id(item.text[:2000]) if item.text else None
         hits = []

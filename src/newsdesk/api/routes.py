@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import re
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -243,6 +245,25 @@ def briefing(
     """Returns the briefing as the library builds it."""
     fn = library(get_desk(request), "brief", "the briefing")
     return jsonable(call(fn, since=parse_time(since), top=clamp_limit(limit, 10)))
+
+
+_SPAN = re.compile(r"^(\d{1,5})([mhdw])$")
+_SPAN_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@read.get("/trending", summary="Stories whose new sources are rising")
+def trending(
+    request: Request,
+    window: str = Query("6h", description="Window length, like 90m, 6h, 2d."),
+    limit: int | None = Query(None, description="Most stories."),
+) -> Any:
+    """Returns stories whose new independent sources rose from the previous window to the last."""
+    m = _SPAN.match(window.strip())
+    if not m:
+        raise InputError(f"window {window!r}: use a length like 90m, 6h or 2d")
+    span = timedelta(**{_SPAN_UNITS[m.group(2)]: int(m.group(1))})
+    fn = library(get_desk(request), "trending", "trending stories")
+    return {"trending": jsonable(call(fn, window=span, top=clamp_limit(limit, 10)))}
 
 
 @read.get("/stats", summary="What the store holds")

@@ -98,6 +98,20 @@ def install(app: FastAPI) -> None:
             titles[field(st, "id")] = (row or {}).get("title") or field(st, "title") or field(st, "id")
         return render(request, "river.html", stories=page, titles=titles, items=None, next_cursor=nxt, note=None)
 
+    @app.get("/brief", **opts)
+    def brief_page(request: Request, since: str = "") -> Response:
+        desk = get_desk(request)
+        if not has(desk, "brief"):
+            raise NotFound("the briefing is not available in this build")
+        # The briefing summarises ten stories; it is kept until an item arrives or an editor acts.
+        generation = desk.store.story_generation() if has(desk.store, "story_generation") else 0
+        key = ("brief", since, desk.store.last_item_rowid(), generation)
+        brief = request.app.state.story_views.get(key)
+        if brief is None:
+            brief = desk.brief(since=parse_time(since or None))
+            request.app.state.story_views.put(key, brief)
+        return render(request, "brief.html", brief=brief, since=since)
+
     @app.get("/story/{story_id}", **opts)
     def story_page(request: Request, story_id: str) -> Response:
         desk = get_desk(request)
