@@ -159,3 +159,33 @@ def test_keyphrases_rank_repeated_noun_phrases(analyzer):
             "needs new pumps. Residents boiled water.")
     phrases = [p for p, _ in _one(analyzer, text).keyphrases]
     assert phrases and phrases[0].lower() == "water treatment plant"
+
+
+def test_hyphenated_names_split_into_places(analyzer):
+    enr = _one(analyzer, title="U.S.-Iran and Russia-Ukraine Talks Set for Geneva Meeting", kind=HEADLINE)
+    names = {m.name for m in enr.mentions if m.label == "GPE"}
+    assert {"United States", "Iran", "Russia", "Ukraine"} <= names
+
+
+def test_worker_processes_give_the_same_results(analyzer, monkeypatch):
+    from newsdesk.nlp import entities
+
+    monkeypatch.setattr(entities, "POOL_MIN_WORDS", 0)
+    texts = [
+        "Interior Minister Jonas Berg visited Bergen on Monday.",
+        "Police chief Maria Holm said 20% of the roads were closed.",
+        "Coach Lars Dahl praised striker Ola Moe after the match in Oslo.",
+        "Central bank governor Ida Lie raised rates by half a point.",
+    ]
+    items = [Item(title=None, text=t, published=datetime(2026, 3, 4, tzinfo=UTC)) for t in texts]
+    extractor = entities.SpacyExtractor(MODEL, workers=2)
+    try:
+        pooled = extractor.extract(items)
+    finally:
+        extractor.close()
+    local = analyzer.analyse(items)
+    assert [e.item_id for e in pooled] == [it.id for it in items]
+    assert [[(m.name, m.label, m.role) for m in e.mentions] for e in pooled] == [
+        [(m.name, m.label, m.role) for m in e.mentions] for e in local
+    ]
+    assert any(m.role for e in pooled for m in e.mentions)

@@ -152,14 +152,14 @@ def _analyse_doc(doc, field: str, original: str | None, out: Enrichment, ref_nam
     roles = find_roles(doc, people) if doc.has_annotation("DEP") else {}
     for ent in doc.ents:
         if ent.label_ in NAMED_TYPES:
-            start, end = _trim(ent)
-            surface = source[start:end]
-            if not surface or not any(c.isupper() for c in text[start:end]) or len(surface) > 80:
-                continue
             role = roles.get(ent.start)
             if role and original is not None:
                 role = _recase(role, text, original)
-            out.mentions.append(Mention(surface, ent.label_, start, end, field, role))
+            for start, end in _parts(ent):
+                surface = source[start:end]
+                if not surface or not any(c.isupper() for c in text[start:end]) or len(surface) > 80:
+                    continue
+                out.mentions.append(Mention(surface, ent.label_, start, end, field, role))
         elif ent.label_ == "DATE":
             sentence = ent.sent.text if doc.has_annotation("SENT_START") else text[max(0, ent.start_char - 80): ent.end_char + 40]
             found = resolve(ent.text, ref_time.date(), sentence) if ref_time else None
@@ -210,6 +210,22 @@ def _trim(ent) -> tuple[int, int]:
     if not tokens:
         return ent.start_char, ent.start_char
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+
+
+_HYPHEN_NAMES = re.compile(r"^[A-Z][\w.]*(?:-[A-Z][\w.]*)+$")
+
+
+def _parts(ent) -> list[tuple[int, int]]:
+    """Returns the character spans of an entity: "Russia-Ukraine" names two places."""
+    start, end = _trim(ent)
+    text = ent.doc.text[start:end]
+    if ent.label_ in ("GPE", "LOC", "NORP", "ORG") and _HYPHEN_NAMES.match(text):
+        out, pos = [], start
+        for piece in text.split("-"):
+            out.append((pos, pos + len(piece)))
+            pos += len(piece) + 1
+        return out
+    return [(start, end)]
 
 
 def _recase(phrase: str, truecased: str, original: str) -> str:

@@ -13,8 +13,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 _KEEP_TAGS = {"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "VBG", "HYPH"}
 _NOUN_TAGS = {"NN", "NNS", "NNP", "NNPS"}
 _WORD = re.compile(r"^[^\W\d_][\w'’-]*$")
@@ -30,6 +28,8 @@ def _norm(tokens) -> str:
 
 def candidates(doc) -> list[str]:
     """Returns the candidate phrases of a doc, one per occurrence."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
     tagged = doc.has_annotation("TAG")
     out: list[str] = []
     run: list = []

