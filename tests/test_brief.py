@@ -155,3 +155,20 @@ def test_cli_summary_since_timeline_and_trending(cli, db_path):
     assert result.exit_code != 0 and "not a duration" in result.output
     result = cli("summary", "s-missing")
     assert result.exit_code == 3 and "no story" in result.output
+
+
+def test_brief_lists_entities_from_the_enriched_story(db_path):
+    """With the full pipeline (entities stage included when installed), entities come with the brief."""
+    with Desk(db_path) as d:
+        if not hasattr(d, "story_entities"):
+            pytest.skip("the entities area is not part of this build")
+        d.ingest(_crane_story())
+        crane = d.brief(top=1).stories[0]
+        names = [e["name"] for e in crane.entities]
+        if not names:
+            pytest.skip("no entity model installed: the pipeline runs without entities")
+        text = " ".join(it.body for it in _crane_story())
+        assert all(n in text for n in names)
+        assert "Port Selwyn" in names or "Selwyn" in " ".join(names)
+        md = render_brief(d.brief(top=1), "md")
+        assert "Main entities:" in md

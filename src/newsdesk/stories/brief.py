@@ -97,14 +97,15 @@ def _entity_dict(value: Any) -> dict[str, Any] | None:
         return None
 
     if isinstance(value, str):
-        return {"name": value, "role": None, "kind": None}
+        return {"name": value, "role": None, "kind": None, "key": None}
     name = pick("name", "canonical", "text", "label")
     if not name:
         return None
     role = pick("role", "roles")
     if isinstance(role, (list, tuple, set)):
         role = ", ".join(str(r) for r in role)
-    return {"name": str(name), "role": str(role) if role else None, "kind": pick("kind", "type")}
+    return {"name": str(name), "role": str(role) if role else None, "kind": pick("kind", "type"),
+            "key": pick("key")}
 
 
 class BriefAPI:
@@ -162,8 +163,28 @@ class BriefAPI:
         except NewsdeskError as e:
             LOGGER.info("no entities for story %s: %s", story_id, e)
             return []
-        out = [d for d in (_entity_dict(v) for v in list(found or [])) if d]
-        return out[:limit]
+        out = [d for d in (_entity_dict(v) for v in list(found or [])[:limit]) if d]
+        if any(d["role"] is None for d in out):
+            self._add_roles(story_id, out)
+        return out
+
+    def _add_roles(self, story_id: str, entities: list[dict[str, Any]]) -> None:
+        """Fills each entity's role from the roles the story's own items state (else any)."""
+        find = getattr(self.store, "find_entity", None)
+        roles_of = getattr(self.store, "entity_roles", None)
+        if find is None or roles_of is None:
+            return
+        members = {m.item.id for m in self.story_items(story_id)}  # type: ignore[attr-defined]
+        for e in entities:
+            if e["role"] is not None:
+                continue
+            try:
+                roles = roles_of(find(e.get("key") or e["name"])["id"])
+            except NewsdeskError:
+                continue
+            here = [r for r in roles if members & set(r.get("items") or [])]
+            if here:
+                e["role"] = str(here[0]["role"])
 
     def _new_entities(self, story_id: str, items: list[Item], copies: dict[str, str],
                       since: datetime) -> list[dict[str, Any]]:
