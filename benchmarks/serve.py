@@ -146,8 +146,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def drive(url: str, paths: list[str], n: int, threads: int = 1) -> dict:
-    """Returns latency percentiles (ms) and requests/s for n requests cycling through paths."""
+def cpu_seconds(pid: int) -> float:
+    import psutil
+
+    t = psutil.Process(pid).cpu_times()
+    return t.user + t.system
+
+
+def drive(url: str, paths: list[str], n: int, threads: int = 1, pid: int | None = None) -> dict:
+    """Returns latency percentiles (ms), requests/s and server CPU ms per request."""
+    cpu0 = cpu_seconds(pid) if pid else 0.0
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -175,9 +183,10 @@ def drive(url: str, paths: list[str], n: int, threads: int = 1) -> dict:
     for t in pool:
         t.join()
     took = time.perf_counter() - started
+    cpu_ms = (cpu_seconds(pid) - cpu0) * 1000 / n if pid else float("nan")
     return {"n": n, "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
             "p99": percentile(latencies, 99), "mean": statistics.fmean(latencies),
-            "rps": n / took, "errors": errors[0]}
+            "rps": n / took, "errors": errors[0], "cpu_ms": cpu_ms}
 
 
 def main() -> None:
@@ -197,24 +206,34 @@ def main() -> None:
     try:
         stories = httpx.get(url + "/api/stories", params={"limit": 200}, timeout=60).json()["stories"]
         rng = random.Random(7)
-        story_paths = [f"/story/{s['id']}" for s in rng.sample(stories, min(50, len(stories)))]
+        picked = rng.sample(stories, min(80, len(stories)))
+        cold = [f"/story/{s['id']}" for s in picked[:30]]
+        warm = [f"/story/{s['id']}" for s in picked[30:]]
         pages = {
             "river /": ["/"],
-            "story /story/{id}": story_paths,
+            "story (seen before)": warm,
             "search /search?q=": [f"/search?q={httpx.QueryParams({'q': q})['q']}" for q in QUERIES],
             "api /api/search": [f"/api/search?q={httpx.QueryParams({'q': q})['q']}" for q in QUERIES],
         }
-        for paths in pages.values():  # warm caches once
-            for p in paths[:20]:
+        for paths in pages.values():  # warm up: every path once
+            for p in paths:
                 httpx.get(url + p, timeout=120)
         print(f"\nserver {url}, {httpx.get(url + '/api/stats').json().get('items')} items, "
-              f"{os.cpu_count()} CPUs visible")
+              f"{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.1f}")
+        header = f"{'page':<22} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'cpu ms/req':>10} {'errors':>7}"
+
+        def line(name: str, r: dict) -> str:
+            return (f"{name:<22} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.1f} "
+                    f"{r['cpu_ms']:10.1f} {r['errors']:7d}")
+
+        print(f"\nfirst view of {len(cold)} stories (summary, timeline, entities computed), 1 client")
+        print(header)
+        print(line("story (first view)", drive(url, cold, len(cold), 1, proc.pid)))
         for threads in (1, 4):
             print(f"\n{threads} client thread(s), {args.requests} requests per page")
-            print(f"{'page':<22} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
+            print(header)
             for name, paths in pages.items():
-                r = drive(url, paths, args.requests, threads)
-                print(f"{name:<22} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.1f} {r['errors']:7d}")
+                print(line(name, drive(url, paths, args.requests, threads, proc.pid)))
     finally:
         proc.terminate()
         proc.wait(timeout=10)

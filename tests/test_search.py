@@ -181,3 +181,14 @@ def test_cli_search_bad_query_is_one_line(cli, loaded):
     res = cli("search", '"')
     assert res.exit_code == 2
     assert res.output.strip().count("\n") == 0 and res.output.startswith("error:")
+
+
+def test_search_depth_ranks_only_the_newest_matches(db_path):
+    from newsdesk import Desk
+
+    with Desk(db_path, stages=[], settings={"search_depth": 2}) as desk:
+        desk.ingest(corpus())
+        got = {h.item.title for h in desk.search("bridge").hits}
+        arrived = [it.title for it in corpus() if "bridge" in it.body.lower()]
+        assert got == set(arrived[-2:])
+        assert len(desk.search("bridge", source="Avalon Herald").hits) == 2  # depth counts filtered matches

@@ -37,6 +37,7 @@ SETTINGS: list[Setting] = [
     Setting("token", "", "Token required by HTTP write routes (NEWSDESK_TOKEN)."),
     Setting("public_reads", True, "Serve HTTP read routes without a token."),
     Setting("max_request_bytes", 5_000_000, "Largest HTTP request body accepted, in bytes (413 above)."),
+    Setting("search_depth", 3000, "Newest matching items ranked per full-text query (0 ranks all); bounds search time."),
     Setting("poll_workers", 8, "Feeds fetched at the same time by one poll."),
     Setting("poll_per_host", 2, "Most requests one poll sends to the same host at once."),
     Setting("poll_host_delay", 0.5, "Seconds between the starts of two requests to the same host."),

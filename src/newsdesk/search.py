@@ -319,7 +319,9 @@ class SearchAPI:
         else:
             snapshot = self.store.last_item_rowid()
         want = position + 2 * limit + 1 if cursor else limit + 1
-        rows = self.store.search_items(match, limit=want, max_rowid=snapshot, snippets=False, **filters)
+        rows = self.store.search_items(
+            match, limit=want, max_rowid=snapshot, snippets=False, depth=self._search_depth(), **filters
+        )
         start = position
         if last is not None:
             start = next((n + 1 for n, r in enumerate(rows) if r["rowid"] == last), position)
@@ -329,6 +331,9 @@ class SearchAPI:
         if len(rows) > start + limit and chunk:
             page.next_cursor = encode_cursor([start + limit, chunk[-1]["rowid"], snapshot])
         return page
+
+    def _search_depth(self) -> int:
+        return max(0, int(self.setting("search_depth") or 0))
 
     def _hits(self, rows: list[dict[str, Any]], via: str = "text") -> list[Hit]:
         items = {it.id: it for it in self.store.items_by_ids([r["id"] for r in rows])}
@@ -372,7 +377,9 @@ class SearchAPI:
             return []
         match = " OR ".join(_fts_string([t]) for t in terms)
         exclude = [item.id, *self._search_copy_ids(item.id)]
-        rows = self.store.search_items(match, limit=limit * 3 + 5, exclude=exclude, snippets=False)
+        rows = self.store.search_items(
+            match, limit=limit * 3 + 5, exclude=exclude, snippets=False, depth=self._search_depth()
+        )
         title_key = normalise_for_id(item.title) if item.title else None
         text_key = normalise_for_id(item.text[:2000]) if item.text else None
         hits = []
@@ -452,7 +459,9 @@ class SearchAPI:
             scores[iid] = sim if mode == "semantic" else 1.0 / (RRF_K + rank)
         if mode == "hybrid":
             for rank, row in enumerate(
-                self.store.search_items(match, limit=want, max_rowid=snapshot, snippets=False, **filters)
+                self.store.search_items(
+                    match, limit=want, max_rowid=snapshot, snippets=False, depth=self._search_depth(), **filters
+                )
             ):
                 scores[row["id"]] = scores.get(row["id"], 0.0) + 1.0 / (RRF_K + rank)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

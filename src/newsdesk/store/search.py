@@ -76,18 +76,33 @@ class SearchStore:
         limit: int = 20,
         max_rowid: int | None = None,
         snippets: bool = True,
+        depth: int = 0,
         **filters: Any,
     ) -> list[dict[str, Any]]:
         """Returns the best `limit` matches in rank order: dicts of rowid, id, score (and snippets).
 
         `match` is an FTS5 expression (already sanitised); `max_rowid` leaves out items stored
-        after it. Lower BM25 scores are better; ties go to the earlier arrival.
+        after it; `depth` > 0 ranks only the newest `depth` matches, since BM25 costs time
+        for every match. Lower BM25 scores are better; ties go to the earlier arrival.
         """
         clauses, args = item_filters(**filters)
         if max_rowid is not None:
-            clauses.append("i.rowid <= ?")
+            clauses.append("items_fts.rowid <= ?")
             args.append(max_rowid)
         where = " AND ".join(["items_fts MATCH ?", *clauses])
+        try:
+            if depth > 0:
+                # Walking matches newest first is cheap (no ranking): find the depth-th one.
+                floor = self.conn.execute(
+                    f"SELECT items_fts.rowid FROM items_fts JOIN items i ON i.rowid = items_fts.rowid "
+                    f"WHERE {where} ORDER BY items_fts.rowid DESC LIMIT 1 OFFSET ?",
+                    [match, *args, depth - 1],
+                ).fetchone()
+                if floor is not None:
+                    where += " AND items_fts.rowid >= ?"
+                    args.append(floor[0])
+        except sqlite3.OperationalError as e:
+            raise InputError(f"search query {match!r} not understood ({e})") from None
         sql = (
             f"SELECT i.rowid AS rid, i.id AS id, bm25(items_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
             f"FROM items_fts JOIN items i ON i.rowid = items_fts.rowid WHERE {where} "
