@@ -24,7 +24,7 @@ from typing import Any
 from newsdesk.errors import InputError, NewsdeskError
 from newsdesk.model import Item
 from newsdesk.stories.label import StoryTitle, story_title
-from newsdesk.stories.sentences import fold_copies, when
+from newsdesk.stories.sentences import as_utc, fold_copies, when
 from newsdesk.stories.summarize import Summary, summarize
 from newsdesk.stories.timeline import TimelineEntry, build_timeline
 from newsdesk.stories.trending import Trend, rank_trends, story_trend
@@ -145,8 +145,8 @@ class BriefAPI:
         """Returns the story's cited summary; with since, only what it added after that time."""
         story, items, copies = self._story_input(story_id)
         summary = summarize(items, copies, story_id=story.id, since=since)
-        if since is not None:
-            summary.new_entities = self._new_entities(story.id, items, copies, since)
+        if summary.since is not None:
+            summary.new_entities = self._new_entities(story.id, items, copies, summary.since)
         return summary
 
     def story_timeline(self, story_id: str) -> list[TimelineEntry]:
@@ -206,6 +206,7 @@ class BriefAPI:
         """
         if top < 1:
             raise InputError(f"top {top}: must be at least 1")
+        since, now = as_utc(since), as_utc(now)
         ref = now or self._latest_time() or datetime.now(UTC)
         window_start = since or ref - timedelta(hours=24)
         candidates = self.stories(limit=max(5 * top, 50), since=since, order="rank")  # type: ignore[attr-defined]
@@ -243,6 +244,7 @@ class BriefAPI:
         """Returns stories whose new independent sources rose from the previous window to the last."""
         if window.total_seconds() <= 0:
             raise InputError("trending window must be positive")
+        now = as_utc(now)
         ref = now or self._latest_time() or datetime.now(UTC)
         trends = []
         for story in self.stories(limit=500, since=ref - 2 * window, order="recent"):  # type: ignore[attr-defined]

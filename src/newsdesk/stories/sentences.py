@@ -270,6 +270,13 @@ def when(item: Item) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """Returns the time with a time zone: a naive time is taken as UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def fold_copies(items: Sequence[Item], copies: Mapping[str, str] | None = None) -> list[Member]:
     """Returns the story's members with copies folded under their canonical item, by time.
 

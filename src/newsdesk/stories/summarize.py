@@ -26,6 +26,7 @@ from newsdesk.stories.sentences import (
     Member,
     Sentence,
     Vectoriser,
+    as_utc,
     clean,
     fold_copies,
     item_sentences,
@@ -169,6 +170,7 @@ def summarize(
     sentences that are not near-duplicates of anything said before, plus the new sources.
     """
     members = fold_copies(items, copies)
+    since = as_utc(since)
     summary = Summary(story_id, since=since)
     if not members:
         return summary
