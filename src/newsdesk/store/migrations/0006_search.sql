@@ -7,3 +7,7 @@ CREATE TABLE item_vectors (
     dim INTEGER NOT NULL,
     vector BLOB NOT NULL                 -- float32, unit length
 );
+
+-- The story river lists active stories by independent sources, then recency (stories.py,
+-- list_stories order 'rank'); without this index each page view sorts every active story.
+CREATE INDEX IF NOT EXISTS stories_rank ON stories(status, sources, last_time, seq);
