@@ -184,6 +184,16 @@ def test_snippets_fetched_in_full_when_asked(server, live):
     texts = {it.source: it.text for it in live.items()}
     assert "harbour council" in texts["Auto"] and len(texts["Auto"]) > 400
     assert texts["Never"] == "Fees go up."
+    assert len(server.hits("/story/ferry.html")) == 1
+
+    # The feed changes: only its new entry's page is fetched, not the stored one's again.
+    other = server.add("/story/quay.html", body=article.replace("Ferry fees rise", "Quay reopens").encode(),
+                       ctype="text/html")
+    server.routes["/auto.xml"].body = rss("Auto", [*snippet, {"title": "Quay reopens", "guid": "quay",
+                                                              "text": "Open again.", "link": other}])
+    assert live.poll(feeds=[auto]).new == 1
+    assert len(server.hits("/story/ferry.html")) == 1
+    assert len(server.hits("/story/quay.html")) == 1
 
 
 def test_per_host_limit_caps_concurrent_requests(server, db_path):

@@ -230,8 +230,12 @@ class Poller:
         out.etag = headers.get("etag")
         out.last_modified = headers.get("last-modified")
         mode = feed["fulltext"]
+        known: set[str] = set()
+        if mode != "never":  # articles already stored are not fetched again (a read, safe here)
+            known = self.desk.store.known_item_ids([r.id for r in records if isinstance(r, Item)])
         for record in records:
-            wanted = isinstance(record, Item) and self._wants_fulltext(record, mode)
+            wanted = (isinstance(record, Item) and record.id not in known
+                      and self._wants_fulltext(record, mode))
             if wanted and self._add_fulltext(record):  # type: ignore[arg-type]
                 out.fulltext_fetched += 1
             out.items.append(record)

@@ -296,6 +296,15 @@ class FeedsStore:
             sql, args = sql + " WHERE alert_id = ?", [alert_id]
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
 
+    def known_item_ids(self, ids: list[str]) -> set[str]:
+        """Returns which of these item ids are stored."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.conn.execute(f"SELECT id FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            found.update(r[0] for r in rows)
+        return found
+
     # -- export and import -----------------------------------------------------------------
     def iter_item_rows(self) -> Iterator[str]:
         """Yields item ids in arrival order."""
