@@ -74,6 +74,13 @@ def test_story_page(page, server):
     shot(page, "story")
 
 
+def test_brief_page(page, server):
+    page.goto(server.url + "/brief")
+    assert page.locator("h1").inner_text() == "Briefing"
+    assert page.locator("ol.brief li.story").count() >= 1
+    shot(page, "brief")
+
+
 def test_entity_page(page, server):
     page.goto(server.url + "/entity/Port%20Avalon")
     assert "Port Avalon" in page.locator("h1").inner_text()
