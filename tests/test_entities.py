@@ -137,7 +137,7 @@ def test_full_name_absorbs_earlier_surname_entity(desk):
     assert {a["alias"] for a in store.entity_aliases(ent["id"])} == {"Zelenskyy", "Volodymyr Zelenskiy"}
 
 
-def test_story_entities_lists_main_entities(db_path):
+def test_story_entities_lists_main_entities(db_path, cli):
     _needs_model()
     with Desk(db_path) as desk:
         items = _items()
@@ -147,7 +147,13 @@ def test_story_entities_lists_main_entities(db_path):
             pytest.skip("story stage not available")
         main = desk.story_entities(story.id)
         assert main[0]["key"] == "PERSON:kadri saar"
+        assert main[0]["items"] == len(desk.story_items(story.id))
         assert desk.story_keyphrases(story.id)
+        assert {s["story_id"] for s in desk.entity("Kadri Saar")["stories"]} >= {story.id}
+    res = cli("entities", "--story", story.id, "--json")
+    data = json.loads(res.output)
+    assert data["entities"][0]["name"] == "Kadri Saar"
+    assert data["keyphrases"]
 
 
 # -- CLI -----------------------------------------------------------------------------------

@@ -26,12 +26,25 @@ def _table(columns: list[str], rows: list[list[Any]]) -> None:
 @click.option("--since", type=TIME, help="Count mentions in items published at or after (ISO date or age like 24h).")
 @click.option("--until", type=TIME, help="Count mentions in items published before.")
 @click.option("--query", "-q", help="Only entities whose name contains this text.")
+@click.option("--story", "story_id", help="The main entities of this story (and its keyphrases).")
 @click.option("--limit", default=30, show_default=True, help="Most entities to list.")
 @click.option("--offset", default=0, help="Entities to pass over first.")
 @output_options
-def entities_cmd(type_, since, until, query, limit, offset, as_json) -> None:
-    """List the most mentioned entities."""
-    rows = get_desk().entities(type=type_, since=since, until=until, query=query, limit=limit, offset=offset)
+def entities_cmd(type_, since, until, query, story_id, limit, offset, as_json) -> None:
+    """List the most mentioned entities (of all items, or of one story with --story)."""
+    desk = get_desk()
+    if story_id:
+        rows = desk.story_entities(story_id, limit=limit, type=type_)
+        phrases = desk.story_keyphrases(story_id)
+        if as_json:
+            echo_json({"story_id": story_id, "entities": rows, "keyphrases": phrases})
+            return
+        _table(["name", "type", "mentions", "items"],
+               [[r["name"], r["type"], r["mentions"], r["items"]] for r in rows])
+        if phrases:
+            click.echo("keyphrases: " + ", ".join(p["phrase"] for p in phrases))
+        return
+    rows = desk.entities(type=type_, since=since, until=until, query=query, limit=limit, offset=offset)
     if as_json:
         echo_json(rows)
         return

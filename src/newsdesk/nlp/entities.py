@@ -155,7 +155,7 @@ def _analyse_doc(doc, field: str, original: str | None, out: Enrichment, ref_nam
             role = roles.get(ent.start)
             if role and original is not None:
                 role = _recase(role, text, original)
-            for start, end in _parts(ent):
+            for start, end in _parts(ent, text):
                 surface = source[start:end]
                 if not surface or not any(c.isupper() for c in text[start:end]) or len(surface) > 80:
                     continue
@@ -184,6 +184,9 @@ def _drop_headline_junk(doc, known: dict[str, str], truecaser) -> None:
     keep = []
     for ent in doc.ents:
         words = [t.lower_ for t in ent if t.is_alpha]
+        if ent.label_ == "PERSON" and len(words) >= 2:
+            keep.append(ent)  # a full name is a name even when its words are in a dictionary
+            continue
         if (
             ent.label_ in _JUNK_LABELS
             and ent.text not in known
@@ -215,10 +218,10 @@ def _trim(ent) -> tuple[int, int]:
 _HYPHEN_NAMES = re.compile(r"^[A-Z][\w.]*(?:-[A-Z][\w.]*)+$")
 
 
-def _parts(ent) -> list[tuple[int, int]]:
+def _parts(ent, doc_text: str) -> list[tuple[int, int]]:
     """Returns the character spans of an entity: "Russia-Ukraine" names two places."""
     start, end = _trim(ent)
-    text = ent.doc.text[start:end]
+    text = doc_text[start:end]
     if ent.label_ in ("GPE", "LOC", "NORP", "ORG") and _HYPHEN_NAMES.match(text):
         out, pos = [], start
         for piece in text.split("-"):

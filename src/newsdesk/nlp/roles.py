@@ -24,8 +24,10 @@ ROLE_WORDS = {
     "player", "striker", "admiral", "adm.", "emir", "sheikh", "prime", "foreign", "defense",
     "defence", "treasurer", "sheriff", "detective", "dr.", "doctor", "bishop", "cardinal",
     "rabbi", "imam", "mufti", "ayatollah", "delegate", "member", "spokespeople", "envoys",
-    "officials", "leaders", "ministers", "advisers", "advisors", "aides", "chiefs",
+    "officials", "leaders", "ministers", "advisers", "advisors", "aides", "chiefs", "vp",
 }
+# Words the model sometimes folds into a person's name: "VP Kamala Harris", "Mr. Lund".
+HONORIFICS = {"mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "sir", "dame", "lord", "lady"}
 _NOUN_TAGS = {"NN", "NNS", "NNP", "NNPS"}
 _CUT_DEPS = {"relcl", "acl", "punct", "cc", "conj", "prep"}
 _TRIM = {"DT", "PRP$", ",", ".", ":", "``", "''", "-LRB-", "-RRB-", "HYPH", "CC", "POS"}

@@ -15,7 +15,7 @@ import re
 
 from spacy.tokens import Doc, Span
 
-from newsdesk.nlp.roles import ROLE_WORDS
+from newsdesk.nlp.roles import HONORIFICS, ROLE_WORDS
 
 PLACE_NOUNS = {
     "region", "regions", "province", "oblast", "city", "town", "village", "county", "district",
@@ -116,6 +116,9 @@ def fix_entities(doc: Doc, known: KnownIndex | None = None) -> None:
                         break
         start = ent.start
         if label == "PERSON":
+            # Titles inside the name span: "[VP Kamala Harris]" -> VP [Kamala Harris].
+            while start < ent.end - 1 and (doc[start].lower_ in ROLE_WORDS or doc[start].lower_ in HONORIFICS):
+                start += 1
             # The model sometimes leaves a first name out: "Anders [Lindqvist]".
             while start > 0 and ent.end - start < 3:
                 prev = doc[start - 1]
@@ -129,6 +132,8 @@ def fix_entities(doc: Doc, known: KnownIndex | None = None) -> None:
             fixed.append(ent)
         else:
             fixed.append(Span(doc, start, ent.end, label=label))
+            for t in range(ent.start, start):
+                label_at.pop(t, None)
     taken = {t for ent in fixed for t in range(ent.start, ent.end)}
     added: list[Span] = _missed_people(doc, taken, label_at)
     taken.update(t for ent in added for t in range(ent.start, ent.end))

@@ -1,8 +1,9 @@
 """The enrich stage: entities, roles, dates, figures and keyphrases for each new item.
 
-It runs after copies and before stories, and leaves each item's canonical entity keys in
-`item.annotations["entities"]` (e.g. "PERSON:volodymyr zelenskiy") and its keyphrases in
-`item.annotations["keyphrases"]` for the story stage. Without spaCy or its model the stage
+It runs after copies and before stories, and leaves each item's most salient canonical
+entity keys in `item.annotations["entities"]` (e.g. "PERSON:volodymyr zelenskiy"; all of them
+in `item.annotations["entities_all"]`) and its keyphrases in `item.annotations["keyphrases"]`
+for the story stage. Without spaCy or its model the stage
 says so once (a log warning, and `desk.stats()["entity_stage"]`) and does not run.
 """
 
@@ -27,6 +28,19 @@ def _warn_once(message: str) -> None:
     if message not in _WARNED:
         _WARNED.add(message)
         LOGGER.warning("%s; items are stored without entities", message)
+
+
+# Entities handed to clustering per item: the most salient, without nationality adjectives
+# (NORP: "Russian", "American"), which many unrelated stories share. 0 hands over all.
+SALIENT_MAX = 10
+_NOT_SIGNAL = ("NORP:",)
+
+
+def salient(keys: list[str], limit: int | None = None) -> list[str]:
+    """Returns the keys clustering should compare: the first `limit` that are not NORP."""
+    limit = SALIENT_MAX if limit is None else limit
+    picked = [k for k in keys if not k.startswith(_NOT_SIGNAL)]
+    return picked[:limit] if limit else list(keys)
 
 
 class EnrichStage(Stage):
@@ -63,7 +77,9 @@ class EnrichStage(Stage):
         keys = desk.store.save_enrichments(enrichments, {it.id: it for it in items})
         by_id = {e.item_id: e for e in enrichments}
         for item in items:
-            item.annotations["entities"] = keys.get(item.id, [])
+            all_keys = keys.get(item.id, [])
+            item.annotations["entities_all"] = all_keys
+            item.annotations["entities"] = salient(all_keys)
             enr = by_id.get(item.id)
             item.annotations["keyphrases"] = [p for p, _ in enr.keyphrases] if enr else []
             if enr:

@@ -23,7 +23,7 @@ class EntitiesStore:
 
     # -- writing -------------------------------------------------------------------------
     def save_enrichments(self, enrichments: Sequence[Enrichment], items: dict[str, Item]) -> dict[str, list[str]]:
-        """Stores what enrichment found; returns each item's canonical entity keys.
+        """Stores what enrichment found; returns each item's canonical entity keys, most salient first.
 
         Runs inside the caller's transaction. Each name joins the entity with its folded key,
         else the entity one of its aliases names, else (a surname alone) the one person
@@ -75,7 +75,8 @@ class EntitiesStore:
                     "WHERE id = ?",
                     (len(mentions), when, when, when, when, eid),
                 )
-                item_keys[f"{eid}"] += len(mentions)
+                # Salience: mentions, and more for a name in the title.
+                item_keys[f"{eid}"] += len(mentions) + (3 if any(m.field == "title" for m in mentions) else 0)
             conn.executemany(
                 "INSERT INTO item_dates (item_id, surface, field, start, end, resolved, granularity, "
                 "reference, reference_time) VALUES (?,?,?,?,?,?,?,?,?)",
