@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from newsdesk.ingest.normalise import clean_line, make_item, strip_html
 from newsdesk.model import Item, Skip
@@ -71,9 +72,10 @@ def parse_feed(
 
     import feedparser
 
-    headers = {"content-location": base_url} if base_url else None
     # A stream, never bytes or str: feedparser would treat those as a path or URL to open.
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False)
+    # No base URL is given to feedparser, which would resolve guids like "item-4" against it;
+    # only entry links are made absolute, below.
+    parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False)
     meta = parsed.get("feed", {})
     feed = Feed(
         title=clean_line(strip_html(meta.get("title")), 300) if meta.get("title") else None,
@@ -99,7 +101,7 @@ def parse_feed(
             text=_entry_text(entry),
             origin=origin,
             origin_line=number,
-            url=entry.get("link"),
+            url=urljoin(base_url, entry["link"]) if base_url and entry.get("link") else entry.get("link"),
             source=feed.title,
             published=_time(entry, "published", "updated", "created"),
             language=feed.language,
