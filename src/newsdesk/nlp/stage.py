@@ -30,17 +30,24 @@ def _warn_once(message: str) -> None:
         LOGGER.warning("%s; items are stored without entities", message)
 
 
-# Entities handed to clustering per item: the most salient, without nationality adjectives
-# (NORP: "Russian", "American"), which many unrelated stories share. 0 hands over all.
+# Entities handed to clustering per item: the most salient, leaving out nationality
+# adjectives (NORP: "Russian", "American") and, once the desk holds enough items, names so
+# common that unrelated stories share them (in more than RARE_SHARE of the items so far).
 SALIENT_MAX = 10
+RARE_SHARE = 0.05
+RARE_MIN_ITEMS = 200
 _NOT_SIGNAL = ("NORP:",)
 
 
-def salient(keys: list[str], limit: int | None = None) -> list[str]:
-    """Returns the keys clustering should compare: the first `limit` that are not NORP."""
+def salient(
+    keys: list[str], spread: dict[str, int] | None = None, total: int = 0, limit: int | None = None
+) -> list[str]:
+    """Returns the keys clustering should compare: salient first, no NORP, no very common names."""
     limit = SALIENT_MAX if limit is None else limit
     picked = [k for k in keys if not k.startswith(_NOT_SIGNAL)]
-    return picked[:limit] if limit else list(keys)
+    if spread and total >= RARE_MIN_ITEMS:
+        picked = [k for k in picked if spread.get(k, 0) <= RARE_SHARE * total]
+    return picked[:limit] if limit else picked
 
 
 class EnrichStage(Stage):
@@ -51,6 +58,7 @@ class EnrichStage(Stage):
     def __init__(self, extractor: EntityExtractor):
         self.extractor = extractor
         self._known: dict[str, str] | None = None
+        self._total = 0  # items with entities so far, to tell common names from telling ones
 
     @classmethod
     def create(cls, desk: Desk) -> EnrichStage | None:
@@ -73,13 +81,18 @@ class EnrichStage(Stage):
         """Enriches the items, stores the results and annotates the items for later stages."""
         if self._known is None:
             self._known = desk.store.known_entity_names()
+            self._total = desk.store.enriched_item_count()
         enrichments = self._extract(list(items))
-        keys = desk.store.save_enrichments(enrichments, {it.id: it for it in items})
+        spread: dict[str, int] = {}
+        keys = desk.store.save_enrichments(enrichments, {it.id: it for it in items}, spread)
+        self._total += sum(1 for e in enrichments if e.mentions)
         by_id = {e.item_id: e for e in enrichments}
         for item in items:
             all_keys = keys.get(item.id, [])
             item.annotations["entities_all"] = all_keys
-            item.annotations["entities"] = salient(all_keys)
+            item.annotations["entity_spread"] = {k: spread.get(k, 0) for k in all_keys}
+            item.annotations["entity_total"] = self._total
+            item.annotations["entities"] = salient(all_keys, spread, self._total)
             enr = by_id.get(item.id)
             item.annotations["keyphrases"] = [p for p, _ in enr.keyphrases] if enr else []
             if enr:

@@ -22,10 +22,13 @@ class EntitiesStore:
     conn: sqlite3.Connection
 
     # -- writing -------------------------------------------------------------------------
-    def save_enrichments(self, enrichments: Sequence[Enrichment], items: dict[str, Item]) -> dict[str, list[str]]:
+    def save_enrichments(
+        self, enrichments: Sequence[Enrichment], items: dict[str, Item], spread: dict[str, int] | None = None
+    ) -> dict[str, list[str]]:
         """Stores what enrichment found; returns each item's canonical entity keys, most salient first.
 
-        Runs inside the caller's transaction. Each name joins the entity with its folded key,
+        Runs inside the caller's transaction; `spread`, when given, receives how many items
+        now name each returned entity. Each name joins the entity with its folded key,
         else the entity one of its aliases names, else (a surname alone) the one person
         with that surname; a new full name takes over an earlier surname-only entity.
         """
@@ -94,10 +97,11 @@ class EntitiesStore:
             )
             keys[enr.item_id] = [k for k, _ in item_keys.most_common()]
         self._retype(touched)
-        names = {
-            r["id"]: entity_key(r["type"], r["name"])
-            for r in _chunked(conn, "SELECT id, name, type FROM entities WHERE id IN ({})", touched)
-        }
+        names = {}
+        for r in _chunked(conn, "SELECT id, name, type, items FROM entities WHERE id IN ({})", touched):
+            names[r["id"]] = entity_key(r["type"], r["name"])
+            if spread is not None:
+                spread[names[r["id"]]] = r["items"]
         return {item_id: [names[int(k)] for k in ks if int(k) in names] for item_id, ks in keys.items()}
 
     def _entity_for(self, key: str, name: str, label: str) -> tuple[int, str]:
@@ -179,6 +183,10 @@ class EntitiesStore:
             if rows:
                 best = max(rows, key=lambda r: (r["count"], r["type"] == "PERSON"))["type"]
                 self.conn.execute("UPDATE entities SET type = ? WHERE id = ?", (best, eid))
+
+    def enriched_item_count(self) -> int:
+        """Returns how many items have stored mentions."""
+        return int(self.conn.execute("SELECT COUNT(DISTINCT item_id) FROM mentions").fetchone()[0])
 
     def set_enrich_state(self, key: str, value: str) -> None:
         self.conn.execute(

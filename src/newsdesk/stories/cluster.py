@@ -42,6 +42,11 @@ class StoryState:
     unattributed: int = 0                # canonical members without a source
     title: str = ""
     title_time: float = math.inf
+    dfirst: float = math.inf             # span of the members with a publication time
+    dlast: float = -math.inf
+    recent: list[dict[str, float]] = field(default_factory=list)  # latest members' strongest terms
+    lsum: float = 0.0                    # sum of canonical members' distinct word counts
+    articles: int = 0                    # canonical members that are full articles
     norm: float = 0.0
     indexed: frozenset[str] = frozenset()
     dirty: bool = True
@@ -60,6 +65,10 @@ class StoryState:
             "sources": self.sources,
             "unattributed": self.unattributed,
             "title_time": None if math.isinf(self.title_time) else self.title_time,
+            "dated": None if math.isinf(self.dfirst) else [self.dfirst, self.dlast],
+            "recent": [{t: round(w, 4) for t, w in m.items()} for m in self.recent],
+            "lsum": self.lsum,
+            "articles": self.articles,
         }
         if self.vector is not None:
             out["vector"] = [round(float(x), 5) for x in self.vector]
@@ -69,6 +78,7 @@ class StoryState:
     def from_row(cls, row: dict[str, Any], state: dict[str, Any]) -> StoryState:
         """Returns the state of a stored story row and its JSON state."""
         vec = state.get("vector")
+        dated = state.get("dated") or [math.inf, -math.inf]
         s = cls(
             id=row["id"], seq=row["seq"], terms=dict(state.get("terms") or {}),
             n=int(state.get("n") or 0), first=row["first"], last=row["last"],
@@ -76,7 +86,9 @@ class StoryState:
             vector=np.asarray(vec, dtype=np.float32) if vec else None,
             sources=list(state.get("sources") or []), size=row["size"], copies=row["copies"],
             unattributed=int(state.get("unattributed") or 0), title=row["title"] or "",
-            title_time=state.get("title_time") or math.inf, dirty=False,
+            title_time=state.get("title_time") or math.inf, dfirst=dated[0], dlast=dated[1],
+            recent=list(state.get("recent") or []), lsum=float(state.get("lsum") or 0),
+            articles=int(state.get("articles") or 0), dirty=False,
         )
         s.norm = math.sqrt(sum(w * w for w in s.terms.values()))
         return s
@@ -162,13 +174,19 @@ class Engine:
         return len(old)
 
     # -- scoring --------------------------------------------------------------------------
-    def threshold(self, length: int) -> float:
-        """Returns the join threshold for an item with this many distinct content words."""
+    def threshold(self, length: float, article: bool = False) -> float:
+        """Returns the join threshold for an item: by its distinct words, or full article.
+
+        A bare headline shares few words with anything, so it needs less overlap than a
+        lede; a full article is compared by its title and lead.
+        """
         p = self.p
-        lo, hi = math.log(p["short_len"]), math.log(p["long_len"])
+        if article:
+            return p["threshold_article"]
+        lo, hi = math.log(p["short_len"]), math.log(p["mid_len"])
         x = (math.log(max(length, 1)) - lo) / (hi - lo)
         x = min(1.0, max(0.0, x))
-        return p["threshold_short"] + x * (p["threshold_long"] - p["threshold_short"])
+        return p["threshold_short"] + x * (p["threshold_mid"] - p["threshold_short"])
 
     def candidates(self, f: Features) -> list[StoryState]:
         """Returns the active stories sharing strong terms or entities with the item."""
@@ -197,7 +215,7 @@ class Engine:
             s = self.stories.get(sid)
             if s is None:
                 continue
-            if f.dated and (f.time < s.first - window or f.time > s.last + window):
+            if f.dated and (f.time < s.dfirst - window or f.time > s.dlast + window):
                 continue
             out.append(s)
         return out
@@ -212,8 +230,20 @@ class Engine:
             if c is not None:
                 dot += w * c
         cos = dot / s.norm if s.norm else 0.0
-        score = cos
         comp: dict[str, Any] = {"terms": round(cos, 4)}
+        mw = p["member_weight"]
+        if mw and s.recent:
+            best = 0.0
+            for m in s.recent:
+                d = 0.0
+                for t, w in m.items():
+                    v = f.terms.get(t)
+                    if v is not None:
+                        d += w * v
+                best = max(best, d)
+            cos = (1 - mw) * cos + mw * best
+            comp["best_member"] = round(best, 4)
+        score = cos
         if f.entities and s.entities:
             shared = [e for e in f.entities if e in s.entities]
             ent = len(shared) / min(len(f.entities), int(p["entity_norm"]))
@@ -228,10 +258,10 @@ class Engine:
             a = p["vector_weight"]
             score = (1 - a) * score + a * (vsim - p["vector_offset"])
             comp["vector"] = round(vsim, 4)
-        gap = 0.0
-        if f.dated:
-            gap = max(0.0, s.first - f.time, f.time - s.last) / DAY
-            score -= p["gap_penalty"] * min(gap / p["window_days"], 1.0)
+        if f.dated and s.dlast >= s.dfirst:
+            gap = max(0.0, s.dfirst - f.time, f.time - s.dlast) / DAY
+            # Close in time is evidence for the same story; far apart, evidence against.
+            score += p["time_bonus"] - min(p["gap_cap"], p["gap_penalty"] * math.log1p(gap / p["gap_scale_days"]))
             comp["gap_days"] = round(gap, 2)
         if explain:
             shared_terms = sorted(
@@ -251,13 +281,21 @@ class Engine:
                 best = self.score(f, best.story, explain=True)
             if runner is not None:
                 runner = self.score(f, runner.story, explain=True)
-        return Choice(best, runner, self.threshold(f.length))
+        return Choice(best, runner, self.threshold(f.length, f.article))
 
     # -- growth ---------------------------------------------------------------------------
     def add(self, s: StoryState, f: Features, headline: str = "") -> None:
         """Folds a canonical member into a story's centroid, entities, span and sources."""
         self.fold(s, f.terms, f.entities, f.vector, 1)
-        self.touch(s, f.time, f.source, copy=False, headline=headline)
+        s.lsum += f.length
+        s.articles += int(f.article)
+        keep = int(self.p["recent_members"])
+        if keep and self.p["member_weight"]:
+            top = heapq.nlargest(int(self.p["member_terms"]), f.terms.items(), key=lambda kv: kv[1])
+            s.recent.append(dict(top))
+            if len(s.recent) > keep:
+                del s.recent[0]
+        self.touch(s, f.time, f.source, copy=False, headline=headline, dated=f.dated)
         self._reindex(s)
 
     def fold(self, s: StoryState, terms: dict[str, float], entities: list[str] | dict[str, int],
@@ -288,11 +326,15 @@ class Engine:
         s.norm = math.sqrt(sum(w * w for w in st.values()))
         s.dirty = True
 
-    def touch(self, s: StoryState, t: float, source: str | None, *, copy: bool, headline: str = "") -> None:
+    def touch(self, s: StoryState, t: float, source: str | None, *, copy: bool, headline: str = "",
+              dated: bool = False) -> None:
         """Counts a member in a story's size, span and sources."""
         s.size += 1
         s.first = min(s.first, t)
         s.last = max(s.last, t)
+        if dated:
+            s.dfirst = min(s.dfirst, t)
+            s.dlast = max(s.dlast, t)
         if copy:
             s.copies += 1
         else:
@@ -312,10 +354,15 @@ class Engine:
         keep.copies += gone.copies
         keep.first = min(keep.first, gone.first)
         keep.last = max(keep.last, gone.last)
+        keep.dfirst = min(keep.dfirst, gone.dfirst)
+        keep.dlast = max(keep.dlast, gone.dlast)
         for src in gone.sources:
             if src not in keep.sources:
                 keep.sources.append(src)
         keep.unattributed += gone.unattributed
+        keep.lsum += gone.lsum
+        keep.articles += gone.articles
+        keep.recent = (keep.recent + gone.recent)[-int(self.p["recent_members"]):]
         if gone.title and gone.title_time < keep.title_time:
             keep.title, keep.title_time = gone.title, gone.title_time
         self.drop(gone.id)
@@ -325,15 +372,18 @@ class Engine:
         """Returns the active story most like s above the merge threshold, if any."""
         if s.norm == 0:
             return None
+        n = max(s.n, 1)
+        dated = s.dlast >= s.dfirst
         probe = Features(item_id="", terms={t: w / s.norm for t, w in s.terms.items()},
-                         length=len(s.terms), time=s.last, dated=False, source=None,
-                         entities=list(s.entities),
+                         length=round(s.lsum / n), time=s.dlast if dated else s.last, dated=dated,
+                         source=None, entities=list(s.entities), article=s.articles * 2 > n,
                          vector=None if s.vector is None else s.vector / (np.linalg.norm(s.vector) or 1))
+        need = self.threshold(probe.length, probe.article) + self.p["merge_margin"]
         best = None
         for other in self.candidates(probe):
             if other.id == s.id or other.id in blocked:
                 continue
             sc = self.score(probe, other)
-            if sc.score >= self.p["merge_threshold"] and (best is None or sc.score > best.score):
+            if sc.score >= need and (best is None or sc.score > best.score):
                 best = sc
         return best

@@ -57,13 +57,19 @@ def _norm_word(raw: str) -> str | None:
 
 def tokens(text: str | None, limit: int | None = None) -> list[str]:
     """Returns the content words of a text, normalised, at most `limit` of them."""
+    return [w for w, _ in cased_tokens(text, limit)]
+
+
+def cased_tokens(text: str | None, limit: int | None = None) -> list[tuple[str, bool]]:
+    """Returns (content word, written with a capital) pairs of a text, at most `limit`."""
     if not text:
         return []
-    out: list[str] = []
+    out: list[tuple[str, bool]] = []
     for m in _WORD.finditer(unicodedata.normalize("NFKC", text) if not text.isascii() else text):
-        w = _norm_word(m.group())
+        raw = m.group()
+        w = _norm_word(raw)
         if w is not None:
-            out.append(w)
+            out.append((w, raw[0].isupper()))
             if limit is not None and len(out) >= limit:
                 break
     return out
@@ -82,6 +88,7 @@ class Features:
     entities: list[str] = field(default_factory=list)
     vector: Any = None               # dense unit vector (numpy) when embeddings are on
     headline: str = ""
+    article: bool = False            # a full article (long body), compared by title and lead
 
 
 class TermWeights:
@@ -142,11 +149,22 @@ def raw_counts(item: Item, params: dict[str, Any]) -> Counter[str]:
     """Returns weighted term counts: title words count `title_weight` times, lead only."""
     counts: Counter[str] = Counter()
     title_w = float(params["title_weight"])
-    for t in tokens(item.title, 40):
-        counts[t] += title_w
-    for t in tokens(item.text, int(params["lead_words"])):
-        counts[t] += 1.0
+    proper = float(params["proper_weight"])
+    # A title in Title Case says nothing about names; only trust capitals in running text.
+    title = cased_tokens(item.title, 40)
+    title_case = sum(c for _, c in title) * 2 > len(title)
+    for t, cap in title:
+        counts[t] += title_w * (proper if cap and not title_case else 1.0)
+    for t, cap in cased_tokens(item.text, int(params["lead_words"])):
+        counts[t] += proper if cap else 1.0
     return counts
+
+
+def is_article(item: Item, params: dict[str, Any]) -> bool:
+    """Returns whether the item's body is long enough to be a full article."""
+    text = item.text or ""
+    limit = int(params["article_words"])
+    return len(text) > limit * 4 and len(text.split(None, limit)) > limit
 
 
 def vectorise(counts: Counter[str], weights: TermWeights) -> dict[str, float]:

@@ -28,6 +28,7 @@ from newsdesk.stories.features import (
     TermWeights,
     background,
     entity_keys,
+    is_article,
     item_time,
     raw_counts,
     vectorise,
@@ -117,7 +118,7 @@ class StoryStage(Stage):
         return Features(
             item_id=item.id, terms=vectorise(counts, self.weights), length=len(counts), time=t,
             dated=dated, source=item.source, entities=entity_keys(item), vector=vector,
-            headline=item.headline,
+            headline=item.headline, article=is_article(item, self.params),
         )
 
     # -- the stage ------------------------------------------------------------------------
@@ -143,8 +144,8 @@ class StoryStage(Stage):
                         story = StoryState.from_row(*found[0])
                         engine.put(story)
                 if story is not None:
-                    t, _ = item_time(item)
-                    engine.touch(story, t, item.source, copy=True)
+                    t, dated = item_time(item)
+                    engine.touch(story, t, item.source, copy=True, dated=dated)
                     placed[item.id] = story.id
                     members.append((item.id, story.id, iso_from_epoch(t), copy_of, "copy", 0))
                     decisions.append(_decision_row(item.id, story.id, "copy", None, {"copy_of": copy_of}))
@@ -190,7 +191,7 @@ class StoryStage(Stage):
     def _maybe_merge(self, desk: Desk, story: StoryState, members: list, decisions: list) -> None:
         """Merges the story with an active one that now looks the same (unless kept apart)."""
         assert self.engine is not None
-        if self.params["merge_threshold"] > 2:
+        if not self.params["merge"]:
             return
         blocked = desk.store.blocked_stories(story.id)
         found = self.engine.similar_story(story, blocked)
