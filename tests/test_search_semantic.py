@@ -48,3 +48,17 @@ def test_semantic_pages_and_filters(loaded):
 def test_vectors_are_indexed_once(loaded):
     loaded.search("anything at all", mode="semantic")
     assert loaded.index_vectors() == 0
+
+
+def test_cli_index_vectors_then_semantic(cli, loaded):
+    res = cli("search", "--index-vectors")
+    assert res.exit_code == 0 and f"indexed {len(corpus())} item vectors" in res.output
+    assert "indexed 0 item vectors" in cli("search", "--index-vectors").output
+    res = cli("search", "boats over the water", "--mode", "semantic", "--json", "--limit", "1")
+    assert res.exit_code == 0, res.output
+    assert '"mode": "semantic"' in res.output and "Ferries" in res.output
+
+
+def test_cli_search_needs_a_query(cli):
+    res = cli("search")
+    assert res.exit_code == 2 and "QUERY" in res.output

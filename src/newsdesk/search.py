@@ -37,6 +37,7 @@ MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 MAX_LIMIT = 200
 MODES = ("auto", "text", "semantic", "hybrid")
+VECTORS_PER_QUERY = 512  # items a semantic query embeds before searching, at most
 RRF_K = 60  # reciprocal rank fusion: score = sum of 1 / (RRF_K + rank)
 
 _QUERY_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
@@ -186,14 +187,18 @@ class SearchPage:
     hits: list[Hit] = field(default_factory=list)
     next_cursor: str | None = None
     mode: str = "text"
+    unindexed: int = 0  # items semantic search could not see yet (no vector stored)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "query": self.query,
             "mode": self.mode,
             "hits": [h.to_dict() for h in self.hits],
             "next_cursor": self.next_cursor,
         }
+        if self.unindexed:
+            out["unindexed"] = self.unindexed
+        return out
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -443,7 +448,9 @@ class SearchAPI:
     ) -> SearchPage:
         """Returns hits by vector similarity, or fused with BM25 ranks (reciprocal rank fusion)."""
         embedder = self._search_embedder()
-        self.index_vectors()
+        # A query embeds a bounded number of items stored since the last one; a large
+        # backlog is indexed by `newsdesk search --index-vectors` rather than in a request.
+        self.index_vectors(limit=VECTORS_PER_QUERY)
         position, last, snapshot = 0, None, None
         if cursor:
             position, last, snapshot = decode_cursor(cursor, 3)
@@ -476,4 +483,5 @@ class SearchAPI:
             hit.title_marked, hit.text_marked = marked.get(hit.item.id, (None, None))
         if len(ranked) > start + limit and chunk:
             page.next_cursor = encode_cursor([start + limit, chunk[-1][0], snapshot])
+        page.unindexed = self.store.count_items_without_vectors()
         return page

@@ -31,7 +31,7 @@ def serve(host: str, port: int, token: str | None, private_reads: bool) -> None:
 
 
 @click.command()
-@click.argument("query")
+@click.argument("query", required=False)
 @click.option("--source", help="Only items from this outlet.")
 @click.option("--kind", type=click.Choice(KINDS), help="Only articles or only headlines.")
 @click.option("--since", type=TIME, help="Published at or after (ISO date or age like 24h).")
@@ -42,10 +42,19 @@ def serve(host: str, port: int, token: str | None, private_reads: bool) -> None:
               help="text (BM25), semantic, hybrid, or auto (hybrid when vectors are on).")
 @click.option("--limit", default=20, show_default=True, help="Most hits to show.")
 @click.option("--cursor", help="Continue after a previous page (its next_cursor).")
+@click.option("--index-vectors", is_flag=True,
+              help="First embed every item without a search vector (semantic search; [embed] extra).")
 @output_options
-def search(query, source, kind, since, until, story, entity, mode, limit, cursor, as_json) -> None:
+def search(query, source, kind, since, until, story, entity, mode, limit, cursor, index_vectors, as_json) -> None:
     """Search items: words, "a phrase", prefix*, a OR b, -without."""
-    page = get_desk().search(
+    desk = get_desk()
+    if index_vectors:
+        click.echo(f"indexed {desk.index_vectors()} item vectors", err=True)
+        if not query:
+            return
+    if not query:
+        raise click.UsageError("give a QUERY (or --index-vectors)")
+    page = desk.search(
         query, source=source, kind=kind, since=since, until=until, story=story, entity=entity,
         mode=mode, limit=limit, cursor=cursor,
     )
@@ -74,6 +83,8 @@ def search(query, source, kind, since, until, story, entity, mode, limit, cursor
             console.print("  " + styled(hit.text_marked))
     if page.next_cursor:
         console.print(f"[dim]more: --cursor {page.next_cursor}[/dim]")
+    if page.unindexed:
+        console.print(f"[dim]{page.unindexed} items have no vector yet: newsdesk search --index-vectors[/dim]")
 
 
 def register(main: click.Group) -> None:

@@ -155,6 +155,12 @@ class SearchStore:
         )
         return [(r["id"], r["body"]) for r in rows]
 
+    def count_items_without_vectors(self) -> int:
+        """Returns how many items have no search vector yet."""
+        return int(self.conn.execute(
+            "SELECT (SELECT COUNT(*) FROM items) - (SELECT COUNT(*) FROM item_vectors)"
+        ).fetchone()[0])
+
     def save_vectors(self, rows: Sequence[tuple[str, Any]]) -> None:
         """Stores unit-length vectors (numpy arrays) for items."""
         import numpy as np
