@@ -122,11 +122,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: str) -> tuple[subprocess.Popen, str]:
+def start_server(db: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
     exe = Path(sys.executable).with_name("newsdesk")
     env = {**os.environ, "NEWSDESK_TOKEN": "bench"}
-    proc = subprocess.Popen([str(exe), "--db", db, "serve", "--port", str(port)],
+    proc = subprocess.Popen([str(exe), "--db", db, "serve", "--port", str(port), "--workers", str(workers)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -147,10 +147,18 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
+    """Returns CPU seconds used by the server process and its workers."""
     import psutil
 
-    t = psutil.Process(pid).cpu_times()
-    return t.user + t.system
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
 
 
 def drive(url: str, paths: list[str], n: int, threads: int = 1, pid: int | None = None) -> dict:
@@ -196,13 +204,14 @@ def main() -> None:
     parser.add_argument("--story-items", type=int, default=20_000, help="items that go through the stages")
     parser.add_argument("--stages", default="copies,stories", help="stages for those items (comma list)")
     parser.add_argument("--db", help="reuse (or keep) the store at this path")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
     db = args.db or str(Path(tmp.name) / "bench.db")
     if not Path(db).exists():
         build(db, args.items, [s for s in args.stages.split(",") if s], min(args.story_items, args.items))
-    proc, url = start_server(db)
+    proc, url = start_server(db, args.workers)
     try:
         stories = httpx.get(url + "/api/stories", params={"limit": 200}, timeout=60).json()["stories"]
         rng = random.Random(7)
@@ -218,7 +227,7 @@ def main() -> None:
         for paths in pages.values():  # warm up: every path once
             for p in paths:
                 httpx.get(url + p, timeout=120)
-        print(f"\nserver {url}, {httpx.get(url + '/api/stats').json().get('items')} items, "
+        print(f"\nserver {url} ({args.workers} worker(s)), {httpx.get(url + '/api/stats').json().get('items')} items, "
               f"{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.1f}")
         header = f"{'page':<22} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'cpu ms/req':>10} {'errors':>7}"
 

@@ -25,7 +25,7 @@ def free_port() -> int:
 class Server:
     """A running `newsdesk serve` process."""
 
-    def __init__(self, db: Path, token: str | None = TOKEN):
+    def __init__(self, db: Path, token: str | None = TOKEN, workers: int = 1):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k != "NEWSDESK_TOKEN"}
@@ -33,7 +33,7 @@ class Server:
             env["NEWSDESK_TOKEN"] = token
         exe = Path(sys.executable).with_name("newsdesk")
         self.proc = subprocess.Popen(
-            [str(exe), "--db", str(db), "serve", "--port", str(self.port)],
+            [str(exe), "--db", str(db), "serve", "--port", str(self.port), "--workers", str(workers)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
         )
         deadline = time.monotonic() + 30
@@ -117,3 +117,18 @@ def test_serve_without_token_refuses_writes(tmp_path):
     finally:
         printed = srv.stop()
     assert f"at http://127.0.0.1:{srv.port}/" in printed
+
+
+def test_serve_with_two_workers(tmp_path):
+    db = tmp_path / "w.db"
+    build_store(db)
+    srv = Server(db, workers=2)
+    try:
+        hits = [httpx.get(srv.url + "/api/search", params={"q": "bridge"}).json()["hits"] for _ in range(6)]
+        assert all(h == hits[0] and h for h in hits)
+        resp = httpx.post(srv.url + "/api/ingest", content=PAGE_DUMP, params={"fmt": "pagedump"},
+                          headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120)
+        assert resp.status_code == 200 and resp.json()["new"] == 5
+        assert httpx.post(srv.url + "/api/ingest", content=PAGE_DUMP).status_code == 401
+    finally:
+        srv.stop()

@@ -131,6 +131,13 @@ def create_app(
     return app
 
 
+def app_from_env() -> FastAPI:
+    """Returns the app over the store NEWSDESK_DB names (for `serve --workers N`)."""
+    from newsdesk import config
+
+    return create_app(config.get("db"))
+
+
 def _version() -> str:
     try:
         from importlib.metadata import version

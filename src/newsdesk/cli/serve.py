@@ -15,8 +15,12 @@ from newsdesk.search import MODES
 @click.option("--token", envvar="NEWSDESK_TOKEN", default=None,
               help="Token for write routes and sign-in (env NEWSDESK_TOKEN); none: writes refused.")
 @click.option("--private-reads", is_flag=True, help="Require the token for read routes too.")
-def serve(host: str, port: int, token: str | None, private_reads: bool) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (one per core serves more requests at once).")
+def serve(host: str, port: int, token: str | None, private_reads: bool, workers: int) -> None:
     """Serve the HTTP API (/api) and the web reader."""
+    import os
+
     import uvicorn
 
     from newsdesk.api import create_app
@@ -27,7 +31,17 @@ def serve(host: str, port: int, token: str | None, private_reads: bool) -> None:
     click.echo(f"newsdesk serving {desk.db} at http://{shown}:{port}/ (API under /api)")
     if not app.state.auth.token:
         click.echo("no token configured: write routes are refused (set NEWSDESK_TOKEN)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    # Each worker process builds its own app from the environment.
+    os.environ["NEWSDESK_DB"] = desk.db
+    if token is not None:
+        os.environ["NEWSDESK_TOKEN"] = token
+    if private_reads:
+        os.environ["NEWSDESK_PUBLIC_READS"] = "0"
+    uvicorn.run("newsdesk.api.app:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
 
 
 @click.command()
