@@ -79,8 +79,11 @@ def read_gold(path: Path) -> list[tuple[str, str]]:
 
 
 def evaluate_file(path: str | Path, *, settings: dict[str, Any] | None = None,
-                  workdir: str | Path | None = None) -> EvalResult:
-    """Returns the scores of one gold file, ingested into a fresh throw-away store."""
+                  stages: Sequence[str] | None = None, workdir: str | Path | None = None) -> EvalResult:
+    """Returns the scores of one gold file, ingested into a fresh throw-away store.
+
+    `stages` restricts the pipeline (default: every installed stage, as `ingest` runs).
+    """
     from sklearn.metrics import adjusted_rand_score
 
     from newsdesk.desk import Desk
@@ -88,7 +91,7 @@ def evaluate_file(path: str | Path, *, settings: dict[str, Any] | None = None,
     path = Path(path)
     gold = read_gold(path)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="newsdesk-eval-") as tmp:
-        desk = Desk(Path(tmp) / "eval.db", settings=settings)
+        desk = Desk(Path(tmp) / "eval.db", settings=settings, stages=stages)
         try:
             start = time.perf_counter()
             desk.ingest(path)
@@ -112,6 +115,7 @@ def evaluate_file(path: str | Path, *, settings: dict[str, Any] | None = None,
     )
 
 
-def evaluate(paths: Sequence[str | Path], *, settings: dict[str, Any] | None = None) -> list[EvalResult]:
+def evaluate(paths: Sequence[str | Path], *, settings: dict[str, Any] | None = None,
+             stages: Sequence[str] | None = None) -> list[EvalResult]:
     """Returns the scores of each gold file."""
-    return [evaluate_file(p, settings=settings) for p in paths]
+    return [evaluate_file(p, settings=settings, stages=stages) for p in paths]

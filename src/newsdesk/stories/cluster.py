@@ -48,6 +48,7 @@ class StoryState:
     lsum: float = 0.0                    # sum of canonical members' distinct word counts
     articles: int = 0                    # canonical members that are full articles
     norm: float = 0.0
+    vnorm: float = 0.0                   # norm of `vector`, 0 until computed
     indexed: frozenset[str] = frozenset()
     dirty: bool = True
 
@@ -224,55 +225,85 @@ class Engine:
         """Returns how well the item fits the story, with the score's components."""
         p = self.p
         terms = s.terms
+        fterms = f.terms
         dot = 0.0
-        for t, w in f.terms.items():
-            c = terms.get(t)
-            if c is not None:
-                dot += w * c
+        if len(fterms) <= len(terms):
+            for t, w in fterms.items():
+                c = terms.get(t)
+                if c is not None:
+                    dot += w * c
+        else:
+            for t, c in terms.items():
+                w = fterms.get(t)
+                if w is not None:
+                    dot += w * c
         cos = dot / s.norm if s.norm else 0.0
-        comp: dict[str, Any] = {"terms": round(cos, 4)}
+        comp: dict[str, Any] = {"terms": cos}
         mw = p["member_weight"]
         if mw and s.recent:
             best = 0.0
             for m in s.recent:
                 d = 0.0
-                for t, w in m.items():
-                    v = f.terms.get(t)
-                    if v is not None:
-                        d += w * v
+                if len(fterms) < len(m):
+                    for t, w in fterms.items():
+                        v = m.get(t)
+                        if v is not None:
+                            d += w * v
+                else:
+                    for t, w in m.items():
+                        v = fterms.get(t)
+                        if v is not None:
+                            d += w * v
                 best = max(best, d)
             cos = (1 - mw) * cos + mw * best
-            comp["best_member"] = round(best, 4)
+            comp["best_member"] = best
         score = cos
         if f.entities and s.entities:
             shared = [e for e in f.entities if e in s.entities]
-            ent = len(shared) / min(len(f.entities), int(p["entity_norm"]))
-            ent = min(1.0, ent)
+            ent = min(1.0, len(shared) / min(len(f.entities), int(p["entity_norm"])))
             score += p["entity_weight"] * ent
-            comp["entities"] = round(ent, 4)
+            comp["entities"] = ent
             if explain:
                 comp["shared_entities"] = shared[:10]
         if f.vector is not None and s.vector is not None:
-            vnorm = float(np.linalg.norm(s.vector))
-            vsim = float(np.dot(f.vector, s.vector) / vnorm) if vnorm else 0.0
+            if s.vnorm <= 0:
+                s.vnorm = float(np.linalg.norm(s.vector))
+            vsim = float(np.dot(f.vector, s.vector) / s.vnorm) if s.vnorm else 0.0
             a = p["vector_weight"]
             score = (1 - a) * score + a * (vsim - p["vector_offset"])
-            comp["vector"] = round(vsim, 4)
+            comp["vector"] = vsim
         if f.dated and s.dlast >= s.dfirst:
             gap = max(0.0, s.dfirst - f.time, f.time - s.dlast) / DAY
             # Close in time is evidence for the same story; far apart, evidence against.
             score += p["time_bonus"] - min(p["gap_cap"], p["gap_penalty"] * math.log1p(gap / p["gap_scale_days"]))
-            comp["gap_days"] = round(gap, 2)
+            comp["gap_days"] = gap
         if explain:
+            for key, value in comp.items():
+                if isinstance(value, float):
+                    comp[key] = round(value, 4 if key != "gap_days" else 2)
             shared_terms = sorted(
-                ((w * terms[t], t) for t, w in f.terms.items() if t in terms), reverse=True
+                ((w * terms[t], t) for t, w in fterms.items() if t in terms), reverse=True
             )
             comp["shared_terms"] = [t for _, t in shared_terms[:10]]
         return Scored(s, score, comp)
 
+    def centroid_cosine(self, f: Features, s: StoryState) -> float:
+        """Returns the cosine between the item and the story centroid (the cheap first pass)."""
+        terms, dot = s.terms, 0.0
+        for t, w in f.terms.items():
+            c = terms.get(t)
+            if c is not None:
+                dot += w * c
+        return dot / s.norm if s.norm else 0.0
+
     def choose(self, f: Features, explain: bool = True) -> Choice:
         """Returns the best and runner-up stories for an item, and the threshold to join."""
-        scored = [self.score(f, s) for s in self.candidates(f)]
+        cands = self.candidates(f)
+        rescore = int(self.p["rescore"])
+        if len(cands) > rescore:
+            # Full scoring (best member, entities, vectors, time) for the closest centroids only.
+            cands = heapq.nlargest(rescore, cands, key=lambda s: self.centroid_cosine(f, s))
+        scored = [self.score(f, s) for s in cands]
         scored.sort(key=lambda x: (-x.score, x.story.seq))
         best = scored[0] if scored else None
         runner = scored[1] if len(scored) > 1 else None
@@ -296,7 +327,17 @@ class Engine:
             if len(s.recent) > keep:
                 del s.recent[0]
         self.touch(s, f.time, f.source, copy=False, headline=headline, dated=f.dated)
-        self._reindex(s)
+        if s.n <= 8 or s.n % 8 == 0:
+            self._reindex(s)
+        else:  # between full refreshes, index the new member's strongest terms too
+            sid = s.id
+            extra = set()
+            for t, _ in heapq.nlargest(6, f.terms.items(), key=lambda kv: kv[1]):
+                posting = self.index.setdefault(t, {})
+                posting.pop(sid, None)
+                posting[sid] = None
+                extra.add(t)
+            s.indexed = s.indexed | extra
 
     def fold(self, s: StoryState, terms: dict[str, float], entities: list[str] | dict[str, int],
              vector: Any, n: int, sign: float = 1.0) -> None:
@@ -322,6 +363,7 @@ class Engine:
             s.entities = dict(heapq.nlargest(40, s.entities.items(), key=lambda kv: kv[1]))
         if vector is not None:
             s.vector = vector * sign if s.vector is None else s.vector + sign * vector
+            s.vnorm = 0.0
         s.n = max(0, s.n + int(sign) * n)
         s.norm = math.sqrt(sum(w * w for w in st.values()))
         s.dirty = True
@@ -374,7 +416,9 @@ class Engine:
             return None
         n = max(s.n, 1)
         dated = s.dlast >= s.dfirst
-        probe = Features(item_id="", terms={t: w / s.norm for t, w in s.terms.items()},
+        top = dict(heapq.nlargest(40, s.terms.items(), key=lambda kv: kv[1]))
+        tnorm = math.sqrt(sum(w * w for w in top.values())) or 1.0
+        probe = Features(item_id="", terms={t: w / tnorm for t, w in top.items()},
                          length=round(s.lsum / n), time=s.dlast if dated else s.last, dated=dated,
                          source=None, entities=list(s.entities), article=s.articles * 2 > n,
                          vector=None if s.vector is None else s.vector / (np.linalg.norm(s.vector) or 1))

@@ -1,0 +1,183 @@
+"""Story clustering: quality beside the anchors, speed, memory, and time per item as the store grows.
+
+    python benchmarks/cluster.py                 # quality table (+ items/s, peak memory) per set
+    python benchmarks/cluster.py --embed         # the same with dense vectors (needs [embed])
+    python benchmarks/cluster.py --growth 10000 100000   # items/s of new items at two store sizes
+    python benchmarks/cluster.py --sets ecbplus --enrich  # include the entity stage
+
+Each set runs in a child process (clean peak memory) through the whole ingest path:
+parse, store, copies, stories (and entities with --enrich). Settings are the shipped ones;
+allsides-probe-val is held out (never used for tuning).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("NEWSDESK_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+# B-cubed F1 of the reference methods; each threshold picked on that very set (upper bounds).
+ANCHORS = {
+    "allsides-probe-val": (0.819, 0.854, 0.843, 0.733),
+    "allsides-stream": (0.741, 0.775, 0.777, 0.681),
+    "ecbplus": (0.876, 0.870, 0.851, 0.790),
+    "giveme5w1h": (0.895, 0.899, 0.916, 0.856),
+    "googlenews-headlines": (0.676, 0.721, 0.823, 0.358),
+}
+ANCHOR_NAMES = ("online tfidf", "avg-link tfidf", "avg-link MiniLM", "BERTopic")
+
+
+def child_quality(name: str, embed: bool, enrich: bool) -> None:
+    from newsdesk.evaluate import evaluate_file
+
+    stages = None if enrich else ["copies", "stories"]
+    r = evaluate_file(DATA / f"{name}.jsonl", settings={"embed": embed}, stages=stages)
+    out = r.to_dict()
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def run_child(args: list[str]) -> dict:
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    res = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True,
+                         env=env, check=False)
+    if res.returncode != 0:
+        raise SystemExit(f"child {args} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def quality(sets: list[str], embed: bool, enrich: bool) -> None:
+    label = "newsdesk" + (" +embed" if embed else "") + (" +entities" if enrich else "")
+    head = f"{'set':22} {label:>20} " + " ".join(f"{a:>16}" for a in ANCHOR_NAMES)
+    print(head + f" {'best+':>6} {'P':>6} {'R':>6} {'ARI':>6} {'found/gold':>11} {'items/s':>8} {'peak MB':>8}")
+    for name in sets:
+        r = run_child(["quality", name, str(int(embed)), str(int(enrich))])
+        anchors = ANCHORS.get(name, (float("nan"),) * 4)
+        best = max(anchors)
+        print(f"{name:22} {r['f1']:>20.3f} " + " ".join(f"{a:>16.3f}" for a in anchors)
+              + f" {r['f1'] - best:>+6.3f} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['ari']:>6.3f}"
+              + f" {str(r['stories_found']) + '/' + str(r['stories_gold']):>11} {r['items_per_second']:>8.0f}"
+              + f" {r['peak_mb']:>8.0f}", flush=True)
+
+
+# -- growth: time per item as the store grows --------------------------------------------
+_WORD = re.compile(r"\w+")
+GROWTH_SETS = ("allsides-probe-train", "allsides-stream", "ecbplus", "giveme5w1h", "googlenews-headlines")
+
+
+def _round_records(round_no: int, names=GROWTH_SETS):
+    """Yields the shared sets as round `round_no`: new ids, words suffixed, dates shifted."""
+    from newsdesk.model import Item
+
+    base = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(days=40 * round_no)
+    suffix = f"r{round_no}"
+
+    def mark(text):
+        return _WORD.sub(lambda m: m.group() + suffix, text) if text else text
+
+    k = 0
+    for name in names:
+        with open(DATA / f"{name}.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                k += 1
+                yield Item(title=mark(rec.get("title")), text=mark(rec.get("text") or ""),
+                           source=rec.get("source"), source_id=f"{suffix}-{rec['id']}",
+                           published=base + timedelta(seconds=60 * k), origin="bench")
+
+
+def child_growth(sizes: list[int], measure: int) -> None:
+    from newsdesk.desk import Desk
+
+    out = []
+    with tempfile.TemporaryDirectory(prefix="newsdesk-growth-") as tmp:
+        desk = Desk(Path(tmp) / "g.db", stages=["copies", "stories"])
+        held, round_no = 0, 0
+        for size in sizes:
+            while held < size:
+                batch = []
+                for item in _round_records(round_no):
+                    batch.append(item)
+                    if held + len(batch) >= size:
+                        break
+                desk.ingest(batch)
+                held += len(batch)
+                round_no += 1
+            probe = list(_round_records(round_no, ("googlenews-headlines",)))
+            random.Random(round_no).shuffle(probe)
+            probe = probe[:measure]
+            # A fresh process view: state is loaded from the store on first use.
+            desk.close()
+            desk = Desk(Path(tmp) / "g.db", stages=["copies", "stories"])
+            start = time.perf_counter()
+            desk.ingest(probe[:500])
+            load_and_first = time.perf_counter() - start
+            start = time.perf_counter()
+            desk.ingest(probe[500:])
+            secs = time.perf_counter() - start
+            held += len(probe)
+            round_no += 1
+            out.append({"stored": size, "measured": len(probe) - 500,
+                        "items_per_second": round((len(probe) - 500) / secs, 1),
+                        "ms_per_item": round(1000 * secs / (len(probe) - 500), 3),
+                        "first_batch_with_load_s": round(load_and_first, 2),
+                        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
+        desk.close()
+    print(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", nargs="*", default=list(ANCHORS), help="set names under the shared data folder")
+    ap.add_argument("--embed", action="store_true", help="only the run with dense vectors")
+    ap.add_argument("--no-embed", action="store_true", help="skip the dense-vector run")
+    ap.add_argument("--enrich", action="store_true", help="include the entity stage")
+    ap.add_argument("--growth", nargs="*", type=int, help="store sizes at which to time new items")
+    ap.add_argument("--measure", type=int, default=2500, help="items timed per growth point")
+    ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        if kind == "quality":
+            child_quality(rest[0], bool(int(rest[1])), bool(int(rest[2])))
+        else:
+            child_growth([int(x) for x in rest[1:]], int(rest[0]))
+        return
+    if not DATA.is_dir():
+        raise SystemExit(f"no shared data at {DATA}")
+    print(f"cores available: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}")
+    if args.growth:
+        rows = run_child(["growth", str(args.measure), *map(str, args.growth)])
+        for r in rows:
+            print(f"store {r['stored']:>7} items: {r['items_per_second']:>7.0f} new items/s "
+                  f"({r['ms_per_item']:.3f} ms/item), first batch incl. state load {r['first_batch_with_load_s']}s, "
+                  f"peak {r['peak_mb']} MB")
+        return
+    if not args.embed:
+        quality(args.sets, embed=False, enrich=args.enrich)
+    has_embed = True
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        has_embed = False
+    if (args.embed or not args.no_embed) and has_embed:
+        print()
+        quality(args.sets, embed=True, enrich=args.enrich)
+    elif not has_embed:
+        print("\n[embed] extra not installed: skipping the dense-vector run")
+
+
+if __name__ == "__main__":
+    main()
