@@ -47,7 +47,8 @@ def item_filters(
         clauses.append("i.source = ?")
         args.append(source)
     if kind:
-        clauses.append("i.kind = ?")
+        # Unary + keeps SQLite off the two-valued kind index: walking the time order is faster.
+        clauses.append("+i.kind = ?")
         args.append(kind)
     if since:
         clauses.append("COALESCE(i.published, i.ingested) >= ?")
@@ -253,11 +254,8 @@ class SearchStore:
 
         clauses, args = item_filters(**filters)
         if after is not None:
-            clauses.append(
-                "(COALESCE(i.published, i.ingested) < ? OR "
-                "(COALESCE(i.published, i.ingested) = ? AND i.rowid < ?))"
-            )
-            args.extend([after[0], after[0], after[1]])
+            clauses.append("(COALESCE(i.published, i.ingested), i.rowid) < (?, ?)")
+            args.extend([after[0], after[1]])
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         sql = (
             f"SELECT {_ITEM_COLUMNS}, i.rowid AS rid, COALESCE(i.published, i.ingested) AS sort_key "

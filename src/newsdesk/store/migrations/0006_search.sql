@@ -11,3 +11,7 @@ CREATE TABLE item_vectors (
 -- The story river lists active stories by independent sources, then recency (stories.py,
 -- list_stories order 'rank'); without this index each page view sorts every active story.
 CREATE INDEX IF NOT EXISTS stories_rank ON stories(status, sources, last_time, seq);
+
+-- Item listings page newest first by publication (else arrival) time, keyset on rowid.
+CREATE INDEX IF NOT EXISTS items_time ON items(COALESCE(published, ingested));
+CREATE INDEX IF NOT EXISTS items_source_time ON items(source, COALESCE(published, ingested));
