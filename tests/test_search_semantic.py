@@ -62,3 +62,13 @@ def test_cli_index_vectors_then_semantic(cli, loaded):
 def test_cli_search_needs_a_query(cli):
     res = cli("search")
     assert res.exit_code == 2 and "QUERY" in res.output
+
+
+def test_auto_goes_hybrid_only_with_vectors_on_and_indexed(db_path):
+    from newsdesk import Desk
+
+    with Desk(db_path, stages=[], settings={"embed": True}) as desk:
+        desk.ingest(corpus())
+        assert desk.search("bridge").mode == "hybrid"  # six items waiting: one query embeds them
+    with Desk(db_path, stages=[], settings={"embed": False}) as desk:
+        assert desk.search("bridge").mode == "text"

@@ -37,7 +37,7 @@ MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 MAX_LIMIT = 200
 MODES = ("auto", "text", "semantic", "hybrid")
-VECTORS_PER_QUERY = 512  # items a semantic query embeds before searching, at most
+VECTORS_PER_QUERY = 64  # items a semantic query embeds before searching, at most
 RRF_K = 60  # reciprocal rank fusion: score = sum of 1 / (RRF_K + rank)
 
 _QUERY_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
@@ -412,14 +412,15 @@ class SearchAPI:
     # -- semantic --------------------------------------------------------------------------
 
     def _semantic_ready(self) -> bool:
-        """Returns whether auto mode should go hybrid: vectors enabled and the extra installed."""
+        """Returns whether auto mode should go hybrid: vectors on, the extra installed, and
+        no more items waiting for a vector than one query embeds."""
         if not self.setting("embed"):
             return False
         try:
             self._search_embedder()
         except NotInstalled:
             return False
-        return True
+        return self.store.count_items_without_vectors() <= VECTORS_PER_QUERY
 
     def _search_embedder(self) -> Any:
         try:
