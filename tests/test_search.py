@@ -192,3 +192,13 @@ def test_search_depth_ranks_only_the_newest_matches(db_path):
         arrived = [it.title for it in corpus() if "bridge" in it.body.lower()]
         assert got == set(arrived[-2:])
         assert len(desk.search("bridge", source="Avalon Herald").hits) == 2  # depth counts filtered matches
+
+
+def test_related_shows_one_of_each_headline(loaded):
+    first = loaded.search('"six weeks"').hits[0].item
+    for n in range(3):  # the same other report, stored thrice without copy links
+        loaded.ingest(Item(title="Avalon harbour bridge cables to be replaced",
+                           text=f"Engineers will replace the harbour bridge cables, report {n}.",
+                           source=f"Outlet {n}"))
+    titles = [h.item.title for h in loaded.related(first.id, limit=10)]
+    assert titles.count("Avalon harbour bridge cables to be replaced") == 1

@@ -373,7 +373,7 @@ class SearchAPI:
         item = self.item(item_id)  # type: ignore[attr-defined]
         limit = max(1, min(int(limit), MAX_LIMIT))
         df = self.store.term_document_counts(candidate_terms(item))
-        total = self.store.indexed_item_count()
+        total = self.store.last_item_rowid()  # close to the item count, without counting
         terms = salient_terms(item, df, total)
         # Terms in more than 5% of items relate everything to everything (and cost most).
         rare = [t for t in terms if df.get(t, 0) <= max(20, 0.05 * total)]
@@ -388,12 +388,16 @@ class SearchAPI:
         title_key = normalise_for_id(item.title) if item.title else None
         text_key = normalise_for_id(item.text[:2000]) if item.text else None
         hits = []
+        seen = {title_key} if title_key else set()
         for hit in self._hits(rows, via="related"):
             other = hit.item
-            if title_key and normalise_for_id(other.title) == title_key:
-                continue  # a copy the copy stage did not group (same headline)
+            key = normalise_for_id(other.title) if other.title else None
+            if key and key in seen:
+                continue  # a copy of this item or of a hit shown (same headline)
             if text_key and other.text and normalise_for_id(other.text[:2000]) == text_key:
                 continue
+            if key:
+                seen.add(key)
             hits.append(hit)
             if len(hits) >= limit:
                 break
