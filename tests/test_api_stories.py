@@ -165,6 +165,8 @@ def test_brief_page_and_route(client, loaded):
     page = client.get("/brief").text
     first = data["stories"][0]
     assert f'href="/story/{first["story_id"]}"' in page and "<sup><a href=\"/item/" in page
+    numbers = [int(n) for n in re.findall(r'<sup><a href="/item/[0-9a-f]+">\[(\d+)\]</a></sup>', page)]
+    assert numbers and numbers[0] == 1 and max(numbers) <= len(set(numbers))  # one number per cited item
     loaded.ingest(corpus()[:1])  # nothing new: same page from the cache
     assert client.get("/brief").text == page
 

@@ -110,7 +110,8 @@ def install(app: FastAPI) -> None:
         if brief is None:
             brief = desk.brief(since=parse_time(since or None))
             request.app.state.story_views.put(key, brief)
-        return render(request, "brief.html", brief=brief, since=since)
+        cites = {field(st, "story_id"): _citations(field(st, "summary")) for st in field(brief, "stories") or []}
+        return render(request, "brief.html", brief=brief, since=since, cites=cites)
 
     @app.get("/story/{story_id}", **opts)
     def story_page(request: Request, story_id: str) -> Response:
@@ -289,12 +290,8 @@ def _story_context(desk: Any, story: Any, sid: str) -> dict[str, Any]:
     members = list(desk.story_items(sid)) if has(desk, "story_items") else []
     items = [getattr(m, "item", m) for m in members]
     summary = _optional(desk, "story_summary", sid)
-    cited: dict[str, int] = {}
-    for sentence in field(summary, "sentences") or []:
-        for iid in field(sentence, "item_ids") or []:
-            cited.setdefault(iid, len(cited) + 1)
     return {
-        "cited": cited,
+        "cited": _citations(summary),
         "by_id": {i.id: i for i in items},
         "story": story,
         "title": _story_title(getattr(desk, "story_title", None), story),
@@ -306,6 +303,15 @@ def _story_context(desk: Any, story: Any, sid: str) -> dict[str, Any]:
         "entities": _optional(desk, "story_entities", sid),
         "sources": sorted({i.source for i in items if i.source}),
     }
+
+
+def _citations(summary: Any) -> dict[str, int]:
+    """Returns {item id: citation number} in the order the summary first cites each item."""
+    cited: dict[str, int] = {}
+    for sentence in field(summary, "sentences") or []:
+        for iid in field(sentence, "item_ids") or []:
+            cited.setdefault(iid, len(cited) + 1)
+    return cited
 
 
 def _item_time(item: Any) -> datetime:
