@@ -139,6 +139,24 @@ def cluster(args: argparse.Namespace) -> None:
         "salient": lambda it: salient(it.annotations.get("entities_all", []),
                                       it.annotations.get("entity_spread"), it.annotations.get("entity_total", 0)),
     }
+    if args.more:
+        def names_only(it):
+            keys = salient(it.annotations.get("entities_all", []), it.annotations.get("entity_spread"),
+                           it.annotations.get("entity_total", 0))
+            return [k for k in keys if not k.startswith(("GPE:", "LOC:"))]
+
+        def rare(share):
+            def pick(it):
+                from newsdesk.nlp import stage
+                old, stage.RARE_SHARE = stage.RARE_SHARE, share
+                try:
+                    return salient(it.annotations.get("entities_all", []), it.annotations.get("entity_spread"),
+                                   it.annotations.get("entity_total", 0))
+                finally:
+                    stage.RARE_SHARE = old
+            return pick
+
+        variants.update({"no-place": names_only, "rare2%": rare(0.02), "rare1%": rare(0.01)})
     print(f"{'set':28} {'entities':>8} {'P':>7} {'R':>7} {'F1':>7} {'ARI':>7} {'stories':>8}", flush=True)
     out = []
     for path in files:
@@ -182,6 +200,7 @@ def main() -> None:
     cp = sub.choices["cluster"]
     cp.add_argument("--files", nargs="*", help="gold JSONL files (default: the shared sets)")
     cp.add_argument("--json", help="also write the results to this file")
+    cp.add_argument("--more", action="store_true", help="also score further entity choices")
     args = ap.parse_args()
     {"speed": speed, "cluster": cluster}[args.cmd](args)
 

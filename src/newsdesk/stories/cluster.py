@@ -175,19 +175,20 @@ class Engine:
         return len(old)
 
     # -- scoring --------------------------------------------------------------------------
-    def threshold(self, length: float, article: bool = False) -> float:
+    def threshold(self, length: float, article: bool = False, vector: bool = False) -> float:
         """Returns the join threshold for an item: by its distinct words, or full article.
 
         A bare headline shares few words with anything, so it needs less overlap than a
         lede; a full article is compared by its title and lead.
         """
         p = self.p
+        v = "_vec" if vector else ""  # scores mixed with vector similarity have their own scale
         if article:
-            return p["threshold_article"]
+            return p["threshold_article" + v]
         lo, hi = math.log(p["short_len"]), math.log(p["mid_len"])
         x = (math.log(max(length, 1)) - lo) / (hi - lo)
         x = min(1.0, max(0.0, x))
-        return p["threshold_short"] + x * (p["threshold_mid"] - p["threshold_short"])
+        return p["threshold_short" + v] + x * (p["threshold_mid" + v] - p["threshold_short" + v])
 
     def candidates(self, f: Features) -> list[StoryState]:
         """Returns the active stories sharing strong terms or entities with the item."""
@@ -312,7 +313,7 @@ class Engine:
                 best = self.score(f, best.story, explain=True)
             if runner is not None:
                 runner = self.score(f, runner.story, explain=True)
-        return Choice(best, runner, self.threshold(f.length, f.article))
+        return Choice(best, runner, self.threshold(f.length, f.article, f.vector is not None))
 
     # -- growth ---------------------------------------------------------------------------
     def add(self, s: StoryState, f: Features, headline: str = "") -> None:
@@ -422,7 +423,7 @@ class Engine:
                          length=round(s.lsum / n), time=s.dlast if dated else s.last, dated=dated,
                          source=None, entities=list(s.entities), article=s.articles * 2 > n,
                          vector=None if s.vector is None else s.vector / (np.linalg.norm(s.vector) or 1))
-        need = self.threshold(probe.length, probe.article) + self.p["merge_margin"]
+        need = self.threshold(probe.length, probe.article, probe.vector is not None) + self.p["merge_margin"]
         best = None
         for other in self.candidates(probe):
             if other.id == s.id or other.id in blocked:
