@@ -170,6 +170,27 @@ def stats(as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
+@click.command(name="settings")
+@output_options
+def settings_cmd(as_json: bool) -> None:
+    """List every setting: its environment variable, value now, default and help."""
+    from newsdesk import config
+
+    rows = [
+        {"name": s.name, "env": s.env, "value": config.get(s.name), "default": s.default, "help": s.help}
+        for s in config.SETTINGS
+    ]
+    for row in rows:
+        if row["name"] in {"token"} and row["value"]:
+            row["value"] = "(set)"
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['env']}={row['value']!s}")
+        click.echo(f"    {row['help']} (default: {row['default']!s})")
+
+
 def register(main: click.Group) -> None:
-    for cmd in (ingest, items_cmd, show, stats):
+    for cmd in (ingest, items_cmd, show, stats, settings_cmd):
         main.add_command(cmd)
