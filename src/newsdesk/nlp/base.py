@@ -151,6 +151,7 @@ def _spacy(desk: Desk) -> EntityExtractor:
         model,
         workers=int(desk.setting("enrich_workers")),
         max_words=int(desk.setting("enrich_max_words")),
+        parse=str(desk.setting("enrich_parse")),
     )
 
 

@@ -23,6 +23,7 @@ from newsdesk.nlp.base import NAMED_TYPES, DateMention, Enrichment, EntityExtrac
 LOGGER = logging.getLogger(__name__)
 
 _OFF = ("lemmatizer", "attribute_ruler")
+PARSE_MODES = ("needed", "all")
 _SPACE = re.compile(r"\S+")
 # Batches with fewer words than this run in-process: starting a worker costs seconds.
 POOL_MIN_WORDS = 20_000
@@ -57,11 +58,15 @@ def _word_count(item: Item, max_words: int) -> int:
 class Analyzer:
     """Holds one loaded spaCy pipeline and turns items into enrichments."""
 
-    def __init__(self, model: str, max_words: int = 0):
+    def __init__(self, model: str, max_words: int = 0, parse: str = "needed"):
         import spacy
 
-        from newsdesk.nlp.headlines import Truecaser, common_words
+        from newsdesk.nlp.headlines import Truecaser, common_words, verb_lemmas
 
+        if parse not in PARSE_MODES:
+            from newsdesk.errors import InputError
+
+            raise InputError(f"enrich_parse {parse!r}: use one of {', '.join(PARSE_MODES)}")
         nlp = spacy.load(model)
         for name in _OFF:
             if name in nlp.pipe_names:
@@ -69,6 +74,21 @@ class Analyzer:
         self.nlp = nlp
         self.max_words = max_words
         self.truecaser = Truecaser(*common_words(nlp))
+        self.truecaser.verbs = verb_lemmas(nlp)
+        self.partial = None
+        if parse == "needed" and _ner_stands_alone(nlp):
+            from newsdesk.nlp.parse import PartialParser
+
+            self.partial = PartialParser(nlp)
+
+    def _bodies(self, texts: list[str]) -> list:
+        """Returns the parsed bodies: NER everywhere, the parse where it is needed."""
+        if self.partial is None:
+            return list(self.nlp.pipe(texts, batch_size=32))
+        with self.nlp.select_pipes(enable=["ner"]):
+            docs = list(self.nlp.pipe(texts, batch_size=64))
+        self.partial(docs)
+        return docs
 
     def analyse(self, items: Sequence[Item], known: dict[str, str] | None = None) -> list[Enrichment]:
         """Returns one Enrichment per item.
@@ -81,7 +101,7 @@ class Analyzer:
 
         known = dict(known or {})
         bodies = [cap_words(it.text or "", self.max_words) for it in items]
-        body_docs = list(self.nlp.pipe(bodies, batch_size=32))
+        body_docs = self._bodies(bodies)
         from newsdesk.nlp.rules import fix_entities, known_index, tag_known
 
         _add_surnames(known)
@@ -112,9 +132,16 @@ class Analyzer:
             if recase:
                 _drop_headline_junk(doc, known, self.truecaser)
         return [
-            enrich_one(it, tdoc, bdoc)
+            enrich_one(it, tdoc, bdoc, self.truecaser)
             for it, tdoc, bdoc in zip(items, title_docs, body_docs, strict=True)
         ]
+
+
+def _ner_stands_alone(nlp) -> bool:
+    """Returns whether the pipeline's NER has its own token vectors (can run without the rest)."""
+    if "ner" not in nlp.pipe_names:
+        return False
+    return not any("listener" in layer.name for layer in nlp.get_pipe("ner").model.walk())
 
 
 def _add_surnames(known: dict[str, str]) -> None:
@@ -124,7 +151,7 @@ def _add_surnames(known: dict[str, str]) -> None:
             known.setdefault(name.rsplit(" ", 1)[-1], "PERSON")
 
 
-def enrich_one(item: Item, title_doc, body_doc) -> Enrichment:
+def enrich_one(item: Item, title_doc, body_doc, lexicon=None) -> Enrichment:
     """Returns what one item's parsed title and body hold."""
     from newsdesk.nlp import keyphrases
     from newsdesk.nlp.canonical import resolve_item
@@ -137,7 +164,9 @@ def enrich_one(item: Item, title_doc, body_doc) -> Enrichment:
             continue
         _analyse_doc(doc, field, original, out, ref_name, ref_time)
     out.mentions = resolve_item(out.mentions)
-    out.keyphrases = keyphrases.rank(keyphrases.candidates(body_doc), keyphrases.candidates(title_doc))
+    out.keyphrases = keyphrases.rank(
+        keyphrases.candidates(body_doc, lexicon), keyphrases.candidates(title_doc, lexicon)
+    )
     return out
 
 
@@ -161,7 +190,7 @@ def _analyse_doc(doc, field: str, original: str | None, out: Enrichment, ref_nam
                     continue
                 out.mentions.append(Mention(surface, ent.label_, start, end, field, role))
         elif ent.label_ == "DATE":
-            sentence = ent.sent.text if doc.has_annotation("SENT_START") else text[max(0, ent.start_char - 80): ent.end_char + 40]
+            sentence = _sentence_around(text, ent.start_char, ent.end_char)
             found = resolve(ent.text, ref_time.date(), sentence) if ref_time else None
             out.dates.append(DateMention(
                 source[ent.start_char: ent.end_char], ent.start_char, ent.end_char, field,
@@ -197,6 +226,13 @@ def _drop_headline_junk(doc, known: dict[str, str], truecaser) -> None:
             continue
         keep.append(ent)
     doc.ents = keep
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """Returns the sentence (roughly: between full stops) holding text[start:end]."""
+    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start)) + 1
+    right = min((p for p in (text.find(". ", end), text.find("\n", end)) if p >= 0), default=len(text))
+    return text[left:right]
 
 
 def _trim(ent) -> tuple[int, int]:
@@ -245,10 +281,10 @@ def _recase(phrase: str, truecased: str, original: str) -> str:
 _WORKER: Analyzer | None = None
 
 
-def _init_worker(model: str, max_words: int) -> None:
+def _init_worker(model: str, max_words: int, parse: str) -> None:
     global _WORKER
     logging.getLogger("spacy").setLevel(logging.ERROR)
-    _WORKER = Analyzer(model, max_words)
+    _WORKER = Analyzer(model, max_words, parse)
 
 
 def _work(items: list[Item], known: dict[str, str]) -> list[Enrichment]:
@@ -261,8 +297,9 @@ class SpacyExtractor(EntityExtractor):
 
     name = "spacy"
 
-    def __init__(self, model: str, *, workers: int = 1, max_words: int = 0):
+    def __init__(self, model: str, *, workers: int = 1, max_words: int = 0, parse: str = "needed"):
         self.model = model
+        self.parse = parse
         self.workers = max(1, workers)
         self.max_words = max_words
         self._local: Analyzer | None = None
@@ -272,7 +309,7 @@ class SpacyExtractor(EntityExtractor):
     def analyzer(self) -> Analyzer:
         """Returns the in-process analyzer, loading the model on first use."""
         if self._local is None:
-            self._local = Analyzer(self.model, self.max_words)
+            self._local = Analyzer(self.model, self.max_words, self.parse)
         return self._local
 
     def extract(self, items: Sequence[Item], known: dict[str, str] | None = None) -> list[Enrichment]:
@@ -295,7 +332,7 @@ class SpacyExtractor(EntityExtractor):
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers - 1, mp_context=ctx,
-                initializer=_init_worker, initargs=(self.model, self.max_words),
+                initializer=_init_worker, initargs=(self.model, self.max_words, self.parse),
             )
         return self._pool
 

@@ -38,6 +38,12 @@ def _stems(word: str) -> Iterable[str]:
             yield word[: -len(suffix)] + repl
 
 
+_IRREGULAR_PAST = {
+    "said", "told", "went", "made", "took", "gave", "came", "saw", "knew", "thought", "found",
+    "held", "met", "ran", "kept", "brought", "began", "felt", "stood", "won", "paid", "sent",
+    "built", "spent", "led", "heard", "meant", "wrote", "spoke", "chose", "rose", "fell", "drove",
+    "says", "does", "did", "has", "had", "is", "was", "were", "are",
+}
 _NOUN_SUFFIX = re.compile(
     r"(tion|sion|ment|ness|ity|ism|ance|ence|ship|ure|ing|ist|ery|ogy|age|dom|hood|ure|cy)s?$"
 )
@@ -46,9 +52,11 @@ _NOUN_SUFFIX = re.compile(
 class Truecaser:
     """Rewrites Title Case headlines in sentence case, keeping names."""
 
-    def __init__(self, common: set[str], nouns: set[str] | None = None):
+    def __init__(self, common: set[str], nouns: set[str] | None = None, adjectives: set[str] | None = None):
         self.common = common | _ALWAYS_LOWER
         self.nouns = nouns or set()
+        self.adjectives = adjectives or set()
+        self.verbs: set[str] = set()
 
     def is_common(self, word: str) -> bool:
         """Returns whether a lower-cased word is an ordinary word.
@@ -61,6 +69,22 @@ class Truecaser:
         if word in self.nouns and _NOUN_SUFFIX.search(word):
             return True
         return any(s in self.nouns for s in _stems(word) if s != word)
+
+    def is_content(self, word: str) -> bool:
+        """Returns whether a lower-cased word can be part of a noun phrase (noun, adjective, name)."""
+        stems = list(_stems(word))
+        if any(s in self.nouns or s in self.adjectives for s in stems):
+            return True
+        return not any(s in self.common for s in stems)
+
+    def is_verb_form(self, word: str) -> bool:
+        """Returns whether a lower-cased word reads as an inflected verb ("needs", "failed", "said")."""
+        if word in _IRREGULAR_PAST:
+            return True
+        for suffix in ("s", "ed", "d"):
+            if word.endswith(suffix) and word[: -len(suffix)] in self.verbs:
+                return True
+        return False
 
     def is_word(self, word: str) -> bool:
         """Returns whether a lower-cased word is in the dictionary at all (nouns included)."""
@@ -111,19 +135,33 @@ def lower_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text) if w.islower()}
 
 
-def common_words(nlp) -> tuple[set[str], set[str]]:
-    """Returns (verbs, adjectives, adverbs and stop words; nouns) from the model's word lists."""
+def common_words(nlp) -> tuple[set[str], set[str], set[str]]:
+    """Returns (verbs, adjectives, adverbs and stop words; nouns; adjectives) from the model's lists."""
     words: set[str] = set(nlp.Defaults.stop_words)
     nouns: set[str] = set()
+    adjectives: set[str] = set()
     if "lemmatizer" not in nlp.component_names:
-        return words, nouns
+        return words, nouns, adjectives
     lookups = nlp.get_pipe("lemmatizer").lookups
     if "lemma_index" not in lookups.tables:
-        return words, nouns
+        return words, nouns, adjectives
     index = lookups.get_table("lemma_index")
-    for pos, into in (("verb", words), ("adj", words), ("adv", words), ("noun", nouns)):
+    for pos, into in (("verb", words), ("adj", words), ("adv", words), ("noun", nouns), ("adj", adjectives)):
         try:
             into.update(w for w in index[pos] if "_" not in w)
         except KeyError:
             continue
-    return words, nouns
+    return words, nouns, adjectives
+
+
+def verb_lemmas(nlp) -> set[str]:
+    """Returns the verbs of the model's word list."""
+    if "lemmatizer" not in nlp.component_names:
+        return set()
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    if "lemma_index" not in lookups.tables:
+        return set()
+    try:
+        return {w for w in lookups.get_table("lemma_index")["verb"] if "_" not in w}
+    except KeyError:
+        return set()

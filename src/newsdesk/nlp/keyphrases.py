@@ -26,8 +26,12 @@ def _norm(tokens) -> str:
     return " ".join(t.text if t.tag_ in ("NNP", "NNPS") or t.is_upper else t.lower_ for t in tokens)
 
 
-def candidates(doc) -> list[str]:
-    """Returns the candidate phrases of a doc, one per occurrence."""
+def candidates(doc, lexicon=None) -> list[str]:
+    """Returns the candidate phrases of a doc, one per occurrence.
+
+    Untagged tokens (sentences left unparsed) are judged by the lexicon (a Truecaser): a
+    noun phrase holds nouns, adjectives and names, and ends before an inflected verb.
+    """
     from spacy.lang.en.stop_words import STOP_WORDS
 
     tagged = doc.has_annotation("TAG")
@@ -35,7 +39,8 @@ def candidates(doc) -> list[str]:
     run: list = []
 
     def flush() -> None:
-        while run and tagged and run[-1].tag_ not in _NOUN_TAGS:
+        # Untagged tokens (sentences left unparsed) count as nouns: the stop words bound them.
+        while run and tagged and run[-1].tag_ and run[-1].tag_ not in _NOUN_TAGS:
             run.pop()
         while run and run[0].tag_ == "HYPH":
             run.pop(0)
@@ -49,7 +54,7 @@ def candidates(doc) -> list[str]:
         ok = (
             _WORD.match(tok.text) is not None
             and tok.lower_ not in STOP_WORDS
-            and (not tagged or tok.tag_ in _KEEP_TAGS)
+            and (tok.tag_ in _KEEP_TAGS if tagged and tok.tag_ else _untagged_ok(tok, run, lexicon))
             and tok.ent_type_ not in ("DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY")
         )
         if ok:
@@ -58,6 +63,17 @@ def candidates(doc) -> list[str]:
             flush()
     flush()
     return out
+
+
+def _untagged_ok(tok, run: list, lexicon) -> bool:
+    if lexicon is None:
+        return True
+    low = tok.lower_
+    if run and lexicon.is_verb_form(low):
+        return False  # "the plant needs", "residents boiled"
+    if not run and low in ("said", "says"):
+        return False
+    return lexicon.is_content(low)
 
 
 def rank(body: Iterable[str], title: Iterable[str] = (), limit: int = 10) -> list[tuple[str, float]]:
