@@ -189,3 +189,26 @@ def test_worker_processes_give_the_same_results(analyzer, monkeypatch):
         [(m.name, m.label, m.role) for m in e.mentions] for e in local
     ]
     assert any(m.role for e in pooled for m in e.mentions)
+
+
+def test_parsing_only_needed_sentences_keeps_roles_and_places(analyzer):
+    from newsdesk.nlp.entities import Analyzer
+
+    text = (
+        "The weather was mild and the markets were calm. "
+        "Finnish Prime Minister Sanna Koivisto met envoy Janis Ozols in the Lapland region. "
+        "Trade grew by 3% last year, officials said. Talks with Tallinn and Riga resume in June."
+    )
+    full = Analyzer(MODEL, parse="all").analyse([Item(title=None, text=text)])[0]
+    needed = analyzer.analyse([Item(title=None, text=text)])[0]
+    assert analyzer.partial is not None
+    assert [(m.name, m.label, m.role) for m in needed.mentions] == [(m.name, m.label, m.role) for m in full.mentions]
+    assert ("Sanna Koivisto", "PERSON", "Finnish Prime Minister") in {(m.name, m.label, m.role) for m in needed.mentions}
+
+
+def test_unknown_parse_mode_is_refused():
+    from newsdesk.errors import InputError
+    from newsdesk.nlp.entities import SpacyExtractor
+
+    with pytest.raises(InputError, match="enrich_parse"):
+        SpacyExtractor(MODEL, parse="sometimes")

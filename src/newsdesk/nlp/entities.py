@@ -298,6 +298,10 @@ class SpacyExtractor(EntityExtractor):
     name = "spacy"
 
     def __init__(self, model: str, *, workers: int = 1, max_words: int = 0, parse: str = "needed"):
+        if parse not in PARSE_MODES:
+            from newsdesk.errors import InputError
+
+            raise InputError(f"enrich_parse {parse!r}: use one of {', '.join(PARSE_MODES)}")
         self.model = model
         self.parse = parse
         self.workers = max(1, workers)
