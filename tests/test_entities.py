@@ -253,3 +253,29 @@ def test_page_dump_people_roles_places(db_path):
         junk = [e["name"] for e in desk.entities(limit=500) if any(
             w in e["name"] for w in ("Curb", "Tensions", "Funding", "Valuation", "Shooting"))]
         assert junk == []
+
+
+def test_without_spacy_ingest_works_and_says_so(tmp_path):
+    """With spaCy blocked from import, ingest stores items and stats name the [nlp] extra."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, json\n"
+        "sys.modules['spacy'] = None\n"
+        "from newsdesk import Desk\n"
+        "from newsdesk.model import Item\n"
+        "with Desk(sys.argv[1]) as d:\n"
+        "    r = d.ingest([Item(title='Harbor talks resume', text='Kadri Saar met Janis Ozols.')])\n"
+        "    s = d.stats()\n"
+        "    print(json.dumps({'new': r.new, 'stage': s['entity_stage'], 'entities': s['entities'],\n"
+        "                      'listed': d.entities()}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "n.db")], check=False, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    assert data["new"] == 1
+    assert data["stage"].startswith("disabled") and "[nlp]" in data["stage"] and "spaCy" in data["stage"]
+    assert data["entities"] == 0 and data["listed"] == []
+    assert out.stderr.count("spaCy is not installed") <= 1

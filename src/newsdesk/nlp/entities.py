@@ -31,13 +31,20 @@ POOL_MIN_WORDS = 20_000
 
 def missing(model: str) -> str | None:
     """Returns what is missing to run `model` ('spaCy', 'spaCy model X'), or None."""
-    if importlib.util.find_spec("spacy") is None:
+    if not _importable("spacy"):
         return "entity extraction (spaCy is not installed)"
     if Path(model).exists():
         return None
-    if not re.fullmatch(r"[A-Za-z_][\w.]*", model) or importlib.util.find_spec(model) is None:
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", model) or not _importable(model):
         return f"entity extraction (spaCy model {model!r} is not installed)"
     return None
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a blocked or half-installed package
+        return False
 
 
 def cap_words(text: str, max_words: int) -> str:
