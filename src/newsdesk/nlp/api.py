@@ -3,7 +3,7 @@
     entities(type=None, since=None, until=None, query=None, limit=50) -> list[dict]
     entity(name) -> dict            aliases, types, roles, stories, timeline, named with
     item_entities(item_id) -> dict  mentions, dates, figures and keyphrases of one item
-    story_entities(story_id, limit=20) -> list[dict]   a story's main entities
+    story_entities(story_id, limit=20) -> list[dict]   a story's main entities, with roles
     story_keyphrases(story_id, limit=10) -> list[dict]
 """
 
@@ -96,13 +96,19 @@ class EntitiesAPI:
                     full["items"] += r["items"]
                     merged.pop(r["id"], None)
         wanted = expand_type(type)
-        out = [
-            {"name": r["name"], "type": r["type"], "key": entity_key(r["type"], r["name"]),
-             "mentions": r["mentions"], "items": r["items"]}
-            for r in merged.values() if wanted is None or r["type"] in wanted
-        ]
-        out.sort(key=lambda d: (-d["items"], -d["mentions"], d["name"]))
-        return out[:limit]
+        picked = sorted(
+            (r for r in merged.values() if wanted is None or r["type"] in wanted),
+            key=lambda r: (-r["items"], -r["mentions"], r["name"]),
+        )[:limit]
+        members = set(ids)
+        out = []
+        for r in picked:
+            # The role the story's own items give the entity, if any.
+            roles = [x for x in self.store.entity_roles(r["id"]) if members & set(x["items"])]
+            out.append({"name": r["name"], "type": r["type"], "key": entity_key(r["type"], r["name"]),
+                        "mentions": r["mentions"], "items": r["items"],
+                        "role": roles[0]["role"] if roles else None})
+        return out
 
     def story_keyphrases(self, story_id: str, *, limit: int = 10) -> list[dict[str, Any]]:
         """Returns a story's keyphrases: item phrases summed, weighted by rarity in the store."""
