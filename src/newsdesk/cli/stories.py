@@ -230,8 +230,9 @@ def why_cmd(item_id: str, as_json: bool) -> None:
 
 def _components(comp: dict[str, Any]) -> None:
     parts = []
-    for key, label in (("terms", "term similarity"), ("entities", "entity overlap"),
-                       ("vector", "vector similarity"), ("gap_days", "time gap (days)")):
+    for key, label in (("terms", "term similarity"), ("best_member", "closest member"),
+                       ("entities", "entity overlap"), ("vector", "vector similarity"),
+                       ("gap_days", "time gap (days)"), ("time", "time adjustment")):
         if key in comp:
             parts.append(f"{label} {comp[key]}")
     if parts:

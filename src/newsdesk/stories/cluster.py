@@ -276,8 +276,10 @@ class Engine:
         if f.dated and s.dlast >= s.dfirst:
             gap = max(0.0, s.dfirst - f.time, f.time - s.dlast) / DAY
             # Close in time is evidence for the same story; far apart, evidence against.
-            score += p["time_bonus"] - min(p["gap_cap"], p["gap_penalty"] * math.log1p(gap / p["gap_scale_days"]))
+            adj = p["time_bonus"] - min(p["gap_cap"], p["gap_penalty"] * math.log1p(gap / p["gap_scale_days"]))
+            score += adj
             comp["gap_days"] = gap
+            comp["time"] = adj
         if explain:
             for key, value in comp.items():
                 if isinstance(value, float):

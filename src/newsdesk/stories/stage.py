@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from newsdesk.desk import Desk
 
 LOGGER = logging.getLogger(__name__)
+_WARNED: set[str] = set()  # say once per process what is missing
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +78,9 @@ class StoryStage(Stage):
             try:
                 self.embedder = load_embedder()
             except NotInstalled as e:
-                LOGGER.warning("story clustering without dense vectors: %s", e)
+                if str(e) not in _WARNED:
+                    _WARNED.add(str(e))
+                    LOGGER.warning("story clustering without dense vectors: %s", e)
 
     # -- loading --------------------------------------------------------------------------
     def ensure(self, desk: Desk) -> Engine:
