@@ -212,14 +212,24 @@ def _analyse_doc(doc, field: str, original: str | None, out: Enrichment, ref_nam
         out.figures.append(fig)
 
 
+_DEMONYM_ADJ = re.compile(r"(?:an|ian|ese|ish|i)$")
 _JUNK_LABELS = {"PERSON", "ORG", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"}
 
 
 def _drop_headline_junk(doc, known: dict[str, str], truecaser) -> None:
     """Removes headline entities made only of dictionary words the desk has not seen as names."""
+    from spacy.tokens import Span
+
     keep = []
     for ent in doc.ents:
         words = [t.lower_ for t in ent if t.is_alpha]
+        label = known.get(ent.text)
+        if label and label != ent.label_ and len(ent) == 1:
+            # A name the desk knows keeps its type: "Trump Administration" names Trump the person.
+            keep.append(Span(doc, ent.start, ent.end, label=label))
+            continue
+        if ent.label_ == "PERSON" and words and _DEMONYM_ADJ.search(words[0]) and words[0] in truecaser.adjectives:
+            continue  # "Honduran Student" is a description, not a name
         if ent.label_ == "PERSON" and len(words) >= 2:
             keep.append(ent)  # a full name is a name even when its words are in a dictionary
             continue

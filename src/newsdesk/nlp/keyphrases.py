@@ -23,7 +23,10 @@ _MAX_WORDS = 4
 
 
 def _norm(tokens) -> str:
-    return " ".join(t.text if t.tag_ in ("NNP", "NNPS") or t.is_upper else t.lower_ for t in tokens)
+    return " ".join(
+        t.text if t.tag_ in ("NNP", "NNPS") or t.is_upper or (not t.tag_ and t.ent_type_) else t.lower_
+        for t in tokens
+    )
 
 
 def candidates(doc, lexicon=None) -> list[str]:
