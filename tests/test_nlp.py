@@ -212,3 +212,14 @@ def test_unknown_parse_mode_is_refused():
 
     with pytest.raises(InputError, match="enrich_parse"):
         SpacyExtractor(MODEL, parse="sometimes")
+
+
+def test_headline_descriptions_are_not_people_and_known_names_keep_their_type(analyzer):
+    body = Item(title=None, text="President Tomas Varga of Eldoria met donors in Vienna. Varga spoke briefly.")
+    heads = [
+        Item(title="Federal Judge Orders Varga Administration to Return Deported Honduran Student", kind=HEADLINE),
+    ]
+    enr = analyzer.analyse([body, *heads])[1]
+    people = {m.text for m in enr.mentions if m.label == "PERSON"}
+    assert not any("Student" in p for p in people)
+    assert all(m.label == "PERSON" for m in enr.mentions if m.text == "Varga")

@@ -118,6 +118,9 @@ class Analyzer:
             for e in doc.ents:
                 if e.label_ in NAMED_TYPES and e.text[:1].isupper():
                     known.setdefault(e.text, e.label_)
+            for e in doc.ents:
+                if e.label_ == "PERSON" and len(e) > 1:
+                    known[e[-1].text] = "PERSON"  # the surname alone names the person, whatever the model said
         _add_surnames(known)
         index = known_index(known, self.truecaser.is_word)
         if len(items) > 1:
