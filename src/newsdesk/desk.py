@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from newsdesk import config
 from newsdesk.errors import InputError
@@ -63,7 +63,7 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
                 closer()
         self.store.close()
 
-    def __enter__(self) -> "Desk":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,7 +9,6 @@ source id, so exact and near copies are scored with the story of their copy grou
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from newsdesk.errors import InputError
+from newsdesk.ingest.jsonl import strict_records
 
 LOGGER = logging.getLogger(__name__)
 
@@ -59,20 +59,10 @@ def bcubed(pred: Sequence[Any], gold: Sequence[Any]) -> tuple[float, float, floa
 def read_gold(path: Path) -> list[tuple[str, str]]:
     """Returns (document id, gold story) for every document of a gold file."""
     out = []
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise InputError(f"{path}:{n}: not JSON ({e.msg})") from None
-                if not isinstance(rec, dict) or rec.get("id") is None or rec.get("story") is None:
-                    raise InputError(f"{path}:{n}: a gold record needs 'id' and 'story'")
-                out.append((str(rec["id"]), str(rec["story"])))
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    for n, rec in strict_records(path):
+        if rec.get("id") is None or rec.get("story") is None:
+            raise InputError(f"{path}:{n}: a gold record needs 'id' and 'story'")
+        out.append((str(rec["id"]), str(rec["story"])))
     if not out:
         raise InputError(f"{path}: no gold documents")
     return out

@@ -24,7 +24,7 @@ class Stage:
 
     name = "stage"
 
-    def process(self, desk: "Desk", items: Sequence[Item]) -> None:  # pragma: no cover - interface
+    def process(self, desk: Desk, items: Sequence[Item]) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -36,7 +36,7 @@ REGISTRY: list[tuple[str, str, str]] = [
 ]
 
 
-def load_stages(desk: "Desk", names: Sequence[str] | None = None) -> list[Stage]:
+def load_stages(desk: Desk, names: Sequence[str] | None = None) -> list[Stage]:
     """Returns the stages to run, built for this desk; names restricts which."""
     stages: list[Stage] = []
     for name, module, cls_name in REGISTRY:

@@ -78,7 +78,7 @@ def parse_time(value: str | None, *, now: datetime | None = None) -> datetime | 
     if value[-1:] in _UNITS and value[:-1].isdigit():
         return (now or datetime.now(UTC)) - timedelta(**{_UNITS[value[-1]]: int(value[:-1])})
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(f"{value!r}: not a time (use ISO 8601 like 2026-02-17 or an age like 24h)") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -116,6 +116,34 @@ def read_jsonl(
         yield record_to_item(record, origin=origin, line=number, max_chars=max_chars)
 
 
+def strict_records(path: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yields (line, object) of a JSONL file, raising InputError at the first bad line.
+
+    For files newsdesk itself reads whole (gold files, exports), where a bad line means the
+    file cannot be trusted; news input goes through `read_jsonl`, which skips bad lines.
+    """
+    from newsdesk.errors import InputError
+
+    try:
+        fh = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    with fh:
+        try:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise InputError(f"{path}:{n}: not JSON ({e.msg})") from None
+                if not isinstance(rec, dict):
+                    raise InputError(f"{path}:{n}: not a JSON object")
+                yield n, rec
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text") from None
+
+
 def looks_like_jsonl(text: str) -> bool:
     """Returns whether the first non-blank line of the text is a JSON object."""
     for line in _lines(text):

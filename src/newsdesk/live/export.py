@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from newsdesk.errors import Conflict, InputError, NewsdeskError
+from newsdesk.ingest.jsonl import strict_records
 from newsdesk.model import Item
 
 if TYPE_CHECKING:
@@ -247,25 +248,14 @@ _KNOWN = {"header", "item", "story", "entity", "feed", "watch", "alert", "correc
 def read_records(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
     """Returns (line, record) of a JSONL export; raises InputError naming file:line when bad."""
     out = []
-    try:
-        fh = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
-    with fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{n}: not JSON ({e.msg})") from None
-            if not isinstance(rec, dict) or rec.get("type") not in _KNOWN:
-                raise InputError(f"{path}:{n}: not a newsdesk export record (no known 'type')")
-            if rec["type"] == "header" and rec.get("version", 0) > EXPORT_VERSION:
-                raise InputError(f"{path}:{n}: export version {rec['version']} is newer than this newsdesk")
-            if rec["type"] == "item" and not rec.get("id"):
-                raise InputError(f"{path}:{n}: item without an id")
-            out.append((n, rec))
+    for n, rec in strict_records(path):
+        if rec.get("type") not in _KNOWN:
+            raise InputError(f"{path}:{n}: not a newsdesk export record (no known 'type')")
+        if rec["type"] == "header" and rec.get("version", 0) > EXPORT_VERSION:
+            raise InputError(f"{path}:{n}: export version {rec['version']} is newer than this newsdesk")
+        if rec["type"] == "item" and not rec.get("id"):
+            raise InputError(f"{path}:{n}: item without an id")
+        out.append((n, rec))
     if not out or out[0][1]["type"] != "header":
         raise InputError(f"{path}: not a newsdesk JSONL export (no header line)")
     return out

@@ -172,6 +172,6 @@ def now() -> datetime:
 SQLiteStore = type("SQLiteStore", (*_mixins(), _Base), {"__doc__": "The embedded SQLite store."})
 
 
-def open_store(path: str | Path) -> "SQLiteStore":  # type: ignore[valid-type]
+def open_store(path: str | Path) -> SQLiteStore:  # type: ignore[valid-type]
     """Returns the store at path, created and migrated as needed."""
     return SQLiteStore(path)
