@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from newsdesk.nlp.base import Mention
 
@@ -55,6 +56,7 @@ def clean_surface(text: str) -> str:
     return _APOS.sub("", text).strip()
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Returns the key a surface form merges on (spelling variants fold together)."""
     text = strip_accents(clean_surface(text)).casefold()
@@ -72,6 +74,7 @@ def fold_plain(text: str) -> str:
     return _DOUBLE.sub(r"\1", _ENDINGS.sub("y", text))
 
 
+@lru_cache(maxsize=65536)
 def alias_of(text: str) -> tuple[str, str] | None:
     """Returns (canonical name, type) when the surface is a known alias, else None."""
     key = _WS.sub(" ", _NONWORD.sub(" ", strip_accents(clean_surface(text)).casefold())).strip()

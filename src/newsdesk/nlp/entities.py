@@ -93,7 +93,7 @@ class Analyzer:
         if self.partial is None:
             return list(self.nlp.pipe(texts, batch_size=32))
         with self.nlp.select_pipes(enable=["ner"]):
-            docs = list(self.nlp.pipe(texts, batch_size=64))
+            docs = list(self.nlp.pipe(texts, batch_size=256))
         self.partial(docs)
         return docs
 
