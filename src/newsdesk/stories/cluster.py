@@ -211,13 +211,14 @@ class Engine:
         if not acc:
             return []
         keep = heapq.nlargest(int(p["max_candidates"]), acc.items(), key=lambda kv: kv[1])
-        window = p["window_days"] * DAY
+        window = p["window_days_article" if f.article else "window_days"] * DAY
         out = []
         for sid, _ in keep:
             s = self.stories.get(sid)
             if s is None:
                 continue
-            if f.dated and (f.time < s.dfirst - window or f.time > s.dlast + window):
+            # A story with no dated member (or an undated item) has no time to be out of.
+            if f.dated and s.dlast >= s.dfirst and (f.time < s.dfirst - window or f.time > s.dlast + window):
                 continue
             out.append(s)
         return out
@@ -276,7 +277,9 @@ class Engine:
         if f.dated and s.dlast >= s.dfirst:
             gap = max(0.0, s.dfirst - f.time, f.time - s.dlast) / DAY
             # Close in time is evidence for the same story; far apart, evidence against.
-            adj = p["time_bonus"] - min(p["gap_cap"], p["gap_penalty"] * math.log1p(gap / p["gap_scale_days"]))
+            # A full article carries enough evidence of its own to bridge a longer gap.
+            cap = p["gap_cap_article" if f.article else "gap_cap"]
+            adj = p["time_bonus"] - min(cap, p["gap_penalty"] * math.log1p(gap / p["gap_scale_days"]))
             score += adj
             comp["gap_days"] = gap
             comp["time"] = adj

@@ -98,7 +98,7 @@ class StoryStage(Stage):
         latest = epoch(store.latest_story_time())
         self.low = math.inf
         if latest is not None:
-            self._load(desk, latest - 2 * self.params["window_days"] * DAY, None)
+            self._load(desk, latest - 2 * self.horizon_days() * DAY, None)
         self.next_seq = store.next_story_seq()
         self.generation = gen
         return self.engine
@@ -109,6 +109,10 @@ class StoryStage(Stage):
             if row["id"] not in self.engine.stories:
                 self.engine.put(StoryState.from_row(row, state))
         self.low = min(self.low, since)
+
+    def horizon_days(self) -> float:
+        """Returns how far back (days) an item may find a story: the longer of the windows."""
+        return max(self.params["window_days"], self.params.get("window_days_article", 0))
 
     # -- features -------------------------------------------------------------------------
     def features(self, item: Item, vector: Any = None, *, learn: bool = True) -> Features:
@@ -134,7 +138,7 @@ class StoryStage(Stage):
         members: list[tuple] = []
         decisions: list[tuple] = []
         placed: dict[str, str] = {}
-        window = self.params["window_days"] * DAY
+        window = self.horizon_days() * DAY
         for item, vec in zip(items, vectors, strict=True):
             copy_of = item.annotations.get("copy_of")
             if copy_of:
@@ -225,7 +229,7 @@ class StoryStage(Stage):
         self.generation = store.bump_story_generation()
         if len(self.engine.stories) > 5000:
             latest = max(s.last for s in self.engine.stories.values())
-            horizon = latest - 2 * self.params["window_days"] * DAY
+            horizon = latest - 2 * self.horizon_days() * DAY
             if self.engine.evict_before(horizon):
                 self.low = max(self.low, horizon)
 
