@@ -12,8 +12,8 @@ from newsdesk.evaluate import evaluate_file
 
 # B-cubed F1 reached when the settings were fixed, minus 0.02 of slack.
 PINNED = {
-    "allsides-probe-val": 0.810,  # reached 0.830 (held out: never used for tuning)
-    "ecbplus": 0.829,  # reached 0.849
+    "allsides-probe-val": 0.821,  # reached 0.841 (held out: never used for tuning)
+    "ecbplus": 0.818,  # reached 0.838
 }
 
 

@@ -185,10 +185,13 @@ class Engine:
         v = "_vec" if vector else ""  # scores mixed with vector similarity have their own scale
         if article:
             return p["threshold_article" + v]
-        lo, hi = math.log(p["short_len"]), math.log(p["mid_len"])
-        x = (math.log(max(length, 1)) - lo) / (hi - lo)
-        x = min(1.0, max(0.0, x))
+        x = self.length_scale(length)
         return p["threshold_short" + v] + x * (p["threshold_mid" + v] - p["threshold_short" + v])
+
+    def length_scale(self, length: float) -> float:
+        """Returns 0 for a bare headline, 1 for a lede or longer, log-linear between."""
+        lo, hi = math.log(self.p["short_len"]), math.log(self.p["mid_len"])
+        return min(1.0, max(0.0, (math.log(max(length, 1)) - lo) / (hi - lo)))
 
     def candidates(self, f: Features) -> list[StoryState]:
         """Returns the active stories sharing strong terms or entities with the item."""
@@ -241,6 +244,17 @@ class Engine:
                     dot += w * c
         cos = dot / s.norm if s.norm else 0.0
         comp: dict[str, Any] = {"terms": cos}
+        if f.article or s.articles * 2 > s.n:  # full articles: their own (looser) setting
+            alpha = p["coherence_power_article"]
+        else:
+            alpha = p["coherence_power"] * self.length_scale(f.length)
+        if alpha and s.n > 1 and s.norm:
+            # The centroid's length over its member count is how alike the members are: a
+            # story that has drifted over a whole topic (short centroid) attracts less than
+            # one tight event, as in average-link clustering (alpha 1).
+            coherence = min(1.0, s.norm / s.n)
+            cos *= coherence ** alpha
+            comp["coherence"] = coherence
         mw = p["member_weight"]
         if mw and s.recent:
             best = 0.0
