@@ -193,3 +193,47 @@ def test_dense_vectors_add_evidence(db_path):
         d.ingest(more)
         assert _story_of(d, more[0]) == sid
         assert "vector" in d.why(more[0].id).components
+
+
+def test_undated_story_is_found_by_dated_items(desk):
+    # A page read without a publication time starts the story; dated reports of it follow.
+    first = Item(title=BRIDGE[0][0], text=BRIDGE[0][1], source="Page Dump")
+    desk.ingest([first])
+    later = _items(BRIDGE[1:3], start=1)
+    desk.ingest(later)
+    assert {_story_of(desk, it) for it in later} == {_story_of(desk, first)}
+
+
+def test_headline_sharing_one_word_starts_its_own_story(desk):
+    bridge = _items(BRIDGE[:2])
+    choir = Item(title="Velmora Choir Takes Festival Prize", source="Arts Desk", published=T0)
+    desk.ingest(bridge + [choir])
+    assert _story_of(desk, choir) != _story_of(desk, bridge[0])
+    d = desk.why(choir.id)
+    assert d.action == "started" and d.runner_components.get("too_few_shared") == 1
+
+
+def test_a_drifting_story_pulls_less_than_a_tight_one():
+    from newsdesk.stories.cluster import Engine, StoryState
+    from newsdesk.stories.features import Features
+    from newsdesk.stories.stage import default_params
+
+    engine = Engine(dict(default_params()))
+
+    def unit(words):
+        return {w: 1 / len(words) ** 0.5 for w in words}
+
+    def feat(words):
+        return Features(item_id="", terms=unit(words), length=len(words) * 5, time=0.0, dated=False,
+                        source=None)
+
+    tight, loose = StoryState(id="a", seq=1), StoryState(id="b", seq=2)
+    for _ in range(3):
+        engine.add(tight, feat(["crack", "bridge", "velmora", "span"]))
+    for words in (["crack", "bridge", "velmora", "span"], ["budget", "tax", "vote", "minister"],
+                  ["storm", "power", "coast", "ferry"]):
+        engine.add(loose, feat(words))
+    item = feat(["crack", "bridge", "velmora", "span"])
+    a, b = engine.score(item, tight, explain=True), engine.score(item, loose, explain=True)
+    assert a.components["coherence"] > 0.99 > 0.6 > b.components["coherence"]
+    assert a.score > b.score

@@ -230,7 +230,8 @@ def why_cmd(item_id: str, as_json: bool) -> None:
 
 def _components(comp: dict[str, Any]) -> None:
     parts = []
-    for key, label in (("terms", "term similarity"), ("best_member", "closest member"),
+    for key, label in (("terms", "term similarity"), ("coherence", "story coherence"),
+                       ("best_member", "closest member"), ("too_few_shared", "words shared (too few)"),
                        ("entities", "entity overlap"), ("vector", "vector similarity"),
                        ("gap_days", "time gap (days)"), ("time", "time adjustment")):
         if key in comp:

@@ -232,16 +232,19 @@ class Engine:
         terms = s.terms
         fterms = f.terms
         dot = 0.0
+        shared = 0
         if len(fterms) <= len(terms):
             for t, w in fterms.items():
                 c = terms.get(t)
                 if c is not None:
                     dot += w * c
+                    shared += 1
         else:
             for t, c in terms.items():
                 w = fterms.get(t)
                 if w is not None:
                     dot += w * c
+                    shared += 1
         cos = dot / s.norm if s.norm else 0.0
         comp: dict[str, Any] = {"terms": cos}
         if f.article or s.articles * 2 > s.n:  # full articles: their own (looser) setting
@@ -274,6 +277,9 @@ class Engine:
             cos = (1 - mw) * cos + mw * best
             comp["best_member"] = best
         score = cos
+        if shared < (p["min_shared"] if f.article or f.length >= p["mid_len"] else p["min_shared_short"]):
+            score -= 1.0  # one shared word (a place name, say) is not a story
+            comp["too_few_shared"] = shared
         if f.entities and s.entities:
             shared = [e for e in f.entities if e in s.entities]
             ent = min(1.0, len(shared) / min(len(f.entities), int(p["entity_norm"])))
