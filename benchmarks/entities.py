@@ -6,6 +6,9 @@
 speed: words per second of the enrichment stage on the full-text shared sets (ecbplus,
 giveme5w1h), measured two ways: the extractor alone, and the whole stage inside
 `Desk.ingest` (extraction plus storing), as ingest time with the stage minus without it.
+Beside wall seconds it prints the CPU seconds of this process and the stage's worker
+processes: words per CPU second does not fall when other jobs share the cores (on two idle
+cores with two workers, wall words/s is close to twice it).
 cluster: B-cubed F1 and ARI of story clustering with entity signals off, with all of an
 item's entities, and with its salient ones (what the stage hands over by default).
 Reads ../shared/data by path; prints figures, asserts nothing.
@@ -43,6 +46,19 @@ def _words(items) -> int:
     return sum(len((it.title or "").split()) + len((it.text or "").split()) for it in items)
 
 
+def _cpu_seconds(extractor=None) -> float:
+    """Returns the CPU seconds used so far by this process and the extractor's worker processes."""
+    total = time.process_time()
+    pool = getattr(extractor, "_pool", None)
+    for pid in list(getattr(pool, "_processes", None) or {}):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
 def speed(args: argparse.Namespace) -> None:
     from newsdesk import Desk
     from newsdesk.nlp.entities import SpacyExtractor, cap_words
@@ -58,14 +74,14 @@ def speed(args: argparse.Namespace) -> None:
         _ = ex.analyzer  # load the model outside the timing
         if args.workers > 1:  # start the worker processes outside the timing too
             ex.extract(items[: 4 * args.workers] * 40)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds(ex)
         for i in range(0, len(items), args.batch):
             ex.extract(items[i : i + args.batch])
-        secs = time.perf_counter() - start
+        secs, cpu = time.perf_counter() - start, _cpu_seconds(ex) - cpu
         ex.close()
-        rows.append((name, "extractor", len(items), words, analysed, secs))
+        rows.append((name, "extractor", len(items), words, analysed, secs, cpu))
         # The stage in ingest: the same items stored with and without enrichment.
-        timings = {}
+        timings, cpus = {}, {}
         for stages in ([], ["enrich"]):
             with tempfile.TemporaryDirectory() as tmp:
                 desk = Desk(Path(tmp) / "b.db", stages=stages,
@@ -77,15 +93,19 @@ def speed(args: argparse.Namespace) -> None:
                 fresh = [type(it)(**{k: getattr(it, k) for k in (
                     "title", "text", "url", "source", "published", "language", "kind", "author",
                     "origin", "origin_line", "source_id")}) for it in items]
-                start = time.perf_counter()
+                extractor = desk.stages[0].extractor if stages else None
+                start, cpu = time.perf_counter(), _cpu_seconds(extractor)
                 desk.ingest(fresh, batch_size=args.batch)
                 timings[bool(stages)] = time.perf_counter() - start
+                cpus[bool(stages)] = _cpu_seconds(extractor) - cpu
                 desk.close()
-        rows.append((name, "ingest stage", len(items), words, analysed, timings[True] - timings[False]))
+        rows.append((name, "ingest stage", len(items), words, analysed, timings[True] - timings[False],
+                     cpus[True] - cpus[False]))
     print(f"model {args.model}, workers {args.workers}, body cap {args.max_words or 'none'} words, batch {args.batch}")
-    print(f"{'set':20} {'measured':14} {'items':>6} {'words':>8} {'analysed':>9} {'seconds':>8} {'words/s':>9} {'analysed/s':>10}")
-    for name, what, n, w, a, s in rows:
-        print(f"{name:20} {what:14} {n:6d} {w:8d} {a:9d} {s:8.1f} {w / s:9.0f} {a / s:10.0f}")
+    print(f"{'set':20} {'measured':14} {'items':>6} {'words':>8} {'analysed':>9} {'seconds':>8} {'words/s':>9} "
+          f"{'analysed/s':>10} {'cpu s':>7} {'words/cpu s':>11}")
+    for name, what, n, w, a, s, c in rows:
+        print(f"{name:20} {what:14} {n:6d} {w:8d} {a:9d} {s:8.1f} {w / s:9.0f} {a / s:10.0f} {c:7.1f} {w / c:11.0f}")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 

