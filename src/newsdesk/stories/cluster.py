@@ -277,7 +277,9 @@ class Engine:
             cos = (1 - mw) * cos + mw * best
             comp["best_member"] = best
         score = cos
-        if shared < (p["min_shared"] if f.article or f.length >= p["mid_len"] else p["min_shared_short"]):
+        # With dense vectors the vector judges a thin overlap; without, two shared words at least.
+        v = "_vec" if f.vector is not None and s.vector is not None else ""
+        if shared < p[("min_shared" if f.article or f.length >= p["mid_len"] else "min_shared_short") + v]:
             score -= 1.0  # one shared word (a place name, say) is not a story
             comp["too_few_shared"] = shared
         if f.entities and s.entities:
