@@ -167,9 +167,12 @@ class Engine:
             posting.pop(sid, None)
             posting[sid] = None
 
-    def evict_before(self, t: float) -> int:
-        """Drops stories whose last member is older than t; returns how many."""
-        old = [sid for sid, s in self.stories.items() if s.last < t and not s.dirty]
+    def evict_before(self, t: float, t_article: float | None = None) -> int:
+        """Drops stories whose last member is older than t (t_article for stories of mostly
+        full articles, which stay findable longer); returns how many."""
+        ta = t if t_article is None else t_article
+        old = [sid for sid, s in self.stories.items()
+               if not s.dirty and s.last < (ta if s.articles * 2 > s.n else t)]
         for sid in old:
             self.drop(sid)
         return len(old)

@@ -68,10 +68,12 @@ class StoryStage(Stage):
         self.engine: Engine | None = None
         self.weights: TermWeights | None = None
         self.generation = -1
-        self.low = math.inf          # earliest last-time of the loaded stories
+        self.low = math.inf          # every story whose last member is after this is loaded
+        self.low_article = math.inf  # every story of mostly full articles after this is loaded
         self.next_seq = 1
         self.embedder = None
         self.redirects: dict[str, str] = {}
+        self.evict_at = 5000  # engine size that triggers dropping dormant stories
         if desk.setting("embed"):
             from newsdesk.nlp.embed import load_embedder
 
@@ -96,9 +98,12 @@ class StoryStage(Stage):
         self.engine = Engine(self.params)
         self.redirects = {}
         latest = epoch(store.latest_story_time())
-        self.low = math.inf
+        self.low = self.low_article = math.inf
         if latest is not None:
-            self._load(desk, latest - 2 * self.horizon_days() * DAY, None)
+            since = latest - 2 * self.horizon_days() * DAY
+            self._load(desk, since, None)
+            self.low = self.low_article = since
+            self._evict(latest)
         self.next_seq = store.next_story_seq()
         self.generation = gen
         return self.engine
@@ -108,7 +113,6 @@ class StoryStage(Stage):
         for row, state in desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until)):
             if row["id"] not in self.engine.stories:
                 self.engine.put(StoryState.from_row(row, state))
-        self.low = min(self.low, since)
 
     def horizon_days(self) -> float:
         """Returns how far back (days) an item may find a story: the longer of the windows."""
@@ -138,7 +142,8 @@ class StoryStage(Stage):
         members: list[tuple] = []
         decisions: list[tuple] = []
         placed: dict[str, str] = {}
-        window = self.horizon_days() * DAY
+        window = self.params["window_days"] * DAY
+        window_article = self.params["window_days_article"] * DAY
         for item, vec in zip(items, vectors, strict=True):
             copy_of = item.annotations.get("copy_of")
             if copy_of:
@@ -158,8 +163,8 @@ class StoryStage(Stage):
                     decisions.append(_decision_row(item.id, story.id, "copy", None, {"copy_of": copy_of}))
                     continue
             f = self.features(item, vec)
-            if f.dated and f.time - window < self.low:
-                self._load(desk, f.time - window, self.low if self.low < math.inf else None)
+            if f.dated:
+                self._cover(desk, f.time - (window_article if f.article else window), f.article)
             choice = engine.choose(f)
             if choice.joins:
                 assert choice.best is not None
@@ -227,11 +232,33 @@ class StoryStage(Stage):
         n, counts = self.weights.take_pending()
         store.add_term_counts(n, counts)
         self.generation = store.bump_story_generation()
-        if len(self.engine.stories) > 5000:
-            latest = max(s.last for s in self.engine.stories.values())
-            horizon = latest - 2 * self.horizon_days() * DAY
-            if self.engine.evict_before(horizon):
-                self.low = max(self.low, horizon)
+        if len(self.engine.stories) > self.evict_at:
+            self._evict(max(s.last for s in self.engine.stories.values()))
+            # Scan again only when the engine has grown by a fifth: a scan is O(stories).
+            self.evict_at = max(5000, int(len(self.engine.stories) * 1.2))
+
+    def _evict(self, latest: float) -> None:
+        """Drops dormant stories: those of mostly full articles after twice the article window,
+        the rest after twice the short window (an article item finds those only that far back)."""
+        assert self.engine is not None
+        short = latest - 2 * self.params["window_days"] * DAY
+        long = latest - 2 * self.horizon_days() * DAY
+        self.engine.evict_before(short, long)
+        self.low = max(self.low, short)
+        self.low_article = max(self.low_article, long)
+
+    def _cover(self, desk: Desk, since: float, article: bool) -> None:
+        """Loads the stories an item at this time may join that are not in memory yet."""
+        if article:
+            if since < self.low_article:
+                self._load(desk, since, self.low_article if self.low_article < math.inf else None)
+                self.low_article = since
+                if self.low == math.inf:
+                    self.low = since
+        elif since < self.low:
+            self._load(desk, since, self.low if self.low < math.inf else None)
+            self.low = since
+            self.low_article = min(self.low_article, since)
 
 
 def story_row(s: StoryState) -> dict[str, Any]:
