@@ -238,3 +238,12 @@ def test_a_drifting_story_pulls_less_than_a_tight_one():
     assert a.components["coherence"] > 0.99
     assert b.components["coherence"] < 0.6
     assert a.score > b.score
+
+
+def test_story_span_is_that_of_its_dated_members(desk):
+    dated = _items(BRIDGE[:2])
+    undated = Item(title=BRIDGE[2][0], text=BRIDGE[2][1], source="Page Dump")  # read now, no date
+    desk.ingest(dated + [undated])
+    story = desk.item_story(undated.id)
+    assert story is not None and story.size == 3
+    assert story.first_time == dated[0].published and story.last_time == dated[1].published

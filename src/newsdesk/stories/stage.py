@@ -263,8 +263,12 @@ class StoryStage(Stage):
 
 def story_row(s: StoryState) -> dict[str, Any]:
     """Returns the store row of a story's state."""
+    # The span readers see is that of the dated members (publication times); an item read
+    # without one (a page dump's headline list) counts only where no member is dated.
+    dated = s.dlast >= s.dfirst
     return {
-        "seq": s.seq, "id": s.id, "first_time": iso_from_epoch(s.first), "last_time": iso_from_epoch(s.last),
+        "seq": s.seq, "id": s.id, "first_time": iso_from_epoch(s.dfirst if dated else s.first),
+        "last_time": iso_from_epoch(s.dlast if dated else s.last),
         "size": s.size, "copies": s.copies, "sources": s.independent_sources, "title": s.title,
         "status": "active" if s.size else "empty", "state": s.to_state(),
     }
