@@ -235,19 +235,19 @@ class Engine:
         terms = s.terms
         fterms = f.terms
         dot = 0.0
-        shared = 0
+        n_shared = 0
         if len(fterms) <= len(terms):
             for t, w in fterms.items():
                 c = terms.get(t)
                 if c is not None:
                     dot += w * c
-                    shared += 1
+                    n_shared += 1
         else:
             for t, c in terms.items():
                 w = fterms.get(t)
                 if w is not None:
                     dot += w * c
-                    shared += 1
+                    n_shared += 1
         cos = dot / s.norm if s.norm else 0.0
         comp: dict[str, Any] = {"terms": cos}
         if f.article or s.articles * 2 > s.n:  # full articles: their own (looser) setting
@@ -282,9 +282,9 @@ class Engine:
         score = cos
         # With dense vectors the vector judges a thin overlap; without, two shared words at least.
         v = "_vec" if f.vector is not None and s.vector is not None else ""
-        if shared < p[("min_shared" if f.article or f.length >= p["mid_len"] else "min_shared_short") + v]:
+        if n_shared < p[("min_shared" if f.article or f.length >= p["mid_len"] else "min_shared_short") + v]:
             score -= 1.0  # one shared word (a place name, say) is not a story
-            comp["too_few_shared"] = shared
+            comp["too_few_shared"] = n_shared
         if f.entities and s.entities:
             shared = [e for e in f.entities if e in s.entities]
             ent = min(1.0, len(shared) / min(len(f.entities), int(p["entity_norm"])))

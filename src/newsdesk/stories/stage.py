@@ -116,7 +116,7 @@ class StoryStage(Stage):
 
     def horizon_days(self) -> float:
         """Returns how far back (days) an item may find a story: the longer of the windows."""
-        return max(self.params["window_days"], self.params.get("window_days_article", 0))
+        return max(self.params["window_days"], self.params["window_days_article"])
 
     # -- features -------------------------------------------------------------------------
     def features(self, item: Item, vector: Any = None, *, learn: bool = True) -> Features:
