@@ -288,7 +288,9 @@ class Engine:
         if f.entities and s.entities:
             shared = [e for e in f.entities if e in s.entities]
             ent = min(1.0, len(shared) / min(len(f.entities), int(p["entity_norm"])))
-            score += p["entity_weight"] * ent
+            # Counted for full articles; between headlines and ledes the same few names
+            # (a president, a country) recur across many stories and joined unrelated ones.
+            score += p["entity_weight_article" if f.article else "entity_weight"] * ent
             comp["entities"] = ent
             if explain:
                 comp["shared_entities"] = shared[:10]
