@@ -298,7 +298,10 @@ class Engine:
             if s.vnorm <= 0:
                 s.vnorm = float(np.linalg.norm(s.vector))
             vsim = float(np.dot(f.vector, s.vector) / s.vnorm) if s.vnorm else 0.0
-            a = p["vector_weight"]
+            # A full article's vector (of its lead) weighs more: its words alone join events
+            # of the same kind (two fires, two trades), while with dates close in time (the
+            # larger time bonus below) it still joins the reports of one event.
+            a = p["vector_weight_article" if f.article else "vector_weight"]
             score = (1 - a) * score + a * (vsim - p["vector_offset"])
             comp["vector"] = vsim
         if f.dated and s.dlast >= s.dfirst:
@@ -306,7 +309,8 @@ class Engine:
             # Close in time is evidence for the same story; far apart, evidence against.
             # A full article carries enough evidence of its own to bridge a longer gap.
             cap = p["gap_cap_article" if f.article else "gap_cap"]
-            adj = p["time_bonus"] - min(cap, p["gap_penalty"] * math.log1p(gap / p["gap_scale_days"]))
+            bonus = p["time_bonus_article" + v] if f.article else p["time_bonus"]
+            adj = bonus - min(cap, p["gap_penalty"] * math.log1p(gap / p["gap_scale_days"]))
             score += adj
             comp["gap_days"] = gap
             comp["time"] = adj
