@@ -70,6 +70,19 @@ def quality(sets: list[str], embed: bool, enrich: bool) -> None:
               + f" {r['f1'] - best:>+6.3f} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['ari']:>6.3f}"
               + f" {str(r['stories_found']) + '/' + str(r['stories_gold']):>11} {r['items_per_second']:>8.0f}"
               + f" {r['peak_mb']:>8.0f}", flush=True)
+        print(f"{'':22} time: {where_time_goes(r.get('timings') or {}, r['seconds'])}", flush=True)
+
+
+def where_time_goes(timings: dict[str, float], seconds: float) -> str:
+    """Returns the ingest time by part as shares of the whole, largest first."""
+    parts = dict(timings)
+    vectors = parts.pop("vectors", 0.0)
+    if vectors:  # within the story stage: show them apart
+        parts["stories"] = max(0.0, parts.get("stories", 0.0) - vectors)
+        parts["vectors (MiniLM)"] = vectors
+    total = seconds or sum(parts.values()) or 1.0
+    return ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])
+                     if v >= 0.005 * total)
 
 
 # -- growth: time per item as the store grows --------------------------------------------

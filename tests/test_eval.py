@@ -61,3 +61,12 @@ def test_eval_rejects_records_without_gold(cli, tmp_path):
     path = _write(tmp_path, [{"id": "x", "title": "No story label here"}])
     res = cli("eval", str(path))
     assert res.exit_code == 2 and "needs 'id' and 'story'" in res.output
+
+
+def test_eval_reports_where_the_time_went(tmp_path):
+    result = evaluate_file(_write(tmp_path, GOLD), stages=["copies", "stories"])
+    t = result.timings
+    assert {"parse", "store", "load", "copies", "stories"} <= set(t)
+    assert "enrich" not in t and "vectors" not in t  # only what ran is counted
+    assert all(v >= 0 for v in t.values())
+    assert sum(t.values()) == pytest.approx(result.seconds, abs=0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,9 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
         self.store = open_store(self.db)
         self._stage_names = list(stages) if stages is not None else None
         self._stages: list[Stage] | None = None
+        # Where ingest time went, seconds by part: "store", "load" (stages and their models),
+        # one entry per stage, and parts a stage reports itself (the story stage's "vectors").
+        self.timings: dict[str, float] = {}
 
     # -- settings and lifecycle ------------------------------------------------------------
     def setting(self, name: str) -> Any:
@@ -128,15 +132,27 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
         return report
 
     def _store_batch(self, batch: list[Item], report: IngestReport) -> None:
+        clock = time.perf_counter
         with self.store.transaction():
+            start = clock()
             fresh = self.store.add_items(batch)
             new_items = [item for item, is_new in zip(batch, fresh, strict=True) if is_new]
-            for stage in self.stages:
-                if new_items:
+            self.add_time("store", clock() - start)
+            if new_items:
+                start = clock()
+                stages = self.stages
+                self.add_time("load", clock() - start)
+                for stage in stages:
+                    start = clock()
                     stage.process(self, new_items)
+                    self.add_time(stage.name, clock() - start)
         report.new += len(new_items)
         report.already += len(batch) - len(new_items)
         report.new_ids.extend(item.id for item in new_items)
+
+    def add_time(self, part: str, seconds: float) -> None:
+        """Counts seconds of ingest time against a part (see `timings`)."""
+        self.timings[part] = self.timings.get(part, 0.0) + seconds
 
     # -- items -----------------------------------------------------------------------------
     def item(self, item_id: str) -> Item:

@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,9 @@ class EvalResult:
     stories_gold: int
     seconds: float
     items_per_second: float
+    # Ingest seconds by part: "parse" (reading the file), "store", "load" (stages and models),
+    # each stage ("copies", "enrich", "stories") and "vectors" (within "stories").
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,6 +89,9 @@ def evaluate_file(path: str | Path, *, settings: dict[str, Any] | None = None,
             start = time.perf_counter()
             desk.ingest(path)
             seconds = time.perf_counter() - start
+            timings = {k: round(v, 3) for k, v in desk.timings.items()}
+            timings["parse"] = round(max(0.0, seconds - sum(v for k, v in desk.timings.items()
+                                                          if k != "vectors")), 3)
             by_source = desk.store.source_item_map(None)
             story_of = desk.store.all_memberships()
         finally:
@@ -101,7 +107,7 @@ def evaluate_file(path: str | Path, *, settings: dict[str, Any] | None = None,
         file=str(path), documents=len(gold), precision=round(p, 4), recall=round(r, 4), f1=round(f, 4),
         ari=round(float(adjusted_rand_score(labels, pred)), 4), stories_found=len(set(pred)),
         stories_gold=len(set(labels)), seconds=round(seconds, 3),
-        items_per_second=round(len(gold) / seconds, 1) if seconds > 0 else 0.0,
+        items_per_second=round(len(gold) / seconds, 1) if seconds > 0 else 0.0, timings=timings,
     )
 
 

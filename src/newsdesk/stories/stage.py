@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from hashlib import blake2b
@@ -138,7 +139,9 @@ class StoryStage(Stage):
         store = desk.store
         vectors: list[Any] = [None] * len(items)
         if self.embedder is not None:
+            start = time.perf_counter()
             vectors = list(self.embedder.encode([it.body for it in items]))
+            desk.add_time("vectors", time.perf_counter() - start)
         members: list[tuple] = []
         decisions: list[tuple] = []
         placed: dict[str, str] = {}
