@@ -250,14 +250,15 @@ class Engine:
                     n_shared += 1
         cos = dot / s.norm if s.norm else 0.0
         comp: dict[str, Any] = {"terms": cos}
-        if f.article or s.articles * 2 > s.n:  # full articles: their own (looser) setting
+        if f.article or s.articles:  # full articles, or a story holding one: no coherence
             alpha = p["coherence_power_article"]
         else:
             alpha = p["coherence_power"] * self.length_scale(f.length)
         if alpha and s.n > 1 and s.norm:
             # The centroid's length over its member count is how alike the members are: a
             # story that has drifted over a whole topic (short centroid) attracts less than
-            # one tight event, as in average-link clustering (alpha 1).
+            # one tight event, as in average-link clustering (alpha 1). The shipped power is
+            # steep; a large, loose story is still joined through its closest member (below).
             coherence = min(1.0, s.norm / s.n)
             cos *= coherence ** alpha
             comp["coherence"] = coherence
@@ -301,7 +302,11 @@ class Engine:
             # A full article's vector (of its lead) weighs more: its words alone join events
             # of the same kind (two fires, two trades), while with dates close in time (the
             # larger time bonus below) it still joins the reports of one event.
-            a = p["vector_weight_article" if f.article else "vector_weight"]
+            if f.article:
+                a = p["vector_weight_article"]
+            else:  # a bare headline has few words: its vector says more than they do
+                a = p["vector_weight_short"] + self.length_scale(f.length) * (
+                    p["vector_weight"] - p["vector_weight_short"])
             score = (1 - a) * score + a * (vsim - p["vector_offset"])
             comp["vector"] = vsim
         if f.dated and s.dlast >= s.dfirst:
