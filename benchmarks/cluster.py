@@ -4,6 +4,7 @@
     python benchmarks/cluster.py --embed         # the same with dense vectors (needs [embed])
     python benchmarks/cluster.py --growth 10000 100000   # items/s of new items at two store sizes
     python benchmarks/cluster.py --sets ecbplus --enrich  # include the entity stage
+    python benchmarks/cluster.py --slices 8      # F1 on val-sized parts of the training set
 
 Each set runs in a child process (clean peak memory) through the whole ingest path:
 parse, store, copies, stories (and entities with --enrich). Settings are the shipped ones;
@@ -43,7 +44,8 @@ def child_quality(name: str, embed: bool, enrich: bool) -> None:
     from newsdesk.evaluate import evaluate_file
 
     stages = None if enrich else ["copies", "stories"]
-    r = evaluate_file(DATA / f"{name}.jsonl", settings={"embed": embed}, stages=stages)
+    path = Path(name) if name.endswith(".jsonl") else DATA / f"{name}.jsonl"
+    r = evaluate_file(path, settings={"embed": embed}, stages=stages)
     out = r.to_dict()
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
@@ -83,6 +85,28 @@ def where_time_goes(timings: dict[str, float], seconds: float) -> str:
     total = seconds or sum(parts.values()) or 1.0
     return ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])
                      if v >= 0.005 * total)
+
+
+def slices(parts: int, embed: bool) -> None:
+    """Prints F1 on allsides-probe-train cut into parts the size of allsides-probe-val.
+
+    The whole training file is eight times denser in stories than the held-out file; its
+    val-sized parts (whole stories each) are what the settings were tuned on.
+    """
+    lines = (DATA / "allsides-probe-train.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    with open(DATA / "allsides-probe-val.jsonl", encoding="utf-8") as fh:
+        size = sum(1 for _ in fh)
+    size -= size % 3  # three items per story, stories kept whole
+    scores = []
+    with tempfile.TemporaryDirectory(prefix="newsdesk-slices-") as tmp:
+        for k in range(min(parts, len(lines) // size)):
+            path = Path(tmp) / f"allsides-probe-train-part{k}.jsonl"
+            path.write_text("".join(lines[k * size:(k + 1) * size]), encoding="utf-8")
+            r = run_child(["quality-file", str(path), str(int(embed))])
+            scores.append(r["f1"])
+            print(f"part {k}: {size} docs  F1 {r['f1']:.3f}  P {r['precision']:.3f}  R {r['recall']:.3f}",
+                  flush=True)
+    print(f"mean F1 over {len(scores)} parts{' (+embed)' if embed else ''}: {sum(scores) / len(scores):.4f}")
 
 
 # -- growth: time per item as the store grows --------------------------------------------
@@ -160,6 +184,8 @@ def main() -> None:
     ap.add_argument("--no-embed", action="store_true", help="skip the dense-vector run")
     ap.add_argument("--enrich", action="store_true", help="include the entity stage")
     ap.add_argument("--growth", nargs="*", type=int, help="store sizes at which to time new items")
+    ap.add_argument("--slices", type=int, metavar="N",
+                    help="F1 on N val-sized parts of allsides-probe-train (what settings are tuned on)")
     ap.add_argument("--measure", type=int, default=2500, help="items timed per growth point")
     ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -167,12 +193,17 @@ def main() -> None:
         kind, *rest = args.child
         if kind == "quality":
             child_quality(rest[0], bool(int(rest[1])), bool(int(rest[2])))
+        elif kind == "quality-file":
+            child_quality(rest[0], bool(int(rest[1])), False)
         else:
             child_growth([int(x) for x in rest[1:]], int(rest[0]))
         return
     if not DATA.is_dir():
         raise SystemExit(f"no shared data at {DATA}")
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}")
+    if args.slices:
+        slices(args.slices, embed=args.embed)
+        return
     if args.growth:
         rows = run_child(["growth", str(args.measure), *map(str, args.growth)])
         for r in rows:
