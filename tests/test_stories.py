@@ -247,3 +247,71 @@ def test_story_span_is_that_of_its_dated_members(desk):
     story = desk.item_story(undated.id)
     assert story is not None and story.size == 3
     assert story.first_time == dated[0].published and story.last_time == dated[1].published
+
+
+def _engine_and_feat():
+    from newsdesk.stories.cluster import Engine
+    from newsdesk.stories.features import Features
+    from newsdesk.stories.stage import default_params
+
+    engine = Engine(dict(default_params()))
+
+    def feat(words, length=None, article=False, entities=(), vector=None):
+        terms = {w: 1 / len(words) ** 0.5 for w in words}
+        return Features(item_id="", terms=terms, length=length or len(words), time=0.0, dated=False,
+                        source=None, entities=list(entities), article=article, vector=vector)
+
+    return engine, feat
+
+
+def test_shared_entities_count_for_full_articles_only():
+    # Between headlines the same few names recur across unrelated stories; between full
+    # articles a shared cast is evidence.
+    from newsdesk.stories.cluster import StoryState
+
+    engine, feat = _engine_and_feat()
+    words = ["senate", "vote", "budget", "tariff"]
+    for article in (False, True):
+        story = StoryState(id="s", seq=1)
+        engine.add(story, feat(words, article=article, entities=["PERSON:ann vole"]))
+        with_cast = engine.score(feat(words, article=article, entities=["PERSON:ann vole"]), story)
+        without = engine.score(feat(words, article=article), story)
+        gain = with_cast.score - without.score
+        if article:
+            assert gain == pytest.approx(engine.p["entity_weight_article"]) and gain > 0
+        else:
+            assert gain == pytest.approx(engine.p["entity_weight"]) and gain == 0
+
+
+def test_a_story_holding_a_full_article_is_not_judged_by_coherence():
+    from newsdesk.stories.cluster import StoryState
+
+    engine, feat = _engine_and_feat()
+    lede = ["crack", "bridge", "velmora", "span"]
+    short_only, with_article = StoryState(id="a", seq=1), StoryState(id="b", seq=2)
+    for story, article in ((short_only, False), (with_article, True)):
+        engine.add(story, feat(lede, length=40))
+        engine.add(story, feat(["budget", "tax", "vote", "minister"], length=40, article=article))
+    item = feat(lede, length=40)
+    a, b = engine.score(item, short_only), engine.score(item, with_article)
+    assert "coherence" in a.components and "coherence" not in b.components
+    assert b.score > a.score  # the same centroid, not discounted for its spread
+
+
+def test_a_headline_leans_on_its_vector_more_than_a_lede():
+    import numpy as np
+
+    from newsdesk.stories.cluster import StoryState
+
+    engine, feat = _engine_and_feat()
+    v = np.zeros(4, dtype=np.float32)
+    v[0] = 1.0
+    story = StoryState(id="s", seq=1)
+    engine.add(story, feat(["crack", "bridge", "velmora", "span"], vector=v))
+    # The same words and the same vector: the headline's score moves more with the vector.
+    gains = []
+    for length in (3, 40):
+        same = engine.score(feat(["crack", "bridge"], length=length, vector=v), story).score
+        other = engine.score(feat(["crack", "bridge"], length=length, vector=np.roll(v, 1)), story).score
+        gains.append(same - other)
+    assert gains[0] > gains[1] > 0
