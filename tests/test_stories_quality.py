@@ -12,7 +12,7 @@ from newsdesk.evaluate import evaluate_file
 
 # B-cubed F1 reached when the settings were fixed, minus 0.02 of slack.
 PINNED = {
-    "allsides-probe-val": 0.821,  # reached 0.841 (held out: never used for tuning)
+    "allsides-probe-val": 0.833,  # reached 0.853 (held out: never used for tuning)
     "ecbplus": 0.818,  # reached 0.838
 }
 
