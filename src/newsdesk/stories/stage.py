@@ -139,8 +139,11 @@ class StoryStage(Stage):
         store = desk.store
         vectors: list[Any] = [None] * len(items)
         if self.embedder is not None:
+            # A copy joins its canonical item's story: it needs no vector of its own.
+            need = [i for i, it in enumerate(items) if not it.annotations.get("copy_of")]
             start = time.perf_counter()
-            vectors = list(self.embedder.encode([it.body for it in items]))
+            for i, vec in zip(need, self.embedder.encode([items[i].body for i in need]), strict=True):
+                vectors[i] = vec
             desk.add_time("vectors", time.perf_counter() - start)
         members: list[tuple] = []
         decisions: list[tuple] = []
@@ -165,6 +168,8 @@ class StoryStage(Stage):
                     members.append((item.id, story.id, iso_from_epoch(t), copy_of, "copy", 0))
                     decisions.append(_decision_row(item.id, story.id, "copy", None, {"copy_of": copy_of}))
                     continue
+            if vec is None and copy_of and self.embedder is not None:  # its story is gone
+                vec = self.embedder.encode([item.body])[0]
             f = self.features(item, vec)
             if f.dated:
                 self._cover(desk, f.time - (window_article if f.article else window), f.article)
