@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -315,3 +316,86 @@ def test_a_headline_leans_on_its_vector_more_than_a_lede():
         other = engine.score(feat(["crack", "bridge"], length=length, vector=np.roll(v, 1)), story).score
         gains.append(same - other)
     assert gains[0] > gains[1] > 0
+
+
+# Two fires at one chain's shops, in two towns: written for this test.
+_FIRE_COMMON = [
+    "Firefighters battled a large blaze at the Waitrose supermarket for several hours.",
+    "Thick black smoke could be seen for miles as the fire spread through the building.",
+    "Shoppers and staff were evacuated from the store when the alarm sounded.",
+    "Fire crews used aerial ladders to tackle the flames from above the roof.",
+    "Part of the roof collapsed as the fire took hold of the upper floor.",
+    "No injuries were reported among customers or members of staff.",
+    "Investigators will examine the cause of the fire once the site is declared safe.",
+    "Residents nearby were advised to keep their windows and doors closed because of the smoke.",
+    "The supermarket chain said it was working with the fire service and thanked the crews.",
+    "Roads around the store were closed to traffic while the crews worked.",
+    "Fire service spokespeople urged people to avoid the area for the rest of the day.",
+    "Staff gathered in the car park and were checked by paramedics as a precaution.",
+    "Video shared online showed flames rising through a hole in the supermarket roof.",
+    "A cordon was set up while crews damped down hot spots inside the building.",
+    "The store had been busy with early shoppers when the fire began.",
+    "Insurance assessors are expected to visit the site later this week.",
+]
+_FIRE_WITNESS = ["Mara Quill", "Osric Penhale", "Lydia Farrant", "Tobias Wren", "Ines Calloway", "Hugo Abernethy",
+           "Selma Ortega", "Rufus Tindall"]
+_FIRE_EVENTS = {
+    "a": {"town": "Banstead", "officer": "Chief Fire Officer Alan Pryce", "day": "Tuesday",
+              "extra": ["Eight engines from across Surrey were sent to Banstead High Street.",
+                     "Alan Pryce said the Banstead fire started in the bakery section.",
+                     "Banstead councillors praised the Surrey crews for saving the neighbouring library.",
+                     "Pryce said the Banstead store would stay closed for several weeks.",
+                     "Surrey Police closed the Banstead High Street junction with Bolters Lane.",
+                     "Banstead shoppers were offered buses to the branch in Epsom."]},
+    "b": {"town": "Wellington", "officer": "Station Manager Rhian Coles", "day": "Saturday",
+              "extra": ["Twelve engines from across Somerset were sent to Wellington town centre.",
+                     "Rhian Coles said the Wellington fire started in the loading bay.",
+                     "Wellington shopkeepers on Fore Street watched the Somerset crews at work.",
+                     "Coles said the Wellington store would not reopen before the spring.",
+                     "Avon and Somerset Police closed Fore Street and North Street in Wellington.",
+                     "Wellington shoppers were offered buses to the branch in Taunton."]},
+}
+
+def _fire_article(ev, k):
+    """Returns (title, text) of report k on fire `ev`: two fires of one kind, ~180 words each."""
+    e = _FIRE_EVENTS[ev]
+    rnd = random.Random(f"{ev}{k}")
+    common = rnd.sample(_FIRE_COMMON, 7)
+    extra = rnd.sample(e["extra"], 4)
+    w1, w2 = rnd.sample(_FIRE_WITNESS, 2)
+    lines = [f"The fire broke out at the Waitrose store in {e['town']} on {e['day']} morning, {e['officer']} said."]
+    lines += common[:3] + extra[:2] + [f"{w1}, who lives opposite, said she heard a bang and saw smoke within minutes."]
+    lines += common[3:] + extra[2:] + [f"{w2} said the {e['town']} store was a lifeline for older residents."]
+    title = [f"Fire destroys Waitrose store in {e['town']}", f"{e['town']} Waitrose blaze: crews fight fire for hours",
+             f"Huge fire at {e['town']} supermarket", f"Waitrose in {e['town']} gutted by fire",
+             f"{e['town']} supermarket fire: what we know"][k]
+    return title, " ".join(lines)
+
+
+def test_two_events_of_one_kind_are_split_apart(db_path):
+    from newsdesk import Desk
+
+    order = [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("a", 3), ("b", 1), ("b", 2), ("b", 3)]
+    items = []
+    for n, (ev, k) in enumerate(order):
+        title, text = _fire_article(ev, k)
+        items.append(Item(title=title, text=text, source=f"Outlet {n}", source_id=f"fire-{ev}{k}"))
+    with Desk(db_path, stages=["copies", "stories"]) as d:
+        for it in items:
+            d.ingest([it])
+        # The first Wellington report joined the Banstead story (same words but the names)...
+        assert d.why(items[3].id).story_id == d.why(items[0].id).story_id
+        # ...and the story was split in two once both fires had enough reports.
+        banstead = {_story_of(d, it) for it, (ev, _) in zip(items, order, strict=True) if ev == "a"}
+        wellington = {_story_of(d, it) for it, (ev, _) in zip(items, order, strict=True) if ev == "b"}
+        assert len(banstead) == 1 and len(wellington) == 1 and banstead != wellington
+        (split,) = d.corrections()
+        assert split.action == "split" and split.reason.startswith("automatic")
+        assert set(split.items) == {it.id for it, (ev, _) in zip(items, order, strict=True) if ev == "b"}
+        assert split.story_id == banstead.pop() and split.other_id == next(iter(wellington))
+    with Desk(db_path, stages=["copies", "stories"]) as d:  # later reports find their own fire
+        title, text = _fire_article("b", 4)
+        late = Item(title=title, text=text, source="Outlet 9", source_id="fire-b4")
+        d.ingest([late])
+        assert _story_of(d, late) == split.other_id
+        assert d.why(late.id).story_id == split.other_id  # joined it on arrival

@@ -225,7 +225,13 @@ def why_cmd(item_id: str, as_json: bool) -> None:
         click.echo(f"  {label} {d.runner_up}: score {d.runner_score:.3f}")
         _components(d.runner_components)
     if d.current_story and d.current_story != d.story_id:
-        click.echo(f"  now in story {d.current_story} (merged or corrected since)")
+        moved = next((c for c in desk.corrections(d.current_story) if d.item_id in c.items), None)
+        if moved is None:
+            click.echo(f"  now in story {d.current_story} (merged or corrected since)")
+        else:
+            why = f": {moved.reason}" if moved.reason else ""
+            click.echo(f"  now in story {d.current_story}: {moved.action} #{moved.id} "
+                       f"at {moved.at:%Y-%m-%d %H:%M}{why}")
 
 
 def _components(comp: dict[str, Any]) -> None:

@@ -98,7 +98,8 @@ def entity_records(desk: Desk) -> Iterator[dict[str, Any]]:
 
 
 def correction_records(desk: Desk) -> Iterator[dict[str, Any]]:
-    """Yields editors' corrections, oldest first (nothing when stories are not built)."""
+    """Yields corrections (editors' and the story stage's automatic splits), oldest first
+    (nothing when stories are not built)."""
     lister = getattr(desk, "corrections", None)
     if lister is None or not hasattr(desk.store, "correction_rows"):
         return
@@ -328,6 +329,8 @@ def _replay(desk: Desk, corrections: list[dict[str, Any]]) -> int:
     for c in sorted(corrections, key=lambda c: c.get("id") or 0):
         action, story, other = c.get("action"), c.get("story_id"), c.get("other_id")
         ids = c.get("items") or []
+        if (c.get("reason") or "").startswith("automatic"):
+            continue  # the story stage's own split: re-ingesting the items makes it again
         try:
             if action == "merge":
                 desk.merge_stories(story, other, reason=c.get("reason"))

@@ -90,7 +90,9 @@ class StoriesAPI:
         )
 
     def corrections(self, story_id: str | None = None, limit: int = 100) -> list[Correction]:
-        """Returns editors' corrections, newest first (only those touching story_id if given)."""
+        """Returns corrections, newest first (only those touching story_id if given): editors'
+        merges, moves and splits, and the splits the story stage made itself (their reason
+        starts with "automatic")."""
         sid = self.store.resolve_story(story_id) if story_id else None
         return [
             Correction(id=r["id"], at=from_iso(r["at"]), action=r["action"],  # type: ignore[arg-type]

@@ -74,8 +74,13 @@ def merge(desk: Desk, a: str, b: str) -> str:
     return keep.id
 
 
-def move(desk: Desk, item_ids: Sequence[str], source: str | None, target: str, *, how: str) -> list[str]:
-    """Moves items and their copies from story `source` to `target`; returns the ids moved."""
+def move(desk: Desk, item_ids: Sequence[str], source: str | None, target: str, *, how: str,
+         pinned: bool = True) -> list[str]:
+    """Moves items and their copies from story `source` to `target`; returns the ids moved.
+
+    An editor's move pins the items (automatic steps leave them); the story stage's own
+    split does not.
+    """
     stage = stage_for(desk)
     engine = stage.engine
     assert engine is not None
@@ -101,9 +106,9 @@ def move(desk: Desk, item_ids: Sequence[str], source: str | None, target: str, *
         engine.fold(dst, f.terms, f.entities, f.vector, 1)
     for iid in group:
         if iid in in_source:
-            store.set_member(iid, target, how, pinned=True)
+            store.set_member(iid, target, how, pinned=pinned)
         else:
-            store.add_members([(iid, target, None, None, how, 1)])
+            store.add_members([(iid, target, None, None, how, int(pinned))])
     for s in (src, dst):
         if s is not None:
             _recount(desk, s)

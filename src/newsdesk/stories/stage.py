@@ -9,6 +9,7 @@ story rows with their clustering state, and the term counts that weight words.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import math
@@ -187,6 +188,9 @@ class StoryStage(Stage):
             decisions.append(_choice_row(item.id, story.id, action, choice))
             if action == "joined" and story.n in self.params["merge_checks"]:
                 self._maybe_merge(desk, story, members, decisions)
+            if (action == "joined" and story.id in engine.stories
+                    and story.n in self.params.get("split_checks", ()) and story.articles * 2 > story.n):
+                self._maybe_split(desk, story, members, decisions)
         self._flush(desk, members, decisions)
 
     def _current(self, sid: str) -> str:
@@ -226,6 +230,59 @@ class StoryStage(Stage):
         self.redirects[gone.id] = keep.id
         desk.store.redirect_story(gone.id, keep.id)
         LOGGER.debug("merged story %s into %s (%.3f)", gone.id, keep.id, found.score)
+
+    def _maybe_split(self, desk: Desk, story: StoryState, members: list, decisions: list) -> None:
+        """Splits a story of full articles whose members form two events apart.
+
+        Two events of one kind (two fires at one chain's shops, two title fights of one
+        boxer) share most of their words, so the first report of the second one can join
+        the first's story. At set sizes the members are cut in two (spherical 2-means over
+        their term vectors); when each part is big enough and the members are clearly closer
+        to their own part than to the other (`split_separation`), the part without the
+        story's first member becomes a story of its own, kept apart from the first. Later
+        items choose between the two as usual. A story an editor has worked on is left alone.
+        """
+        from newsdesk.stories import edits
+
+        assert self.engine is not None
+        self._flush(desk, members, decisions)
+        members.clear()
+        decisions.clear()
+        store = desk.store
+        rows = [r for r in store.story_member_rows(story.id) if not r["copy_of"]]
+        if len(rows) < 2 * int(self.params["split_min"]) or any(r["pinned"] for r in rows):
+            return  # too few to tell, or an editor has worked on it
+        found = {it.id: it for it in store.items_by_ids([r["item_id"] for r in rows])}
+        ids = [r["item_id"] for r in rows if r["item_id"] in found]
+        feats = [self.features(found[i], learn=False) for i in ids]
+        vecs = [f.terms for f in feats]
+        groups = two_means(vecs)
+        if groups is None:
+            return
+        a, b = groups
+        if 0 not in a:  # the group holding the first member keeps the story
+            a, b = b, a
+        minimum = max(int(self.params["split_min"]), int(len(ids) * self.params["split_share"]))
+        if len(b) < minimum or len(a) < minimum:
+            return
+        apart = separation(vecs, a, b)
+        if apart < self.params["split_separation"]:
+            return
+        moved_ids = [ids[i] for i in b]
+        new = edits.new_story(desk, moved_ids[0])
+        moved = edits.move(desk, moved_ids, story.id, new, how="split", pinned=False)
+        store.add_block(story.id, new, "stories")  # the merge check must not undo it
+        store.add_correction("split", story.id, new, moved,
+                             f"automatic: two events (separation {apart:.2f})")
+        LOGGER.debug("split %d items of story %s into %s (%.3f)", len(moved), story.id, new, apart)
+        other = self.engine.stories[new]
+        for s_, grp in ((story, a), (other, b)):
+            s_.articles = sum(feats[i].article for i in grp)
+            s_.lsum = float(sum(feats[i].length for i in grp))
+            keep = int(self.params["recent_members"])
+            s_.recent = [dict(heapq.nlargest(int(self.params["member_terms"]), vecs[i].items(),
+                                             key=lambda kv: kv[1])) for i in grp[-keep:]]
+            self.engine.put(s_)
 
     def _flush(self, desk: Desk, members: list, decisions: list) -> None:
         """Writes the batch's memberships, decisions, changed stories and term counts."""
@@ -267,6 +324,55 @@ class StoryStage(Stage):
             self._load(desk, since, self.low if self.low < math.inf else None)
             self.low = since
             self.low_article = min(self.low_article, since)
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def _centroid(vecs: list[dict[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in vecs:
+        for t, w in v.items():
+            out[t] = out.get(t, 0.0) + w
+    norm = math.sqrt(sum(w * w for w in out.values())) or 1.0
+    return {t: w / norm for t, w in out.items()}
+
+
+def separation(vecs: list[dict[str, float]], a: list[int], b: list[int]) -> float:
+    """Returns how much closer members are to their own group than to the other (mean over
+    members; a member is left out of its own group's centroid)."""
+    total = 0.0
+    for own, other in ((a, b), (b, a)):
+        c_other = _centroid([vecs[i] for i in other])
+        for i in own:
+            rest = [vecs[j] for j in own if j != i]
+            c_own = _centroid(rest) if rest else {}
+            total += _dot(vecs[i], c_own) - _dot(vecs[i], c_other)
+    return total / (len(a) + len(b))
+
+
+def two_means(vecs: list[dict[str, float]], rounds: int = 8) -> tuple[list[int], list[int]] | None:
+    """Returns two groups of unit vectors (spherical 2-means), indexes in input order."""
+    if len(vecs) < 2:
+        return None
+    whole = _centroid(vecs)
+    seed_a = 0
+    seed_b = min(range(len(vecs)), key=lambda i: (_dot(vecs[i], vecs[seed_a]) + _dot(vecs[i], whole), i))
+    ca, cb = vecs[seed_a], vecs[seed_b]
+    groups: tuple[list[int], list[int]] = ([], [])
+    for _ in range(rounds):
+        a = [i for i, v in enumerate(vecs) if _dot(v, ca) >= _dot(v, cb)]
+        b = [i for i in range(len(vecs)) if i not in set(a)]
+        if not a or not b:
+            return None
+        if (a, b) == groups:
+            break
+        groups = (a, b)
+        ca, cb = _centroid([vecs[i] for i in a]), _centroid([vecs[i] for i in b])
+    return groups
 
 
 def story_row(s: StoryState) -> dict[str, Any]:
