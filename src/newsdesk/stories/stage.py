@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from hashlib import blake2b
@@ -74,6 +75,8 @@ class StoryStage(Stage):
         self.low_article = math.inf  # every story of mostly full articles after this is loaded
         self.next_seq = 1
         self.embedder = None
+        # Recent full articles' (terms, length) as read on arrival: split checks reread them.
+        self.article_terms: OrderedDict[str, tuple[dict[str, float], int]] = OrderedDict()
         self.redirects: dict[str, str] = {}
         self.evict_at = 5000  # engine size that triggers dropping dormant stories
         if desk.setting("embed"):
@@ -172,6 +175,10 @@ class StoryStage(Stage):
             if vec is None and copy_of and self.embedder is not None:  # its story is gone
                 vec = self.embedder.encode([item.body])[0]
             f = self.features(item, vec)
+            if f.article:
+                self.article_terms[item.id] = (f.terms, f.length)
+                if len(self.article_terms) > ARTICLE_TERMS_KEPT:
+                    self.article_terms.popitem(last=False)
             if f.dated:
                 self._cover(desk, f.time - (window_article if f.article else window), f.article)
             choice = engine.choose(f)
@@ -245,17 +252,19 @@ class StoryStage(Stage):
         from newsdesk.stories import edits
 
         assert self.engine is not None
-        self._flush(desk, members, decisions)
-        members.clear()
-        decisions.clear()
         store = desk.store
-        rows = [r for r in store.story_member_rows(story.id) if not r["copy_of"]]
-        if len(rows) < 2 * int(self.params["split_min"]) or any(r["pinned"] for r in rows):
+        rows = [(r["item_id"], r["pinned"]) for r in store.story_member_rows(story.id) if not r["copy_of"]]
+        rows += [(m[0], m[5]) for m in members if m[1] == story.id and not m[3]]  # not written yet
+        if len(rows) < 2 * int(self.params["split_min"]) or any(pinned for _, pinned in rows):
             return  # too few to tell, or an editor has worked on it
-        found = {it.id: it for it in store.items_by_ids([r["item_id"] for r in rows])}
-        ids = [r["item_id"] for r in rows if r["item_id"] in found]
-        feats = [self.features(found[i], learn=False) for i in ids]
-        vecs = [f.terms for f in feats]
+        ids = [i for i, _ in rows]
+        read = {i: self.article_terms[i] for i in ids if i in self.article_terms}
+        missing = [i for i in ids if i not in read]
+        for it in store.items_by_ids(missing) if missing else []:
+            f = self.features(it, learn=False)
+            read[it.id] = (f.terms, f.length if f.article else -f.length)
+        ids = [i for i in ids if i in read]
+        vecs = [read[i][0] for i in ids]
         groups = two_means(vecs)
         if groups is None:
             return
@@ -268,6 +277,9 @@ class StoryStage(Stage):
         apart = separation(vecs, a, b)
         if apart < self.params["split_separation"]:
             return
+        self._flush(desk, members, decisions)  # the moves below read the stored members
+        members.clear()
+        decisions.clear()
         moved_ids = [ids[i] for i in b]
         new = edits.new_story(desk, moved_ids[0])
         moved = edits.move(desk, moved_ids, story.id, new, how="split", pinned=False)
@@ -277,8 +289,8 @@ class StoryStage(Stage):
         LOGGER.debug("split %d items of story %s into %s (%.3f)", len(moved), story.id, new, apart)
         other = self.engine.stories[new]
         for s_, grp in ((story, a), (other, b)):
-            s_.articles = sum(feats[i].article for i in grp)
-            s_.lsum = float(sum(feats[i].length for i in grp))
+            s_.articles = sum(read[ids[i]][1] > 0 for i in grp)  # a negative length: not an article
+            s_.lsum = float(sum(abs(read[ids[i]][1]) for i in grp))
             keep = int(self.params["recent_members"])
             s_.recent = [dict(heapq.nlargest(int(self.params["member_terms"]), vecs[i].items(),
                                              key=lambda kv: kv[1])) for i in grp[-keep:]]
@@ -326,6 +338,9 @@ class StoryStage(Stage):
             self.low_article = min(self.low_article, since)
 
 
+ARTICLE_TERMS_KEPT = 4096
+
+
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
@@ -347,10 +362,18 @@ def separation(vecs: list[dict[str, float]], a: list[int], b: list[int]) -> floa
     total = 0.0
     for own, other in ((a, b), (b, a)):
         c_other = _centroid([vecs[i] for i in other])
+        sums: dict[str, float] = {}
         for i in own:
-            rest = [vecs[j] for j in own if j != i]
-            c_own = _centroid(rest) if rest else {}
-            total += _dot(vecs[i], c_own) - _dot(vecs[i], c_other)
+            for t, w in vecs[i].items():
+                sums[t] = sums.get(t, 0.0) + w
+        sq = sum(w * w for w in sums.values())
+        for i in own:
+            v = vecs[i]
+            dot = _dot(v, sums)
+            vv = sum(w * w for w in v.values())
+            rest = sq - 2 * dot + vv  # |sum - v|^2: the own part without this member
+            own_sim = (dot - vv) / math.sqrt(rest) if rest > 1e-12 else 0.0
+            total += own_sim - _dot(v, c_other)
     return total / (len(a) + len(b))
 
 
