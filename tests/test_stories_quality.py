@@ -12,8 +12,8 @@ from newsdesk.evaluate import evaluate_file
 
 # B-cubed F1 reached when the settings were fixed, minus 0.02 of slack.
 PINNED = {
-    "allsides-probe-val": 0.833,  # reached 0.853 (held out: never used for tuning)
-    "ecbplus": 0.818,  # reached 0.838
+    "allsides-probe-val": 0.838,  # reached 0.858 (held out: never used for tuning)
+    "ecbplus": 0.859,  # reached 0.879
 }
 
 
