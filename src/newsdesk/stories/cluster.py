@@ -473,3 +473,62 @@ class Engine:
             if sc.score >= need and (best is None or sc.score > best.score):
                 best = sc
         return best
+
+
+# -- two events in one story: the split check's arithmetic ------------------------------
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def _centroid(vecs: list[dict[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in vecs:
+        for t, w in v.items():
+            out[t] = out.get(t, 0.0) + w
+    norm = math.sqrt(sum(w * w for w in out.values())) or 1.0
+    return {t: w / norm for t, w in out.items()}
+
+
+def separation(vecs: list[dict[str, float]], a: list[int], b: list[int]) -> float:
+    """Returns how much closer members are to their own group than to the other (mean over
+    members; a member is left out of its own group's centroid)."""
+    total = 0.0
+    for own, other in ((a, b), (b, a)):
+        c_other = _centroid([vecs[i] for i in other])
+        sums: dict[str, float] = {}
+        for i in own:
+            for t, w in vecs[i].items():
+                sums[t] = sums.get(t, 0.0) + w
+        sq = sum(w * w for w in sums.values())
+        for i in own:
+            v = vecs[i]
+            dot = _dot(v, sums)
+            vv = sum(w * w for w in v.values())
+            rest = sq - 2 * dot + vv  # |sum - v|^2: the own part without this member
+            own_sim = (dot - vv) / math.sqrt(rest) if rest > 1e-12 else 0.0
+            total += own_sim - _dot(v, c_other)
+    return total / (len(a) + len(b))
+
+
+def two_means(vecs: list[dict[str, float]], rounds: int = 8) -> tuple[list[int], list[int]] | None:
+    """Returns two groups of unit vectors (spherical 2-means), indexes in input order."""
+    if len(vecs) < 2:
+        return None
+    whole = _centroid(vecs)
+    seed_a = 0
+    seed_b = min(range(len(vecs)), key=lambda i: (_dot(vecs[i], vecs[seed_a]) + _dot(vecs[i], whole), i))
+    ca, cb = vecs[seed_a], vecs[seed_b]
+    groups: tuple[list[int], list[int]] = ([], [])
+    for _ in range(rounds):
+        a = [i for i, v in enumerate(vecs) if _dot(v, ca) >= _dot(v, cb)]
+        in_a = set(a)
+        b = [i for i in range(len(vecs)) if i not in in_a]
+        if not a or not b:
+            return None
+        if (a, b) == groups:
+            break
+        groups = (a, b)
+        ca, cb = _centroid([vecs[i] for i in a]), _centroid([vecs[i] for i in b])
+    return groups

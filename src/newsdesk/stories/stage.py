@@ -25,7 +25,7 @@ from newsdesk.errors import NotInstalled
 from newsdesk.model import Item
 from newsdesk.pipeline import Stage
 from newsdesk.store.stories import epoch, iso_from_epoch
-from newsdesk.stories.cluster import DAY, Choice, Engine, StoryState
+from newsdesk.stories.cluster import DAY, Choice, Engine, StoryState, separation, two_means
 from newsdesk.stories.features import (
     Features,
     TermWeights,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 _WARNED: set[str] = set()  # say once per process what is missing
+ARTICLE_TERMS_KEPT = 4096  # recent full articles whose terms the split check keeps
 
 
 @lru_cache(maxsize=1)
@@ -75,8 +76,8 @@ class StoryStage(Stage):
         self.low_article = math.inf  # every story of mostly full articles after this is loaded
         self.next_seq = 1
         self.embedder = None
-        # Recent full articles' (terms, length) as read on arrival: split checks reread them.
-        self.article_terms: OrderedDict[str, tuple[dict[str, float], int]] = OrderedDict()
+        # Recent full articles' (terms, length, article) as read on arrival: split checks reread them.
+        self.article_terms: OrderedDict[str, tuple[dict[str, float], int, bool]] = OrderedDict()
         self.redirects: dict[str, str] = {}
         self.evict_at = 5000  # engine size that triggers dropping dormant stories
         if desk.setting("embed"):
@@ -176,7 +177,7 @@ class StoryStage(Stage):
                 vec = self.embedder.encode([item.body])[0]
             f = self.features(item, vec)
             if f.article:
-                self.article_terms[item.id] = (f.terms, f.length)
+                self.article_terms[item.id] = (f.terms, f.length, True)
                 if len(self.article_terms) > ARTICLE_TERMS_KEPT:
                     self.article_terms.popitem(last=False)
             if f.dated:
@@ -196,7 +197,7 @@ class StoryStage(Stage):
             if action == "joined" and story.n in self.params["merge_checks"]:
                 self._maybe_merge(desk, story, members, decisions)
             if (action == "joined" and story.id in engine.stories
-                    and story.n in self.params.get("split_checks", ()) and story.articles * 2 > story.n):
+                    and story.n in self.params["split_checks"] and story.articles * 2 > story.n):
                 self._maybe_split(desk, story, members, decisions)
         self._flush(desk, members, decisions)
 
@@ -254,7 +255,8 @@ class StoryStage(Stage):
         assert self.engine is not None
         store = desk.store
         rows = [(r["item_id"], r["pinned"]) for r in store.story_member_rows(story.id) if not r["copy_of"]]
-        rows += [(m[0], m[5]) for m in members if m[1] == story.id and not m[3]]  # not written yet
+        # and this batch's, not written yet: (item, story, time, copy_of, how, pinned)
+        rows += [(m[0], m[5]) for m in members if m[1] == story.id and not m[3]]
         if len(rows) < 2 * int(self.params["split_min"]) or any(pinned for _, pinned in rows):
             return  # too few to tell, or an editor has worked on it
         ids = [i for i, _ in rows]
@@ -262,7 +264,7 @@ class StoryStage(Stage):
         missing = [i for i in ids if i not in read]
         for it in store.items_by_ids(missing) if missing else []:
             f = self.features(it, learn=False)
-            read[it.id] = (f.terms, f.length if f.article else -f.length)
+            read[it.id] = (f.terms, f.length, f.article)
         ids = [i for i in ids if i in read]
         vecs = [read[i][0] for i in ids]
         groups = two_means(vecs)
@@ -289,8 +291,8 @@ class StoryStage(Stage):
         LOGGER.debug("split %d items of story %s into %s (%.3f)", len(moved), story.id, new, apart)
         other = self.engine.stories[new]
         for s_, grp in ((story, a), (other, b)):
-            s_.articles = sum(read[ids[i]][1] > 0 for i in grp)  # a negative length: not an article
-            s_.lsum = float(sum(abs(read[ids[i]][1]) for i in grp))
+            s_.articles = sum(read[ids[i]][2] for i in grp)
+            s_.lsum = float(sum(read[ids[i]][1] for i in grp))
             keep = int(self.params["recent_members"])
             s_.recent = [dict(heapq.nlargest(int(self.params["member_terms"]), vecs[i].items(),
                                              key=lambda kv: kv[1])) for i in grp[-keep:]]
@@ -336,66 +338,6 @@ class StoryStage(Stage):
             self._load(desk, since, self.low if self.low < math.inf else None)
             self.low = since
             self.low_article = min(self.low_article, since)
-
-
-ARTICLE_TERMS_KEPT = 4096
-
-
-def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
-
-
-def _centroid(vecs: list[dict[str, float]]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for v in vecs:
-        for t, w in v.items():
-            out[t] = out.get(t, 0.0) + w
-    norm = math.sqrt(sum(w * w for w in out.values())) or 1.0
-    return {t: w / norm for t, w in out.items()}
-
-
-def separation(vecs: list[dict[str, float]], a: list[int], b: list[int]) -> float:
-    """Returns how much closer members are to their own group than to the other (mean over
-    members; a member is left out of its own group's centroid)."""
-    total = 0.0
-    for own, other in ((a, b), (b, a)):
-        c_other = _centroid([vecs[i] for i in other])
-        sums: dict[str, float] = {}
-        for i in own:
-            for t, w in vecs[i].items():
-                sums[t] = sums.get(t, 0.0) + w
-        sq = sum(w * w for w in sums.values())
-        for i in own:
-            v = vecs[i]
-            dot = _dot(v, sums)
-            vv = sum(w * w for w in v.values())
-            rest = sq - 2 * dot + vv  # |sum - v|^2: the own part without this member
-            own_sim = (dot - vv) / math.sqrt(rest) if rest > 1e-12 else 0.0
-            total += own_sim - _dot(v, c_other)
-    return total / (len(a) + len(b))
-
-
-def two_means(vecs: list[dict[str, float]], rounds: int = 8) -> tuple[list[int], list[int]] | None:
-    """Returns two groups of unit vectors (spherical 2-means), indexes in input order."""
-    if len(vecs) < 2:
-        return None
-    whole = _centroid(vecs)
-    seed_a = 0
-    seed_b = min(range(len(vecs)), key=lambda i: (_dot(vecs[i], vecs[seed_a]) + _dot(vecs[i], whole), i))
-    ca, cb = vecs[seed_a], vecs[seed_b]
-    groups: tuple[list[int], list[int]] = ([], [])
-    for _ in range(rounds):
-        a = [i for i, v in enumerate(vecs) if _dot(v, ca) >= _dot(v, cb)]
-        b = [i for i in range(len(vecs)) if i not in set(a)]
-        if not a or not b:
-            return None
-        if (a, b) == groups:
-            break
-        groups = (a, b)
-        ca, cb = _centroid([vecs[i] for i in a]), _centroid([vecs[i] for i in b])
-    return groups
 
 
 def story_row(s: StoryState) -> dict[str, Any]:
