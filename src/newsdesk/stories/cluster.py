@@ -264,20 +264,7 @@ class Engine:
             comp["coherence"] = coherence
         mw = p["member_weight"]
         if mw and s.recent:
-            best = 0.0
-            for m in s.recent:
-                d = 0.0
-                if len(fterms) < len(m):
-                    for t, w in fterms.items():
-                        v = m.get(t)
-                        if v is not None:
-                            d += w * v
-                else:
-                    for t, w in m.items():
-                        v = fterms.get(t)
-                        if v is not None:
-                            d += w * v
-                best = max(best, d)
+            best = max(0.0, *(_dot(fterms, m) for m in s.recent))
             cos = (1 - mw) * cos + mw * best
             comp["best_member"] = best
         score = cos
@@ -331,12 +318,7 @@ class Engine:
 
     def centroid_cosine(self, f: Features, s: StoryState) -> float:
         """Returns the cosine between the item and the story centroid (the cheap first pass)."""
-        terms, dot = s.terms, 0.0
-        for t, w in f.terms.items():
-            c = terms.get(t)
-            if c is not None:
-                dot += w * c
-        return dot / s.norm if s.norm else 0.0
+        return _dot(f.terms, s.terms) / s.norm if s.norm else 0.0
 
     def choose(self, f: Features, explain: bool = True) -> Choice:
         """Returns the best and runner-up stories for an item, and the threshold to join."""
@@ -475,18 +457,29 @@ class Engine:
         return best
 
 
-# -- two events in one story: the split check's arithmetic ------------------------------
+# -- sparse vector arithmetic (scoring and the split check) -------------------------------
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    """Returns the dot product of two sparse vectors (walks the shorter one)."""
     if len(a) > len(b):
         a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    total, get = 0.0, b.get
+    for t, w in a.items():
+        c = get(t)
+        if c is not None:
+            total += w * c
+    return total
 
 
-def _centroid(vecs: list[dict[str, float]]) -> dict[str, float]:
+def _sum(vecs: list[dict[str, float]]) -> dict[str, float]:
     out: dict[str, float] = {}
     for v in vecs:
         for t, w in v.items():
             out[t] = out.get(t, 0.0) + w
+    return out
+
+
+def _centroid(vecs: list[dict[str, float]]) -> dict[str, float]:
+    out = _sum(vecs)
     norm = math.sqrt(sum(w * w for w in out.values())) or 1.0
     return {t: w / norm for t, w in out.items()}
 
@@ -497,10 +490,7 @@ def separation(vecs: list[dict[str, float]], a: list[int], b: list[int]) -> floa
     total = 0.0
     for own, other in ((a, b), (b, a)):
         c_other = _centroid([vecs[i] for i in other])
-        sums: dict[str, float] = {}
-        for i in own:
-            for t, w in vecs[i].items():
-                sums[t] = sums.get(t, 0.0) + w
+        sums = _sum([vecs[i] for i in own])
         sq = sum(w * w for w in sums.values())
         for i in own:
             v = vecs[i]
