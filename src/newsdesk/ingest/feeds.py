@@ -51,6 +51,30 @@ def _time(entry: Any, *names: str) -> datetime | None:
     return None
 
 
+def _entry_language(entry: Any, feed_language: str | None) -> str | None:
+    """Returns the entry's own xml:lang (Atom) or dc:language, else the feed's language."""
+    for key in ("content", "summary_detail", "title_detail"):
+        detail = entry.get(key)
+        if isinstance(detail, list):
+            detail = detail[0] if detail else None
+        if detail and detail.get("language"):
+            return _language(detail.get("language"))
+    return _language(entry.get("language")) or feed_language
+
+
+def _local_time(entry: Any, language: str | None, *names: str) -> datetime | None:
+    """Returns an entry time feedparser could not read ("Qua, 31 Jan 2018 ..."), via dateparser."""
+    from newsdesk.nlp.dates import parse_localised
+
+    for name in names:
+        raw = entry.get(name)
+        if isinstance(raw, str) and raw.strip():
+            found = parse_localised(raw, language)
+            if found is not None:
+                return found
+    return None
+
+
 def _language(code: Any) -> str | None:
     code = clean_line(code, 20) if isinstance(code, str) else None
     return code.split("-")[0].split("_")[0].lower() if code else None
@@ -96,6 +120,9 @@ def parse_feed(
         LOGGER.info("%s: feed is not well formed, read leniently (%s)", origin, parsed.get("bozo_exception"))
     for number, entry in enumerate(entries, 1):
         title = strip_html(entry.get("title")) if entry.get("title") else None
+        language = _entry_language(entry, feed.language)
+        names = ("published", "updated", "created")
+        published = _time(entry, *names) or _local_time(entry, language, *names)
         item = make_item(
             title=title,
             text=_entry_text(entry),
@@ -103,8 +130,8 @@ def parse_feed(
             origin_line=number,
             url=urljoin(base_url, entry["link"]) if base_url and entry.get("link") else entry.get("link"),
             source=feed.title,
-            published=_time(entry, "published", "updated", "created"),
-            language=feed.language,
+            published=published,
+            language=language,
             author=entry.get("author"),
             source_id=entry.get("id") or entry.get("guid"),
             max_chars=max_chars,

@@ -286,18 +286,29 @@ def make_item(
         else:
             kind = ARTICLE
     lang = clean_line(language, 20)
-    if lang:  # "en-GB", "en_US" -> "en": the same codes detection gives
-        lang = lang.replace("_", "-").split("-")[0].lower() or None
-    elif detect_language:
-        from newsdesk.nlp.language import detect_language as detect
+    if detect_language:
+        # Declared ("en-GB" -> "en"), unless the text clearly says otherwise; else detected.
+        from newsdesk.nlp.language import item_language
 
-        lang = detect(f"{title_clean or ''}\n{body}")
+        lang, why = item_language(lang, f"{title_clean or ''}\n{body}")
+        if why:
+            extra = {**(extra or {}), "language_note": why}
+    elif lang:
+        from newsdesk.nlp.language import normalise_code
+
+        lang = normalise_code(lang)
+    when = parse_time(published)
+    if when is None and isinstance(published, str) and published.strip():
+        # "Qua, 31 Jan 2018 10:20:00 -0200", "31. Januar 2018": dates in the item's language.
+        from newsdesk.nlp.dates import parse_localised
+
+        when = parse_localised(published, lang)
     return Item(
         title=title_clean,
         text=body,
         url=canonical_url(url),
         source=clean_line(source, 300),
-        published=parse_time(published),
+        published=when,
         language=lang,
         kind=kind,
         author=clean_line(author, 300),

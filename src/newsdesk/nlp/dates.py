@@ -9,7 +9,7 @@ takes the year that puts it nearest the reference.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -140,3 +140,92 @@ def _nearest_year(ref: date, month: int, day: int, future: bool) -> int:
         if best_gap is None or score < best_gap:
             best, best_gap = year, score
     return best
+
+
+# -- dates written in other languages (dateparser) ------------------------------------------
+
+_DP_LANGS: frozenset[str] | None = None
+
+
+def _dateparser_languages() -> frozenset[str]:
+    """Returns the language codes dateparser knows (empty when it is not installed)."""
+    global _DP_LANGS
+    if _DP_LANGS is None:
+        try:
+            from dateparser.languages.loader import default_loader
+
+            _DP_LANGS = frozenset(default_loader.get_locale_map().keys())
+        except Exception:  # noqa: BLE001 - dateparser missing or changed: English rules only
+            _DP_LANGS = frozenset()
+    return _DP_LANGS
+
+
+def _settings(reference: datetime | None, prefer: str = "current_period") -> dict:
+    settings = {"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC", "PREFER_DATES_FROM": prefer}
+    if reference is not None:
+        ref = reference if reference.tzinfo else reference.replace(tzinfo=timezone.utc)
+        # dateparser reads RELATIVE_BASE as naive local time: give it the UTC wall clock.
+        settings["RELATIVE_BASE"] = ref.astimezone(timezone.utc).replace(tzinfo=None)
+        settings["TIMEZONE"] = "UTC"
+    return settings
+
+
+def parse_localised(text: str | None, language: str | None = None,
+                    reference: datetime | None = None) -> datetime | None:
+    """Returns the time a date written in any language dateparser knows names, or None.
+
+    "Qua, 31 Jan 2018 10:20:00 -0200" (Portuguese), "vor zwei Tagen", "ontem": relative
+    expressions resolve against `reference` (the publication time) as today. The language,
+    when known to dateparser, narrows the reading; otherwise dateparser guesses it.
+    """
+    if not text or len(text) > 200 or not _dateparser_languages():
+        return None
+    import dateparser
+
+    langs = [language] if language and language in _dateparser_languages() else None
+    try:
+        found = dateparser.parse(text.strip(), languages=langs, settings=_settings(reference, "past"))
+    except Exception:  # noqa: BLE001 - an odd string is no date, never a failed batch
+        return None
+    if found is None and langs:
+        try:
+            found = dateparser.parse(text.strip(), settings=_settings(reference, "past"))
+        except Exception:  # noqa: BLE001
+            return None
+    return found
+
+
+_TRAILING_NUMBER = re.compile(r"[,;]\s*\d+\s*$")
+_HAN_DATE = re.compile(r"[年月日]")
+
+
+def find_localised(text: str, language: str, reference: datetime | None) -> list[tuple[str, int, int, date]]:
+    """Returns (surface, start, end, day) of the dates named in a text in `language`.
+
+    For items with no entity model of their own language; only spans holding a month name,
+    a day name, a relative word or a full numeric date are kept (bare numbers are not dates).
+    """
+    if not text or language not in _dateparser_languages():
+        return []
+    from dateparser.search import search_dates
+
+    try:
+        found = search_dates(text[:5000], languages=[language], settings=_settings(reference)) or []
+    except Exception:  # noqa: BLE001
+        return []
+    out: list[tuple[str, int, int, date]] = []
+    pos = 0
+    for surface, when in found:
+        surface = _TRAILING_NUMBER.sub("", surface)
+        stripped = surface.strip()
+        letters = sum(c.isalpha() for c in stripped)
+        if letters <= 3 and not any(c.isdigit() for c in stripped) and not _HAN_DATE.search(stripped):
+            continue  # "Die", "Mar": a short word is a day name only in context
+        if stripped.isdigit() or not (letters or re.search(r"\d[./-]\d", stripped)):
+            continue
+        start = text.find(surface, pos)
+        if start < 0:
+            continue
+        pos = start + len(surface)
+        out.append((surface, start, pos, when.date()))
+    return out

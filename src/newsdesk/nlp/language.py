@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
@@ -43,3 +44,99 @@ def detect_language(text: str | None, *, min_confidence: float = 0.5) -> str | N
         return None
     lang, confidence = model.classify(sample)
     return str(lang) if confidence >= min_confidence else None
+
+
+# -- the language an item is stored with ----------------------------------------------------
+
+UNKNOWN = "unknown"
+# A declared language is overridden only by a clear verdict on enough text.
+OVERRIDE_MIN_LETTERS = 100
+OVERRIDE_MIN_CONFIDENCE = 0.95
+# Below this share of its letters no one language owns a text: it is mixed.
+MIXED_SHARE = 0.6
+# Scripts that need no model: kana is Japanese, hangul Korean; a few of their letters suffice.
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK_MIN_CHARS = 4
+_SEGMENT = re.compile(r"(?<=[.!?。！？])\s*|\n+")
+_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def normalise_code(code: str | None) -> str | None:
+    """Returns the primary subtag of a declared language ("pt-BR" -> "pt"), or None when unusable."""
+    if not code:
+        return None
+    primary = str(code).strip().replace("_", "-").split("-")[0].lower()
+    return primary if _CODE.match(primary) else None
+
+
+def _script_language(sample: str) -> str | None:
+    """Returns ja, ko or zh when the text is written mostly in that script, else None."""
+    kana = len(_KANA.findall(sample))
+    hangul = len(_HANGUL.findall(sample))
+    han = len(_HAN.findall(sample))
+    letters = sum(c.isalpha() for c in sample) or 1
+    if hangul >= CJK_MIN_CHARS and hangul / letters >= MIXED_SHARE:
+        return "ko"
+    if kana >= 2 and (kana + han) >= CJK_MIN_CHARS and (kana + han) / letters >= MIXED_SHARE:
+        return "ja"
+    if han >= CJK_MIN_CHARS and han / letters >= MIXED_SHARE:
+        return "zh"
+    return None
+
+
+def _segment_votes(sample: str) -> dict[str, int]:
+    """Returns letters per confidently detected language, sentence by sentence."""
+    model = _model()
+    votes: dict[str, int] = {}
+    if model is None:
+        return votes
+    for seg in _SEGMENT.split(sample):
+        letters = sum(c.isalpha() for c in seg)
+        if letters < MIN_CHARS:
+            continue
+        lang, confidence = model.classify(seg)
+        if confidence >= 0.8:
+            votes[str(lang)] = votes.get(str(lang), 0) + letters
+    return votes
+
+
+def item_language(declared: str | None, text: str | None) -> tuple[str, str | None]:
+    """Returns (language to store, reason) for an item: declared, else detected, else unknown.
+
+    A declared language stands unless enough of the text is clearly in another one (a feed
+    that says "en" over German articles); then the detected language is stored and the
+    reason names the declared one. A text that mixes languages with no clear majority, or
+    too short to tell, is "unknown" unless its source declared a language.
+    """
+    code = normalise_code(declared)
+    sample = (text or "").strip()[:SAMPLE_CHARS]
+    script = _script_language(sample)
+    letters = sum(c.isalpha() for c in sample)
+    if code:
+        if script and script != code and (script != "zh" or code not in ("ja", "ko")):
+            return script, f"declared {code!r}, written in {script!r}"
+        if letters < OVERRIDE_MIN_LETTERS:
+            return code, None
+        model = _model()
+        if model is None:
+            return code, None
+        lang, confidence = model.classify(sample)
+        if lang == code or confidence < OVERRIDE_MIN_CONFIDENCE:
+            return code, None
+        votes = _segment_votes(sample)
+        total = sum(votes.values())
+        if total and votes.get(str(lang), 0) / total >= MIXED_SHARE and votes.get(code, 0) / total < 1 - MIXED_SHARE:
+            return str(lang), f"declared {code!r}, detected {lang!r}"
+        return code, None
+    if script:
+        return script, None
+    found = detect_language(sample)
+    if found is None:
+        return UNKNOWN, None
+    votes = _segment_votes(sample)
+    total = sum(votes.values())
+    if total and len(votes) > 1 and max(votes.values()) / total < MIXED_SHARE:
+        return UNKNOWN, "mixed languages"
+    return found, None
