@@ -168,10 +168,11 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
         until: datetime | None = None,
         limit: int = 50,
         offset: int = 0,
+        language: str | None = None,
     ) -> list[Item]:
-        """Returns items, newest first, filtered by source, kind and time."""
+        """Returns items, newest first, filtered by source, kind, time and language."""
         return self.store.list_items(
-            source=source, kind=kind, since=since, until=until, limit=limit, offset=offset
+            source=source, kind=kind, since=since, until=until, limit=limit, offset=offset, language=language
         )
 
     def sightings(self, item_id: str) -> list[dict[str, Any]]:

@@ -42,6 +42,8 @@ RRF_K = 60  # reciprocal rank fusion: score = sum of 1 / (RRF_K + rank)
 
 _QUERY_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
+# Scripts written without spaces between words: Han, kana, hangul.
+_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]")
 
 
 # -- query parsing --------------------------------------------------------------------------
@@ -289,6 +291,7 @@ class SearchAPI:
         limit: int = 20,
         cursor: str | None = None,
         mode: str = "auto",
+        language: str | None = None,
     ) -> SearchPage:
         """Returns a page of items matching the query, best first, with highlighted snippets.
 
@@ -299,7 +302,8 @@ class SearchAPI:
             raise InputError(f"search mode {mode!r} unknown (use one of {', '.join(MODES)})")
         limit = max(1, min(int(limit), MAX_LIMIT))
         match = to_match(query)
-        filters: dict[str, Any] = {"source": source, "kind": kind, "since": since, "until": until}
+        filters: dict[str, Any] = {"source": source, "kind": kind, "since": since, "until": until,
+                                   "language": language.strip().lower() if language else None}
         if story:
             filters["ids"] = self._search_story_ids(story)
         if entity:
@@ -309,6 +313,8 @@ class SearchAPI:
                 match = f"({match}) AND {_fts_string(_WORD.findall(entity))}" if _WORD.findall(entity) else match
             else:
                 filters["ids"] = [i for i in ids if i in set(filters["ids"])] if "ids" in filters else ids
+        if _NO_SPACES.search(query) and mode in ("auto", "text"):
+            return self._search_no_spaces(query, filters, limit, cursor)
         if mode == "auto":
             mode = "hybrid" if self._semantic_ready() else "text"
         if mode in ("semantic", "hybrid"):
@@ -335,6 +341,29 @@ class SearchAPI:
         page = SearchPage(query=query, hits=self._hits(chunk), mode="text")
         if len(rows) > start + limit and chunk:
             page.next_cursor = encode_cursor([start + limit, chunk[-1]["rowid"], snapshot])
+        return page
+
+    def _search_no_spaces(self, query: str, filters: dict[str, Any], limit: int, cursor: str | None) -> SearchPage:
+        """Returns a page of items holding every word of a query in a script without spaces.
+
+        Words of Chinese, Japanese or Korean are found inside runs of characters through the
+        trigram index; every word of the query must occur (operators are read as words).
+        """
+        phrases = [w for w in query_words(query) if w]
+        if not phrases:
+            raise InputError(f"search query {query!r} has no words to search for")
+        position, snapshot = 0, None
+        if cursor:
+            position, snapshot = decode_cursor(cursor, 2)
+            if not all(isinstance(v, int) and v >= 0 for v in (position, snapshot)):
+                raise InputError(f"cursor {cursor[:40]!r} is not valid")
+        else:
+            snapshot = self.store.last_item_rowid()
+        rows = self.store.search_items_cjk(phrases, limit=position + limit + 1, max_rowid=snapshot, **filters)
+        chunk = rows[position: position + limit]
+        page = SearchPage(query=query, hits=self._hits(chunk), mode="text")
+        if len(rows) > position + limit and chunk:
+            page.next_cursor = encode_cursor([position + limit, snapshot])
         return page
 
     def _search_depth(self) -> int:

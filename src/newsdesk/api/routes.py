@@ -66,6 +66,7 @@ def list_items(
     until: str | None = Query(None, description="Published before."),
     limit: int | None = Query(None, description="Items per page (at most 200)."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
+    language: str | None = Query(None, description="Only items in this language (like de, or unknown)."),
 ) -> dict[str, Any]:
     """Returns a page of items and the cursor of the next page."""
     desk = get_desk(request)
@@ -78,7 +79,7 @@ def list_items(
         after = (key, rowid)
     rows = desk.store.items_page(
         limit=limit + 1, after=after, source=source, kind=kind,
-        since=parse_time(since), until=parse_time(until),
+        since=parse_time(since), until=parse_time(until), language=language,
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -227,11 +228,13 @@ def search(
     mode: str = Query("auto", description="auto, text, semantic or hybrid."),
     limit: int | None = Query(None, description="Hits per page (at most 200)."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
+    language: str | None = Query(None, description="Only items in this language (like de, or unknown)."),
 ) -> dict[str, Any]:
     """Returns a page of hits with highlighted snippets and the next cursor."""
     page = get_desk(request).search(
         q, source=source, kind=kind, since=parse_time(since), until=parse_time(until),
         story=story, entity=entity, mode=mode, limit=clamp_limit(limit, 20), cursor=cursor,
+        language=language,
     )
     return page.to_dict()
 

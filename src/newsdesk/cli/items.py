@@ -19,6 +19,7 @@ def item_row(item: Item) -> dict[str, Any]:
         "kind": item.kind,
         "source": item.source,
         "published": item.published.isoformat() if item.published else None,
+        "language": item.language,
         "title": item.headline,
     }
 
@@ -105,13 +106,15 @@ def _ingest_one(desk: Any, target: str, allow_private: bool, show: bool) -> Inge
 @click.option("--kind", type=click.Choice(KINDS), help="Only articles or only headlines.")
 @click.option("--since", type=TIME, help="Published at or after (ISO date or age like 24h).")
 @click.option("--until", type=TIME, help="Published before.")
+@click.option("--language", help="Only items in this language (ISO 639-1 code like de, or unknown).")
 @click.option("--limit", default=50, show_default=True, help="Most items to list.")
 @click.option("--offset", default=0, help="Items to pass over first.")
 @output_options
-def items_cmd(source, kind, since, until, limit, offset, as_json) -> None:
+def items_cmd(source, kind, since, until, language, limit, offset, as_json) -> None:
     """List items, newest first."""
     rows = [item_row(i) for i in get_desk().items(
-        source=source, kind=kind, since=since, until=until, limit=limit, offset=offset
+        source=source, kind=kind, since=since, until=until, limit=limit, offset=offset,
+        language=language.strip().lower() if language else None,
     )]
     if as_json:
         echo_json(rows)
@@ -120,10 +123,11 @@ def items_cmd(source, kind, since, until, limit, offset, as_json) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
-    for col in ("id", "kind", "source", "published", "title"):
+    for col in ("id", "kind", "lang", "source", "published", "title"):
         table.add_column(col, overflow="fold" if col == "title" else "ellipsis")
     for r in rows:
-        table.add_row(r["id"], r["kind"], r["source"] or "", (r["published"] or "")[:16], r["title"] or "")
+        table.add_row(r["id"], r["kind"], r.get("language") or "", r["source"] or "", (r["published"] or "")[:16],
+                      r["title"] or "")
     Console().print(table)
 
 

@@ -77,6 +77,7 @@ def _run_workers(host: str, port: int, workers: int) -> None:
 @click.option("--until", type=TIME, help="Published before.")
 @click.option("--story", help="Only items of this story.")
 @click.option("--entity", help="Only items mentioning this entity.")
+@click.option("--language", help="Only items in this language (ISO 639-1 code like de, or unknown).")
 @click.option("--mode", type=click.Choice(MODES), default="auto", show_default=True,
               help="text (BM25), semantic, hybrid, or auto (hybrid when vectors are on).")
 @click.option("--limit", default=20, show_default=True, help="Most hits to show.")
@@ -84,7 +85,8 @@ def _run_workers(host: str, port: int, workers: int) -> None:
 @click.option("--index-vectors", is_flag=True,
               help="First embed every item without a search vector (semantic search; [embed] extra).")
 @output_options
-def search(query, source, kind, since, until, story, entity, mode, limit, cursor, index_vectors, as_json) -> None:
+def search(query, source, kind, since, until, story, entity, language, mode, limit, cursor, index_vectors,
+           as_json) -> None:
     """Search items: words, "a phrase", prefix*, a OR b, -without."""
     desk = get_desk()
     if index_vectors:
@@ -95,7 +97,7 @@ def search(query, source, kind, since, until, story, entity, mode, limit, cursor
         raise click.UsageError("give a QUERY (or --index-vectors)")
     page = desk.search(
         query, source=source, kind=kind, since=since, until=until, story=story, entity=entity,
-        mode=mode, limit=limit, cursor=cursor,
+        mode=mode, limit=limit, cursor=cursor, language=language,
     )
     if as_json:
         echo_json(page.to_dict())

@@ -128,9 +128,10 @@ class ItemsStore:
         limit: int = 50,
         offset: int = 0,
         newest_first: bool = True,
+        language: str | None = None,
     ) -> list[Item]:
         """Returns items matching the filters, by publication (else arrival) time."""
-        where, args = _filters(source=source, kind=kind, since=since, until=until)
+        where, args = _filters(source=source, kind=kind, since=since, until=until, language=language)
         order = "DESC" if newest_first else "ASC"
         sql = (
             f"SELECT {_COLUMNS} FROM items {where} "
@@ -164,6 +165,9 @@ class ItemsStore:
             "headlines": by_kind.get("headline", 0),
             "sightings": conn.execute("SELECT COUNT(*) FROM sightings").fetchone()[0],
             "sources": {r[0]: r[1] for r in sources},
+            "languages": dict(conn.execute(
+                "SELECT COALESCE(language, 'unknown') l, COUNT(*) n FROM items GROUP BY l ORDER BY n DESC, l"
+            ).fetchall()),
             "first_published": first,
             "last_published": last,
         }
@@ -175,8 +179,12 @@ def _filters(
     kind: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    language: str | None = None,
 ) -> tuple[str, list[Any]]:
     clauses, args = [], []
+    if language:
+        clauses.append("language = ?")
+        args.append(language)
     if source:
         clauses.append("source = ?")
         args.append(source)

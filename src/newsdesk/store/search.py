@@ -37,6 +37,7 @@ def item_filters(
     kind: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    language: str | None = None,
     ids: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
 ) -> tuple[list[str], list[Any]]:
@@ -50,6 +51,9 @@ def item_filters(
         # Unary + keeps SQLite off the two-valued kind index: walking the time order is faster.
         clauses.append("+i.kind = ?")
         args.append(kind)
+    if language:
+        clauses.append("i.language = ?")
+        args.append(language)
     if since:
         clauses.append("COALESCE(i.published, i.ingested) >= ?")
         args.append(_iso(since))
@@ -63,6 +67,15 @@ def item_filters(
         clauses.append("i.id NOT IN (SELECT value FROM json_each(?))")
         args.append(json.dumps(list(exclude)))
     return clauses, args
+
+
+def _mark(text: str | None, words: Sequence[str]) -> str | None:
+    """Returns text with each occurrence of the words between the match marks."""
+    if not text:
+        return text
+    for w in words:
+        text = text.replace(w, MARK_OPEN + w + MARK_CLOSE)
+    return text
 
 
 class SearchStore:
@@ -120,6 +133,59 @@ class SearchStore:
         hits = [{"rowid": r["rid"], "id": ids[r["rid"]], "score": r["score"]} for r in rows if r["rid"] in ids]
         if snippets:
             self.add_snippets(match, hits)
+        return hits
+
+    def search_items_cjk(
+        self, phrases: Sequence[str], *, limit: int = 20, max_rowid: int | None = None, **filters: Any
+    ) -> list[dict[str, Any]]:
+        """Returns the best matches of words in scripts without spaces (trigram index), in rank order.
+
+        Each phrase must occur in the title or text: phrases of three characters or more
+        through the trigram index, shorter ones by substring (LIKE) over that index's items.
+        Hits carry rowid, id, score and snippets, as `search_items` gives them.
+        """
+        long_ = [p for p in phrases if len(p) >= 3]
+        short = [p for p in phrases if len(p) < 3]
+        clauses, args = item_filters(**filters)
+        where: list[str] = []
+        params: list[Any] = []
+        if long_:
+            where.append("items_cjk MATCH ?")
+            params.append(" AND ".join('"' + p.replace('"', '""') + '"' for p in long_))
+        for p in short:
+            like = "%" + p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(items_cjk.title LIKE ? ESCAPE '\\' OR items_cjk.text LIKE ? ESCAPE '\\')")
+            params.extend([like, like])
+        if max_rowid is not None:
+            where.append("items_cjk.rowid <= ?")
+            params.append(max_rowid)
+        where.extend(clauses)
+        params.extend(args)
+        score = "bm25(items_cjk, ?, ?)" if long_ else "0.0"
+        score_args = [TITLE_WEIGHT, BODY_WEIGHT] if long_ else []
+        sql = (
+            f"SELECT items_cjk.rowid AS rid, i.id AS id, {score} AS score, "
+            "highlight(items_cjk, 0, ?, ?) AS t, snippet(items_cjk, 1, ?, ?, ?, 16) AS s "
+            f"FROM items_cjk JOIN items i ON i.rowid = items_cjk.rowid WHERE {' AND '.join(where) or '1'} "
+            "ORDER BY score, rid LIMIT ?"
+        ) if long_ else (
+            "SELECT items_cjk.rowid AS rid, i.id AS id, 0.0 AS score, i.title AS t, substr(i.text, 1, 160) AS s "
+            f"FROM items_cjk JOIN items i ON i.rowid = items_cjk.rowid WHERE {' AND '.join(where) or '1'} "
+            "ORDER BY rid DESC LIMIT ?"
+        )
+        marks = [MARK_OPEN, MARK_CLOSE, MARK_OPEN, MARK_CLOSE, ELLIPSIS] if long_ else []
+        try:
+            rows = self.conn.execute(sql, [*score_args, *marks, *params, limit]).fetchall()
+        except sqlite3.OperationalError as e:
+            raise InputError(f"search query {' '.join(phrases)!r} not understood ({e})") from None
+        hits = []
+        for r in rows:
+            title, text = r["t"], r["s"]
+            if not long_:  # substring matches: mark them by hand
+                title = _mark(title, short)
+                text = _mark(text, short)
+            hits.append({"rowid": r["rid"], "id": r["id"], "score": r["score"],
+                         "title_marked": title, "text_marked": text})
         return hits
 
     def add_snippets(self, match: str, hits: list[dict[str, Any]]) -> None:
