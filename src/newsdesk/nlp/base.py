@@ -147,12 +147,18 @@ def _spacy(desk: Desk) -> EntityExtractor:
     problem = missing(model)
     if problem:
         return NotInstalledExtractor(problem)
-    return SpacyExtractor(
+    from newsdesk.nlp.languages import LanguageRouter, parse_models
+
+    english = SpacyExtractor(
         model,
         workers=int(desk.setting("enrich_workers")),
         max_words=int(desk.setting("enrich_max_words")),
         parse=str(desk.setting("enrich_parse")),
     )
+    # Each item is read by its own language's pipeline; the English one reads only English.
+    others = parse_models(str(desk.setting("spacy_models") or ""))
+    others.pop("en", None)
+    return LanguageRouter(english, others, max_words=int(desk.setting("enrich_max_words")))
 
 
 def _none(desk: Desk) -> EntityExtractor:

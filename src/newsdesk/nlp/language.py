@@ -86,7 +86,7 @@ def _script_language(sample: str) -> str | None:
     return None
 
 
-def _segment_votes(sample: str) -> dict[str, int]:
+def segment_votes(sample: str) -> dict[str, int]:
     """Returns letters per confidently detected language, sentence by sentence."""
     model = _model()
     votes: dict[str, int] = {}
@@ -125,18 +125,23 @@ def item_language(declared: str | None, text: str | None) -> tuple[str, str | No
         lang, confidence = model.classify(sample)
         if lang == code or confidence < OVERRIDE_MIN_CONFIDENCE:
             return code, None
-        votes = _segment_votes(sample)
+        votes = segment_votes(sample)
         total = sum(votes.values())
         if total and votes.get(str(lang), 0) / total >= MIXED_SHARE and votes.get(code, 0) / total < 1 - MIXED_SHARE:
             return str(lang), f"declared {code!r}, detected {lang!r}"
         return code, None
     if script:
         return script, None
-    found = detect_language(sample)
-    if found is None:
+    model = _model()
+    if letters < MIN_CHARS or model is None:
         return UNKNOWN, None
-    votes = _segment_votes(sample)
+    found, confidence = model.classify(sample)
+    if confidence < 0.5:
+        return UNKNOWN, None
+    if confidence >= OVERRIDE_MIN_CONFIDENCE:
+        return str(found), None  # a clear verdict: no sentence-by-sentence check
+    votes = segment_votes(sample)
     total = sum(votes.values())
     if total and len(votes) > 1 and max(votes.values()) / total < MIXED_SHARE:
         return UNKNOWN, "mixed languages"
-    return found, None
+    return str(found), None

@@ -78,6 +78,9 @@ class EnrichStage(Stage):
         desk.store.set_enrich_state(
             "status", f"on ({extractor.name}: {getattr(extractor, 'model', '')})".replace(": )", ")")
         )
+        languages = getattr(extractor, "languages", None)
+        if languages:
+            desk.store.set_enrich_state("languages", ", ".join(languages))
         return cls(extractor)
 
     def process(self, desk: Desk, items: Sequence[Item]) -> None:
@@ -86,6 +89,9 @@ class EnrichStage(Stage):
             self._known = desk.store.known_entity_names()
             self._total = desk.store.enriched_item_count()
         enrichments = self._extract(list(items))
+        take_without = getattr(self.extractor, "take_without", None)
+        if take_without is not None:
+            desk.store.count_without_entities(take_without())
         spread: dict[str, int] = {}
         keys = desk.store.save_enrichments(enrichments, {it.id: it for it in items}, spread)
         self._total += sum(1 for e in enrichments if e.mentions)

@@ -196,7 +196,30 @@ class EntitiesStore:
             (key, value),
         )
 
+    def count_without_entities(self, counts: dict[str, int]) -> None:
+        """Adds to the per-language counts of items no pipeline could read."""
+        for lang, n in counts.items():
+            self.conn.execute(
+                "INSERT INTO enrich_state (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+                (f"without:{lang}", n),
+            )
+
     # -- reading -------------------------------------------------------------------------
+    def entity_languages(self) -> str | None:
+        """Returns "entities: en, fr; none for de 15, pt 15": which languages get entities."""
+        with_ = self.enrich_state("languages")
+        rows = self.conn.execute(
+            "SELECT substr(key, 9) AS lang, CAST(value AS INTEGER) AS n FROM enrich_state "
+            "WHERE key LIKE 'without:%' AND CAST(value AS INTEGER) > 0 ORDER BY n DESC, lang"
+        ).fetchall()
+        if not with_ and not rows:
+            return None
+        line = f"entities: {with_ or 'none'}"
+        if rows:
+            line += "; none for " + ", ".join(f"{r['lang']} {r['n']}" for r in rows)
+        return line
+
     def enrich_state(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM enrich_state WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
@@ -225,6 +248,7 @@ class EntitiesStore:
                 "SELECT COUNT(*) FROM (SELECT item_id FROM mentions UNION SELECT item_id FROM item_keyphrases)"
             ).fetchone()[0],
             "entity_stage": self.enrich_state("status") or "not run yet",
+            "entity_languages": self.entity_languages() or "not run yet",
         }
 
     def list_entities(

@@ -24,6 +24,7 @@ from typing import Any
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from newsdesk.model import Item
+from newsdesk.nlp.words import tokeniser_for
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _STOP = frozenset(ENGLISH_STOP_WORDS) | frozenset(
@@ -150,12 +151,14 @@ def raw_counts(item: Item, params: dict[str, Any]) -> Counter[str]:
     counts: Counter[str] = Counter()
     title_w = float(params["title_weight"])
     proper = float(params["proper_weight"])
+    # Other languages' words come tokenised, stop-worded and stemmed for that language.
+    tokenise = tokeniser_for(item.language) or cased_tokens
     # A title in Title Case says nothing about names; only trust capitals in running text.
-    title = cased_tokens(item.title, 40)
+    title = tokenise(item.title, 40)
     title_case = sum(c for _, c in title) * 2 > len(title)
     for t, cap in title:
         counts[t] += title_w * (proper if cap and not title_case else 1.0)
-    for t, cap in cased_tokens(item.text, int(params["lead_words"])):
+    for t, cap in tokenise(item.text, int(params["lead_words"])):
         counts[t] += proper if cap else 1.0
     return counts
 
