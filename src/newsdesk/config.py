@@ -36,6 +36,7 @@ SETTINGS: list[Setting] = [
     Setting("enrich_max_words", 1500, "Words of an item's body the entity stage reads (0 reads all)."),
     Setting("enrich_parse", "needed", "Sentences the entity stage parses for roles: 'needed' (those naming people or likely names) or 'all'."),
     Setting("embed", False, "Use dense vectors (needs the [embed] extra) in story clustering and search."),
+    Setting("embed_model", "minilm", "Dense vectors for story clustering: 'minilm' (the [embed] extra, English) or 'multilingual-e5' (the [embed-multilingual] extra: joins reports of one event in different languages)."),
     Setting("token", "", "Token required by HTTP write routes (NEWSDESK_TOKEN)."),
     Setting("public_reads", True, "Serve HTTP read routes without a token."),
     Setting("max_request_bytes", 5_000_000, "Largest HTTP request body accepted, in bytes (413 above)."),

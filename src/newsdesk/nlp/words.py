@@ -73,7 +73,7 @@ def words(text: str | None, language: str, limit: int | None = None) -> list[tup
         return []
     stops = stop_words(language)
     stemmer = _stemmer(language)
-    text = unicodedata.normalize("NFKC", text)
+    text = english_numbers(unicodedata.normalize("NFKC", text), language)
     out: list[tuple[str, bool]] = []
     for m in _WORD.finditer(text):
         raw = m.group()
@@ -98,9 +98,47 @@ def _add_latin(raw: str, stops: frozenset[str], stemmer, out: list[tuple[str, bo
     word = raw.casefold()
     if len(word) < 2 or word in stops or (word.isdigit() and len(word) < 3):
         return
-    if stemmer is not None and not word.isdigit():
+    capital = raw[0].isupper()
+    if capital:
+        # A name keeps the form other languages write it in ("Lagarde", "Petrobras"), with
+        # only the light plural ending the English reader takes off, so reports of one
+        # event in two languages share it.
+        word = _light_stem(word)
+    elif stemmer is not None and not word.isdigit():
         word = stemmer.stemWord(word)
-    out.append((word, raw[0].isupper()))
+    out.append((word, capital))
+
+
+def _light_stem(word: str) -> str:
+    """Returns a word without a possessive or plural -s (the English reader's light stem)."""
+    n = len(word)
+    if n > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if n > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "os")):
+        return word[:-1]
+    return word
+
+
+# Languages that write 1.234,5 (a comma before the decimals, points between thousands).
+COMMA_DECIMAL = frozenset({
+    "de", "fr", "es", "pt", "it", "nl", "ru", "uk", "pl", "cs", "sk", "sl", "hr", "sr", "bg", "ro",
+    "hu", "tr", "da", "no", "nb", "sv", "fi", "et", "lv", "lt", "el", "id", "ca", "eu", "gl",
+})
+_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.\u00a0\u202f ]\d{3})+(?:,\d+)?(?![\w])|(?<![\w.,])\d+,\d+(?![\w])")
+
+
+def english_numbers(text: str, language: str) -> str:
+    """Returns text with numbers written the English way (1.234,5 -> 1,234.5; 1,75 -> 1.75),
+    so that a figure reads the same whatever the language of the report."""
+    if language not in COMMA_DECIMAL:
+        return text
+
+    def swap(m: re.Match) -> str:
+        whole, _, decimals = m.group().partition(",")
+        whole = re.sub(r"[.\u00a0\u202f ]", ",", whole)
+        return whole + ("." + decimals if decimals else "")
+
+    return _NUMBER.sub(swap, text)
 
 
 @lru_cache(maxsize=64)

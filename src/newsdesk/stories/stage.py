@@ -81,10 +81,10 @@ class StoryStage(Stage):
         self.redirects: dict[str, str] = {}
         self.evict_at = 5000  # engine size that triggers dropping dormant stories
         if desk.setting("embed"):
-            from newsdesk.nlp.embed import load_embedder
+            from newsdesk.nlp.embed_multilingual import load_named
 
             try:
-                self.embedder = load_embedder()
+                self.embedder = load_named(str(desk.setting("embed_model")))
             except NotInstalled as e:
                 if str(e) not in _WARNED:
                     _WARNED.add(str(e))
