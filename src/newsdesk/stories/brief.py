@@ -51,6 +51,7 @@ class BriefStory:
     new_sources: list[str]
     score: float
     changes: Summary | None = None  # what the story added since the briefing's start
+    languages: list[str] = field(default_factory=list)  # of its members, the most used first
 
     @property
     def span_hours(self) -> float:
@@ -66,6 +67,7 @@ class BriefStory:
             "span_hours": round(self.span_hours, 2), "new_sources": self.new_sources,
             "score": round(self.score, 4),
             "changes": self.changes.to_dict() if self.changes is not None else None,
+            "languages": list(self.languages),
         }
 
 
@@ -81,6 +83,15 @@ class Brief:
     def to_dict(self) -> dict[str, Any]:
         return {"generated": _iso(self.generated), "since": _iso(self.since), "until": _iso(self.until),
                 "stories": [s.to_dict() for s in self.stories]}
+
+
+def _languages(items: list[Item]) -> list[str]:
+    """Returns the languages of a story's items, the most used first ("unknown" last)."""
+    counts: dict[str, int] = {}
+    for it in items:
+        lang = it.language or "unknown"
+        counts[lang] = counts.get(lang, 0) + 1
+    return sorted(counts, key=lambda k: (k == "unknown", -counts[k], k))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -235,7 +246,7 @@ class BriefAPI:
                 story_id=story.id, title=self.story_title(story.id).text, summary=summary,
                 entities=self._entities_of(story.id), sources=story.sources, source_names=names,
                 size=story.size, first_time=story.first_time, last_time=story.last_time,
-                new_sources=new_sources, score=score, changes=changes,
+                new_sources=new_sources, score=score, changes=changes, languages=_languages(items),
             ))
         return out
 
@@ -299,11 +310,13 @@ def _markdown(brief: Brief) -> str:
     for n, s in enumerate(brief.stories, 1):
         lines += [f"## {n}. {_md_escape(s.title)}", ""]
         lines.append(f"{s.sources} sources · {s.size} items · {_when(s.first_time)} to "
-                     f"{_when(s.last_time)} ({_span(s.span_hours)}) · story `{s.story_id}`")
+                     f"{_when(s.last_time)} ({_span(s.span_hours)}) · "
+                     + (f"languages: {_md_escape(', '.join(s.languages))} · " if s.languages else "")
+                     + f"story `{s.story_id}`")
         lines.append("")
         for sent in s.summary.sentences:
             cites = ", ".join(_md_escape(x) for x in sent.sources) or ", ".join(sent.item_ids)
-            lines.append(f"- {_md_escape(sent.text)} [{cites}]")
+            lines.append(f"- {_md_escape(s.summary.marked(sent))} [{cites}]")
         if s.changes is not None and (s.changes.sentences or s.changes.new_sources):
             lines += ["", "**New since the last brief:**"]
             for sent in s.changes.sentences:

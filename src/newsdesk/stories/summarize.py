@@ -75,6 +75,7 @@ class SummarySentence:
     text: str
     item_ids: list[str]
     sources: list[str]
+    language: str | None = None  # the language of the item the sentence was taken from
 
     @property
     def items(self) -> list[str]:
@@ -82,7 +83,8 @@ class SummarySentence:
         return list(self.item_ids)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "item_ids": list(self.item_ids), "sources": list(self.sources)}
+        return {"text": self.text, "item_ids": list(self.item_ids), "sources": list(self.sources),
+                "language": self.language}
 
 
 @dataclass
@@ -98,9 +100,26 @@ class Summary:
     new_entities: list[Any] = field(default_factory=list)
 
     @property
+    def languages(self) -> list[str]:
+        """Returns the languages of the summary's sentences, the most used first."""
+        counts: dict[str, int] = {}
+        for s in self.sentences:
+            if s.language:
+                counts[s.language] = counts.get(s.language, 0) + 1
+        return sorted(counts, key=lambda k: (-counts[k], k))
+
+    @property
     def text(self) -> str:
-        """Returns the summary as one paragraph."""
-        return " ".join(s.text for s in self.sentences)
+        """Returns the summary as one paragraph; with sentences of several languages, each
+        sentence not in the main one is marked with its language, like "[de] ..."."""
+        return " ".join(self.marked(s) for s in self.sentences)
+
+    def marked(self, sentence: SummarySentence) -> str:
+        """Returns a sentence's text, led by its language ("[de] ...") when not the summary's main one."""
+        langs = self.languages
+        if len(langs) <= 1 or sentence.language in (langs[0], None):
+            return sentence.text
+        return f"[{sentence.language}] {sentence.text}"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -195,6 +214,7 @@ def summarize(
     ]
     fresh = novelty([[s.terms for s in usable]], prior=old_terms)[0] if old_terms else [True] * len(usable)
     candidates = [s for s, is_new in zip(usable, fresh, strict=True) if is_new]
+    candidates = _main_language(candidates, by_member, params)
     if usable:
         # Texts to read: a story whose new texts only repeat old facts has nothing new to say.
         chosen = _pick_sentences(members, sentences, candidates, params) if candidates else []
@@ -348,4 +368,20 @@ def _cite(
         for src in by_member[mid].sources:
             if src not in sources:
                 sources.append(src)
-    return SummarySentence(s.text, cited, sources)
+    return SummarySentence(s.text, cited, sources, by_member[s.item_id].item.language)
+
+
+def _main_language(candidates: list[Sentence], by_member: Mapping[str, Member],
+                   params: SummaryParams) -> list[Sentence]:
+    """Returns the candidates in the story's main language when they suffice for a summary.
+
+    A story told in several languages is summarised in the one most of its candidate
+    sentences use; sentences of other languages stay only when that one has too few (and
+    are then marked with their language in the summary's text).
+    """
+    langs = [by_member[s.item_id].item.language or "unknown" for s in candidates]
+    if len(set(langs)) <= 1:
+        return candidates
+    main = max(set(langs), key=lambda k: (langs.count(k), k == "en"))
+    kept = [s for s, lang in zip(candidates, langs, strict=True) if lang == main]
+    return kept if len(kept) >= params.min_sentences else candidates
