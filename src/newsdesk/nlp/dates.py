@@ -9,7 +9,7 @@ takes the year that puts it nearest the reference.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -163,9 +163,9 @@ def _dateparser_languages() -> frozenset[str]:
 def _settings(reference: datetime | None, prefer: str = "current_period") -> dict:
     settings = {"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC", "PREFER_DATES_FROM": prefer}
     if reference is not None:
-        ref = reference if reference.tzinfo else reference.replace(tzinfo=timezone.utc)
+        ref = reference if reference.tzinfo else reference.replace(tzinfo=UTC)
         # dateparser reads RELATIVE_BASE as naive local time: give it the UTC wall clock.
-        settings["RELATIVE_BASE"] = ref.astimezone(timezone.utc).replace(tzinfo=None)
+        settings["RELATIVE_BASE"] = ref.astimezone(UTC).replace(tzinfo=None)
         settings["TIMEZONE"] = "UTC"
     return settings
 
