@@ -59,6 +59,14 @@ _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 CJK_MIN_CHARS = 4
+_ANY_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+# A declared language is checked on the start of the text: enough to catch a wrong one.
+VERIFY_CHARS = 600
+# A text whose words are this often the declared language's stop words is in that language
+# (English news: 0.3 and more of the stopwords-iso list; German text declared English: 0.04).
+DECLARED_STOP_SHARE = 0.3
+_WORDS = re.compile(r"[^\W\d_]+")
 _SEGMENT = re.compile(r"(?<=[.!?。！？])\s*|\n+")
 _CODE = re.compile(r"^[a-z]{2,3}$")
 
@@ -71,12 +79,28 @@ def normalise_code(code: str | None) -> str | None:
     return primary if _CODE.match(primary) else None
 
 
+def _stop_share(text: str, language: str) -> float:
+    """Returns the share of a text's words that are stop words of `language` (0 without a list)."""
+    from newsdesk.nlp.words import stop_words
+
+    stops = stop_words(language)
+    found = _WORDS.findall(text.casefold())
+    return sum(w in stops for w in found) / len(found) if stops and found else 0.0
+
+
+def _letters(text: str) -> int:
+    """Returns the number of letters in a text."""
+    return len(_NOT_LETTER.sub("", text))
+
+
 def _script_language(sample: str) -> str | None:
     """Returns ja, ko or zh when the text is written mostly in that script, else None."""
+    if not _ANY_CJK.search(sample):
+        return None
     kana = len(_KANA.findall(sample))
     hangul = len(_HANGUL.findall(sample))
     han = len(_HAN.findall(sample))
-    letters = sum(c.isalpha() for c in sample) or 1
+    letters = _letters(sample) or 1
     if hangul >= CJK_MIN_CHARS and hangul / letters >= MIXED_SHARE:
         return "ko"
     if kana >= 2 and (kana + han) >= CJK_MIN_CHARS and (kana + han) / letters >= MIXED_SHARE:
@@ -93,7 +117,7 @@ def segment_votes(sample: str) -> dict[str, int]:
     if model is None:
         return votes
     for seg in _SEGMENT.split(sample):
-        letters = sum(c.isalpha() for c in seg)
+        letters = _letters(seg)
         if letters < MIN_CHARS:
             continue
         lang, confidence = model.classify(seg)
@@ -113,16 +137,16 @@ def item_language(declared: str | None, text: str | None) -> tuple[str, str | No
     code = normalise_code(declared)
     sample = (text or "").strip()[:SAMPLE_CHARS]
     script = _script_language(sample)
-    letters = sum(c.isalpha() for c in sample)
     if code:
         if script and script != code and (script != "zh" or code not in ("ja", "ko")):
             return script, f"declared {code!r}, written in {script!r}"
-        if letters < OVERRIDE_MIN_LETTERS:
-            return code, None
+        head = sample[:VERIFY_CHARS]
+        if _letters(head) < OVERRIDE_MIN_LETTERS or _stop_share(head, code) >= DECLARED_STOP_SHARE:
+            return code, None  # too short to overrule, or plainly written in the declared language
         model = _model()
         if model is None:
             return code, None
-        lang, confidence = model.classify(sample)
+        lang, confidence = model.classify(sample[:VERIFY_CHARS])
         if lang == code or confidence < OVERRIDE_MIN_CONFIDENCE:
             return code, None
         votes = segment_votes(sample)
@@ -132,6 +156,7 @@ def item_language(declared: str | None, text: str | None) -> tuple[str, str | No
         return code, None
     if script:
         return script, None
+    letters = _letters(sample)
     model = _model()
     if letters < MIN_CHARS or model is None:
         return UNKNOWN, None
