@@ -27,6 +27,8 @@ LOGGER = logging.getLogger(__name__)
 
 NAMES = ("minilm", "multilingual-e5")
 MAX_CHARS = 1000  # the lead names the event; also bounds the cost per item
+LSH_BANDS = 32
+LSH_BITS = 8
 REFERENCE = (
     'The city council approved a new budget for road repairs on Tuesday.',
     'Shares fell sharply after the company reported lower quarterly profits.',
@@ -76,6 +78,22 @@ class MultilingualEmbedder:
     def __init__(self, model: Any):
         self.model = model
         self.mean = np.asarray(model.query(list(REFERENCE)), dtype=np.float32).mean(axis=0)
+        self.planes = np.random.default_rng(17).standard_normal((LSH_BANDS * LSH_BITS, self.dim)).astype(np.float32)
+
+    def neighbour_keys(self, vector: np.ndarray) -> list[str]:
+        """Returns locality-sensitive keys of a vector: close vectors share some of them.
+
+        The story stage finds candidate stories through shared words and entities; reports of
+        one event in two languages may share neither, so each vector adds these keys to its
+        item's entities (32 bands of 8 random-hyperplane signs): reports of one event (cosine
+        about 0.6) share a band nine times in ten, unrelated items (about 0.2) a quarter of the time.
+        """
+        bits = (self.planes @ vector) > 0
+        out = []
+        for band in range(LSH_BANDS):
+            chunk = bits[band * LSH_BITS: (band + 1) * LSH_BITS]
+            out.append(f"VEC:{band}:{int(np.packbits(chunk)[0])}")
+        return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Returns one unit-length float32 vector per text."""

@@ -149,6 +149,9 @@ class StoryStage(Stage):
             start = time.perf_counter()
             for i, vec in zip(need, self.embedder.encode([items[i].body for i in need]), strict=True):
                 vectors[i] = vec
+                keys = getattr(self.embedder, "neighbour_keys", None)  # lets vectors nominate stories
+                if keys is not None:
+                    items[i].annotations["entities"] = [*items[i].annotations.get("entities", []), *keys(vec)]
             desk.add_time("vectors", time.perf_counter() - start)
         members: list[tuple] = []
         decisions: list[tuple] = []
