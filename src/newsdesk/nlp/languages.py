@@ -30,6 +30,7 @@ LABELS = {"PER": "PERSON", "PERSON": "PERSON", "ORG": "ORG", "LOC": "GPE", "GPE"
           "FAC": "FAC", "NORP": "NORP", "EVENT": "EVENT", "PRODUCT": "PRODUCT"}
 _PAIR = re.compile(r"^\s*([a-z]{2,3})\s*=\s*(\S+)\s*$", re.IGNORECASE)
 _ASCII_SHARE = 0.98
+_TOLD: set[tuple[str, str]] = set()  # missing pipelines already reported by this process
 
 
 def parse_models(value: str | None) -> dict[str, str]:
@@ -137,6 +138,9 @@ class LanguageRouter(EntityExtractor):
             problem = missing(model)
             if problem:
                 self.missing[lang] = model
+                if (lang, model) in _TOLD:
+                    continue
+                _TOLD.add((lang, model))
                 LOGGER.warning("no entities for %s items: spaCy pipeline %r is not installed%s", lang, model,
                                " (pip install 'newsdesk[nlp-fr]')" if lang == "fr" else "")
             else:
