@@ -98,6 +98,7 @@ def test_language_filter_in_cli_and_api(multi, db_path):
     with TestClient(create_app(multi), raise_server_exceptions=False) as c:
         body = c.get("/api/items", params={"language": "zh"}).json()
         assert [i["title"] for i in body["items"]] == ["杭州宣布扩建地铁五号线"]
+        assert body["items"][0]["language"] == "zh"
         hits = c.get("/api/search", params={"q": "Fulda", "language": "de"}).json()["hits"]
         assert len(hits) == 2
 

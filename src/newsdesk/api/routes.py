@@ -51,6 +51,7 @@ def item_summary(item: Any) -> dict[str, Any]:
         "source": item.source,
         "url": item.url,
         "published": item.published.isoformat() if item.published else None,
+        "language": item.language,
     }
 
 
