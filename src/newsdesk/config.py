@@ -49,6 +49,7 @@ SETTINGS: list[Setting] = [
     Setting("webhook_retries", 3, "Retries of a failed webhook delivery (with doubling waits)."),
     Setting("webhook_backoff", 1.0, "Seconds before the first webhook retry; doubles each retry."),
     Setting("blindspot_share", 0.1, "A story is a blindspot for a value of an outlet attribute holding at most this share of its independent sources (the other values holding the rest)."),
+    Setting("blindspot_attribute", "lean", "Outlet attribute the briefing's blindspot section compares (empty: no section)."),
     Setting("blindspot_min_sources", 3, "Fewest independent sources a story needs to be called a blindspot."),
 ]
 

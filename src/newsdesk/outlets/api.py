@@ -22,6 +22,7 @@ from newsdesk.outlets.fold import fold_name, name_as_domain, registered_domain
 from newsdesk.outlets.resolve import VERSION_KEY, Resolver, backfill, recount
 
 LOGGER = logging.getLogger(__name__)
+MAX_EMPTY_GROUPS = 8  # an attribute with this many values or fewer lists the values no outlet reported
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -150,8 +151,9 @@ class OutletsAPI:
         """Returns who covered a story: outlets by attribute value, first report, time to 2/5/10 sources."""
         attr = self._check_attribute(by)
         sid = self.store.resolve_story(story_id)
-        out = story_coverage(sid, self.store.story_coverage_rows(sid, attr), attr)
-        return out
+        values = self.store.outlet_attribute_values(attr) if attr else []
+        return story_coverage(sid, self.store.story_coverage_rows(sid, attr), attr,
+                              values=values if len(values) <= MAX_EMPTY_GROUPS else ())
 
     def blindspots(self, by: str, *, since: datetime | None = None, min_sources: int | None = None,
                    share: float | None = None, limit: int = 100) -> list[dict[str, Any]]:

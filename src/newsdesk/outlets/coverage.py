@@ -43,8 +43,11 @@ def _label(row: dict[str, Any]) -> str:
 
 
 def story_coverage(story_id: str, rows: Sequence[dict[str, Any]], by: str | None,
-                   reach: Iterable[int] = REACH) -> dict[str, Any]:
-    """Returns a story's coverage from its members' rows (store.story_coverage_rows), by time."""
+                   reach: Iterable[int] = REACH, values: Sequence[str] = ()) -> dict[str, Any]:
+    """Returns a story's coverage from its members' rows (store.story_coverage_rows).
+
+    `values` are listed as groups even when no outlet of the story has them (none reported).
+    """
     outlets: dict[str, dict[str, Any]] = {}
     first_row = None
     keys_seen: set[str] = set()
@@ -92,6 +95,8 @@ def story_coverage(story_id: str, rows: Sequence[dict[str, Any]], by: str | None
             g["items"] += entry["items"]
             if entry["first"] and (g["first"] is None or entry["first"] < g["first"]):
                 g["first"] = entry["first"]
+        for value in values:
+            by_value.setdefault(value, {"value": value, "outlets": [], "first": None, "items": 0, "sources": 0})
         for value in source_value.values():
             by_value.setdefault(value, {"value": value, "outlets": [], "first": None, "items": 0, "sources": 0})
             by_value[value]["sources"] += 1
