@@ -114,7 +114,8 @@ def coverage_cmd(story_id: str, by: str | None, as_json: bool) -> None:
     click.echo(f"story {cov['story']}: {cov['outlets']} outlets, {cov['independent']} independent "
                f"sources, {cov['items']} items")
     if cov["first"]:
-        click.echo(f"first report: {cov['first']['outlet']} at {_day(cov['first']['time'])}")
+        at = f" at {_day(cov['first']['time'])}" if cov["first"]["time"] else " (no publication time)"
+        click.echo(f"first report: {cov['first']['outlet']}{at}")
     click.echo("time to reach " + ", ".join(f"{n} sources: {_hours(h)}" for n, h in cov["reach_hours"].items()))
     from rich.console import Console
     from rich.markup import escape

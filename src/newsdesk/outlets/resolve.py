@@ -65,7 +65,10 @@ class Resolver:
                 domain = as_domain
         key = fold_name(source) if source else ""
         if key:
-            return self._by_name(key, source, domain)
+            oid = self._by_name(key, source, domain)
+            if "as:" + source not in self.aliases:  # every spelling is kept as an alias
+                self._alias("as:" + source, oid, source)
+            return oid
         if domain:
             return self._by_domain(domain)
         return None

@@ -105,7 +105,7 @@ class OutletsStore:
                 "stories": s.get("stories", 0), "first_seen": s.get("first_seen"),
                 "last_seen": s.get("last_seen"),
                 "domains": [a.split(":", 1)[1] for a, _ in aliases.get(oid, []) if a.startswith("domain:")],
-                "aliases": sorted({surface for a, surface in aliases.get(oid, []) if a.startswith("name:")}),
+                "aliases": sorted({surface for a, surface in aliases.get(oid, []) if a.startswith(("name:", "as:"))}),
                 "attributes": attrs.get(oid, {}),
             })
         return out

@@ -18,7 +18,7 @@ CREATE INDEX outlet_attrs_name ON outlet_attrs(name, value);
 
 -- Names and domains that resolve to an outlet; a domain written by two outlets points nowhere.
 CREATE TABLE outlet_aliases (
-    alias TEXT PRIMARY KEY,              -- 'name:<folded name>' or 'domain:<registered domain>'
+    alias TEXT PRIMARY KEY,              -- 'name:<folded>', 'domain:<registered domain>', 'as:<spelling>'
     outlet_id INTEGER REFERENCES outlets(id) ON DELETE CASCADE,
     surface TEXT NOT NULL                -- as written
 );
