@@ -208,8 +208,8 @@ def test_missing_name_column_and_bad_jsonl(tmp_path, db_path):
                      '{"domain": "lakepost.example", "lean": "centre", "tags": ["x"]}\n', encoding="utf-8")
     with Desk(db_path, stages=[]) as desk:
         report = desk.import_outlets(nocol)
-        assert report["problems"] == [f"{nocol}:1: no column names the outlet (add a name, outlet or domain "
-                                      "column; found title, lean); nothing imported"]
+        assert report["problems"] == [(f"{nocol}:1: no column names the outlet (add a name, outlet or domain "
+                                       "column; found title, lean); nothing imported")]
         report = desk.import_outlets(lines)
         assert [p.split(": ", 1)[0] for p in report["problems"]] == [f"{lines}:2", f"{lines}:3", f"{lines}:4"]
         assert report["added"] == 2

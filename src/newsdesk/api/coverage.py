@@ -32,8 +32,8 @@ def groups_svg(cov: dict[str, Any]) -> Markup:
     top = max(r[1] for r in rows) or 1
     height = len(rows) * ROW + PAD
     label = f"coverage by {cov['by']}" if cov.get("by") else "coverage by outlet"
-    parts = [f'<svg class="coverage-by" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-             f'role="img" aria-label="{escape(label)}">']
+    parts = [(f'<svg class="coverage-by" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+              f'role="img" aria-label="{escape(label)}">')]
     span = WIDTH - LABEL - 70
     for n, (name, count, items, outlets, share) in enumerate(rows):
         y = PAD + n * ROW
@@ -47,7 +47,7 @@ def groups_svg(cov: dict[str, Any]) -> Markup:
             parts.append(f'<rect x="{LABEL}" y="{y + 2}" width="{w:.1f}" height="{ROW - 5}" '
                          f'fill="{"#999" if name == "unknown" else "#3b6ea5"}"/>')
         parts.append(f'<text x="{LABEL + w + 4:.1f}" y="{y + 12}" font-size="10" fill="#555">'
-                     f'{count} {unit}</text></g>')
+                     f'{count} {unit if count != 1 else unit[:-1]}</text></g>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

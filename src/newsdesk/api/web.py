@@ -16,8 +16,8 @@ from fastapi.templating import Jinja2Templates
 from newsdesk.api.app import HERE
 from newsdesk.api.auth import COOKIE, Auth
 from newsdesk.api.chart import coverage_svg
-from newsdesk.api.coverage import coverage_context
 from newsdesk.api.common import field, get_desk, has, page_by_anchor, safe_href
+from newsdesk.api.coverage import coverage_context
 from newsdesk.api.routes import FORMATS, call
 from newsdesk.cli.common import parse_time
 from newsdesk.errors import InputError, NewsdeskError, NotFound

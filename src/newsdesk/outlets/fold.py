@@ -34,8 +34,7 @@ def fold_name(name: str | None) -> str:
         return ""
     text = unicodedata.normalize("NFKC", name).casefold().strip()
     text = text.replace("&", " and ")
-    if text.startswith("www."):
-        text = text[4:]
+    text = text.removeprefix("www.")
     text = _WS.sub(" ", _PUNCT.sub(" ", text)).strip()
     if text.startswith("the ") and len(text) > 4:
         text = text[4:]

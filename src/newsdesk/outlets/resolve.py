@@ -17,7 +17,13 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from newsdesk.outlets.fold import domain_label, fold_name, input_key, name_as_domain, registered_domain
+from newsdesk.outlets.fold import (
+    domain_label,
+    fold_name,
+    input_key,
+    name_as_domain,
+    registered_domain,
+)
 
 LOGGER = logging.getLogger(__name__)
 
