@@ -301,3 +301,16 @@ def test_blindspot_watch_fires_when_a_story_becomes_one(db_path):
         fired = desk.check_watches()
         assert [a["story"] for a in fired] == [story_of(desk, "dam-1")]
         assert fired[0]["sources"] == 4
+
+
+def test_a_store_export_carries_outlets(fixture_desk, tmp_path):
+    out = tmp_path / "desk.jsonl"
+    with open(out, "w", encoding="utf-8") as f:
+        fixture_desk.export(f, fmt="jsonl", what="all")
+    with Desk(tmp_path / "restored.db", stages=STAGES) as other:
+        counts = other.import_jsonl(out)
+        assert counts["outlets"] == 7
+        restored = {o["name"]: (o["attributes"], o["domains"], o["items"]) for o in other.outlets()}
+        dam = other.item_story(other.item("dam-1").id).id
+        assert other.story(dam).sources == 4  # owners known before the items came back
+    assert restored == {o["name"]: (o["attributes"], o["domains"], o["items"]) for o in fixture_desk.outlets()}

@@ -191,7 +191,7 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
         """Returns what the store holds, area by area."""
         out: dict[str, Any] = {"db": self.db, "schema_version": self.store.schema_version()}
         out.update(self.store.item_stats())
-        for name in ("story_stats", "entity_stats", "live_stats"):
+        for name in ("story_stats", "entity_stats", "live_stats", "outlet_stats"):
             fn = getattr(self.store, name, None)
             if fn is not None:
                 out.update(fn())

@@ -56,7 +56,12 @@ class OutletsAPI:
     def import_outlets(self, path: str | Path) -> dict[str, Any]:
         """Returns what importing an outlets file did: added, updated, kept for later, problems."""
         rows, problems = read_outlets(path)
-        where = str(path)
+        return self.import_outlet_rows(rows, problems, str(path))
+
+    def import_outlet_rows(self, rows: list[Any], problems: list[str] | None = None,
+                           where: str = "outlets") -> dict[str, Any]:
+        """Returns what importing outlet rows (files.OutletRow) did; problems name where:line."""
+        problems = problems if problems is not None else []
         report = {"rows": len(rows), "added": 0, "updated": 0, "unseen": 0, "problems": problems}
         store = self.store
         with store.transaction():
