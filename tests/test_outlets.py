@@ -314,3 +314,12 @@ def test_a_store_export_carries_outlets(fixture_desk, tmp_path):
         dam = other.item_story(other.item("dam-1").id).id
         assert other.story(dam).sources == 4  # owners known before the items came back
     assert restored == {o["name"]: (o["attributes"], o["domains"], o["items"]) for o in fixture_desk.outlets()}
+
+
+def test_an_input_is_a_file_or_address_or_one_paste():
+    from newsdesk.outlets.fold import input_key
+
+    assert input_key("saved/front-page.txt", "2026-05-04T10:00:00+00:00") == "saved/front-page.txt"
+    assert input_key("https://example.org/page", "t1") == input_key("https://example.org/page", "t2")
+    assert input_key("paste", "t1") != input_key("paste", "t2")  # two pastes, two sources
+    assert input_key(None, "t1") is None

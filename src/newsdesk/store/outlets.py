@@ -179,10 +179,13 @@ class OutletsStore:
 
     def set_story_sources(self, rows: Sequence[tuple[str, list[str], int]]) -> None:
         """Stores recounted (story, source keys, members without a key) in rows and state."""
+        # A changed count moves `updated`, so views cached by it are recomputed.
+        now = datetime.now(UTC).isoformat()
         self.conn.executemany(
-            "UPDATE stories SET sources = ?, state = CASE WHEN state IS NULL THEN NULL ELSE "
-            "json_set(state, '$.sources', json(?), '$.unattributed', ?) END WHERE id = ?",
-            [(len(keys) + none, json.dumps(keys[:500]), none, sid) for sid, keys, none in rows])
+            "UPDATE stories SET updated = CASE WHEN sources != ?1 THEN ?5 ELSE updated END, sources = ?1, "
+            "state = CASE WHEN state IS NULL THEN NULL ELSE "
+            "json_set(state, '$.sources', json(?2), '$.unattributed', ?3) END WHERE id = ?4",
+            [(len(keys) + none, json.dumps(keys[:500]), none, sid, now) for sid, keys, none in rows])
 
     def outlet_stats(self) -> dict[str, Any]:
         c = self.conn
