@@ -323,3 +323,14 @@ def test_an_input_is_a_file_or_address_or_one_paste():
     assert input_key("https://example.org/page", "t1") == input_key("https://example.org/page", "t2")
     assert input_key("paste", "t1") != input_key("paste", "t2")  # two pastes, two sources
     assert input_key(None, "t1") is None
+
+
+def test_a_row_whose_domain_belongs_to_another_outlet_is_reported(tmp_path, db_path):
+    f = tmp_path / "o.csv"
+    f.write_text("name,domain,lean\nOrvik Herald,orvikherald.example,left\n"
+                 "Lake Post,orvikherald.example,centre\n", encoding="utf-8")
+    with Desk(db_path, stages=[]) as desk:
+        report = desk.import_outlets(f)
+        assert report["problems"] == [f"{f}:3: 'orvikherald.example' already names 'Orvik Herald'; left with it"]
+        assert {o["name"]: o["domains"] for o in desk.outlets()} == {"Orvik Herald": ["orvikherald.example"],
+                                                                     "Lake Post": []}

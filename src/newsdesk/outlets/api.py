@@ -18,7 +18,7 @@ from typing import IO, Any
 from newsdesk.errors import InputError, NotFound
 from newsdesk.outlets.coverage import find_blindspots, story_coverage
 from newsdesk.outlets.files import read_outlets, write_outlets
-from newsdesk.outlets.fold import fold_name, name_as_domain, registered_domain
+from newsdesk.outlets.fold import domain_label, fold_name, name_as_domain, registered_domain
 from newsdesk.outlets.resolve import VERSION_KEY, Resolver, backfill, recount
 
 LOGGER = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ class OutletsAPI:
             seen: dict[int, Any] = {}
             owners_changed = False
             for row in rows:
-                oid, created = self._outlet_for_row(resolver, row)
+                oid, created, clashes = self._outlet_for_row(resolver, row)
+                problems.extend(f"{where}:{row.line}: {c}" for c in clashes)
                 if oid in seen:
                     first = seen[oid]
                     clash = {k: (first.attrs[k], v) for k, v in row.attrs.items()
@@ -100,8 +101,11 @@ class OutletsAPI:
         return report
 
     @staticmethod
-    def _outlet_for_row(resolver: Resolver, row: Any) -> tuple[int, bool]:
-        """Returns (outlet id, created) for a file row, adding its names and domains as aliases."""
+    def _outlet_for_row(resolver: Resolver, row: Any) -> tuple[int, bool, list[str]]:
+        """Returns (outlet id, created, clashes) for a file row, adding its names and domains as aliases.
+
+        A name or domain that already belongs to another outlet stays with it (a clash is reported).
+        """
         domains = [d for d in (registered_domain(x) or name_as_domain(x) for x in row.domains) if d]
         names = [row.name] if row.name else []
         for alias in row.aliases:
@@ -115,27 +119,30 @@ class OutletsAPI:
             oid = resolver.aliases.get("name:" + fold_name(n))
             if oid is not None:
                 break
-        if oid is None:
+        if oid is None:  # by domain: only an outlet known by its domain alone, or a row without a name
             for d in domains:
-                oid = resolver.aliases.get("domain:" + d)
-                if oid is not None:
+                held = resolver.aliases.get("domain:" + d)
+                if held is not None and (not names or resolver._unnamed(held)
+                                         or domain_label(d) == fold_name(names[0]).replace(" ", "")):
+                    oid = held
                     break
         created = oid is None
         if oid is None:
             key = fold_name(names[0]) if names else domains[0]
             oid = resolver._new(key, names[0] if names else domains[0])
-        for n in names:
-            k = fold_name(n)
-            if k and "name:" + k not in resolver.aliases:
-                resolver._alias("name:" + k, oid, n)
-        for d in domains:
-            if "domain:" + d not in resolver.aliases:
-                resolver._alias("domain:" + d, oid, d)
+        clashes = []
+        for alias, surface in [("name:" + fold_name(n), n) for n in names if fold_name(n)] + \
+                [("domain:" + d, d) for d in domains]:
+            held = resolver.aliases.get(alias, oid)
+            if alias not in resolver.aliases:
+                resolver._alias(alias, oid, surface)
+            elif held is not None and held != oid:
+                clashes.append(f"{surface!r} already names {resolver.outlets[held][1]!r}; left with it")
         if row.name and resolver._unnamed(oid):
             resolver.store.rename_outlet(oid, row.name)
             key, _, owner = resolver.outlets[oid]
             resolver.outlets[oid] = (key, row.name, owner)
-        return oid, created
+        return oid, created, clashes
 
     def export_outlets(self, out: IO[str], fmt: str = "csv") -> int:
         """Returns the number of outlets written to `out` as CSV or JSONL (the import format)."""
