@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from newsdesk.errors import InputError, NotFound
+from newsdesk.errors import InputError
 from newsdesk.outlets.coverage import find_blindspots, story_coverage
 from newsdesk.outlets.files import read_outlets, write_outlets
 from newsdesk.outlets.fold import domain_label, fold_name, name_as_domain, registered_domain
@@ -181,12 +181,5 @@ class OutletsAPI:
             raise InputError("the blindspot share must be at least 0 and below 0.5")
         rows = self.store.blindspot_rows(attr, since=_iso(since), min_sources=floor)
         found = find_blindspots(rows, self.store.outlet_attribute_values(attr), share=cut, min_sources=floor)
-        out = []
-        for entry in found[:limit]:
-            try:
-                row = self.store.story_row(entry["story"])
-            except NotFound:
-                continue
-            out.append({**entry, "by": attr, "title": row["title"], "first_time": row["first_time"],
-                        "last_time": row["last_time"], "size": row["size"]})
-        return out
+        heads = self.store.story_heads([e["story"] for e in found[:limit]])
+        return [{**entry, "by": attr, **heads[entry["story"]]} for entry in found[:limit] if entry["story"] in heads]

@@ -149,6 +149,18 @@ class OutletsStore:
                f"WHERE {' AND '.join(clauses)} GROUP BY m.story_id, skey LIMIT ?")
         return [(r[0], r[1], r[2]) for r in self.conn.execute(sql, [attr, *args, limit])]
 
+    def story_heads(self, story_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Returns story id -> title, first and last time, size, for active stories among the ids."""
+        out: dict[str, dict[str, Any]] = {}
+        ids = list(story_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for r in self.conn.execute(
+                    "SELECT id, title, first_time, last_time, size FROM stories WHERE status = 'active' "
+                    f"AND id IN ({','.join('?' * len(chunk))})", chunk):
+                out[r["id"]] = {k: r[k] for k in ("title", "first_time", "last_time", "size")}
+        return out
+
     def story_source_keys(self, story_ids: Iterable[str] | None = None) -> dict[str, tuple[list[str], int]]:
         """Returns story -> (distinct source keys of canonical members, members with none)."""
         sql = (f"SELECT m.story_id, {SOURCE_KEY} AS skey, COUNT(*) FROM story_members m "
