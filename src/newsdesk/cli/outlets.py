@@ -23,11 +23,7 @@ def _hours(value: float | None) -> str:
     return f"{value * 60:.0f}m" if value < 1 else (f"{value:.1f}h" if value < 48 else f"{value / 24:.1f}d")
 
 
-class _OutletsGroup(click.Group):
-    """`outlets` lists; `outlets import|export` read and write outlet files."""
-
-
-@click.group(name="outlets", cls=_OutletsGroup, invoke_without_command=True)
+@click.group(name="outlets", invoke_without_command=True)
 @output_options
 @click.pass_context
 def outlets_cmd(ctx: click.Context, as_json: bool) -> None:
