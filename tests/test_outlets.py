@@ -218,13 +218,15 @@ def test_missing_name_column_and_bad_jsonl(tmp_path, db_path):
 
 
 def test_export_writes_the_import_format_back(fixture_desk, tmp_path):
+    fixture_desk.ingest([Item(title="Wire piece", text="A wire piece.", source="www.wire.example")])
+    assert any(o["name"] == "wire.example" for o in fixture_desk.outlets())  # named by its address
     for fmt in ("csv", "jsonl"):
         out = tmp_path / f"outlets.{fmt}"
         with open(out, "w", encoding="utf-8", newline="") as f:
-            assert fixture_desk.export_outlets(f, fmt) == 7
+            assert fixture_desk.export_outlets(f, fmt) == 8
         with Desk(tmp_path / f"copy-{fmt}.db", stages=[]) as other:
             report = other.import_outlets(out)
-            assert not report["problems"] and report["added"] == 7
+            assert not report["problems"] and report["added"] == 8
             again = {o["name"]: (o["attributes"], o["domains"]) for o in other.outlets()}
         original = {o["name"]: (o["attributes"], o["domains"]) for o in fixture_desk.outlets()}
         assert again == original
@@ -309,7 +311,7 @@ def test_a_store_export_carries_outlets(fixture_desk, tmp_path):
         fixture_desk.export(f, fmt="jsonl", what="all")
     with Desk(tmp_path / "restored.db", stages=STAGES) as other:
         counts = other.import_jsonl(out)
-        assert counts["outlets"] == 7
+        assert counts["outlets"] == len(fixture_desk.outlets())
         restored = {o["name"]: (o["attributes"], o["domains"], o["items"]) for o in other.outlets()}
         dam = other.item_story(other.item("dam-1").id).id
         assert other.story(dam).sources == 4  # owners known before the items came back

@@ -107,9 +107,9 @@ class OutletsAPI:
         A name or domain that already belongs to another outlet stays with it (a clash is reported).
         """
         domains = [d for d in (registered_domain(x) or name_as_domain(x) for x in row.domains) if d]
-        names = [row.name] if row.name else []
-        for alias in row.aliases:
-            d = name_as_domain(alias)
+        names = []
+        for alias in ([row.name] if row.name else []) + row.aliases:
+            d = name_as_domain(alias)  # a name that is a web address is a domain, as in resolution
             if d:
                 domains.append(d)
             else:
@@ -129,7 +129,7 @@ class OutletsAPI:
         created = oid is None
         if oid is None:
             key = fold_name(names[0]) if names else domains[0]
-            oid = resolver._new(key, names[0] if names else domains[0])
+            oid = resolver._new(key, row.name or (names[0] if names else domains[0]))
         clashes = []
         for alias, surface in [("name:" + fold_name(n), n) for n in names if fold_name(n)] + \
                 [("domain:" + d, d) for d in domains]:
