@@ -65,10 +65,8 @@ class Resolver:
         source = (source or "").strip()[:200]
         domain = registered_domain(url) if url else None
         as_domain = name_as_domain(source)
-        if as_domain:
-            source, domain = "", domain or as_domain
-            if domain != as_domain:
-                domain = as_domain
+        if as_domain:  # a source name that is a web address names the outlet by its domain
+            source, domain = "", as_domain
         key = fold_name(source) if source else ""
         if key:
             oid = self._by_name(key, source, domain)
