@@ -25,13 +25,21 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# The demo's outlet file (invented attributes) goes in first. Page dumps name no outlet: they
+# are ingested after the rest, each with --source naming the outlet whose page it is.
 demo: install
 	rm -f $(DB) $(DB)-wal $(DB)-shm
-	$(VENV)/bin/newsdesk --db $(DB) ingest --no-progress $$($(PY) -c 'import newsdesk.data as d; print(d.demo_path())')
+	$(VENV)/bin/newsdesk --db $(DB) outlets import $$($(PY) -c 'import newsdesk.data as d; print(d.demo_outlets_path())')
+	set -e; news=$$($(PY) -c 'import newsdesk.data as d; print(d.demo_path())'); \
+	$(VENV)/bin/newsdesk --db $(DB) ingest --no-progress $$(ls -d "$$news"/* | grep -v '[.]txt$$'); \
+	$(VENV)/bin/newsdesk --db $(DB) ingest --no-progress --source "Bayview Gazette" "$$news"/bayview-gazette-*.txt; \
+	$(VENV)/bin/newsdesk --db $(DB) ingest --no-progress --source "The Granite Star" "$$news"/granite-star-*.txt; \
+	$(VENV)/bin/newsdesk --db $(DB) ingest --no-progress --source "Riverside Daily" "$$news"/riverside-daily-*.txt
 	$(VENV)/bin/newsdesk --db $(DB) stats
 
 run: demo
 	$(VENV)/bin/newsdesk --db $(DB) stories --limit 20
+	$(VENV)/bin/newsdesk --db $(DB) blindspots --by lean
 	$(VENV)/bin/newsdesk --db $(DB) serve --host $(HOST) --port $(PORT)
 
 test: install-test

@@ -12,6 +12,11 @@
 2. Starts the real server (`newsdesk serve`, uvicorn, one process) on 127.0.0.1.
 3. Drives it from this process with httpx: a bounded sequential loop per page (latency),
    then the same mix from 4 threads (throughput).
+
+Coverage and blindspots: before serving, every outlet gets invented attributes (`group`
+g0/g1/g2 and an `owner` shared by some, from a hash of its name: no real ratings) through
+`outlets import` (which also resolves the outlets of items stored without stages). Their
+in-process p95 (Desk.coverage, Desk.blindspots) is printed, and the API routes join the pages.
 """
 
 from __future__ import annotations
@@ -197,12 +202,65 @@ def drive(url: str, paths: list[str], n: int, threads: int = 1, pid: int | None 
             "rps": n / took, "errors": errors[0], "cpu_ms": cpu_ms}
 
 
+def outlets_bench(db: str, n: int) -> None:
+    """Gives outlets invented attributes, then prints coverage and blindspots p95 in-process."""
+    import csv
+    import hashlib
+
+    from newsdesk import Desk
+
+    with Desk(db, stages=[]) as desk:
+        t0 = time.perf_counter()
+        resolved = desk.resolve_outlets()
+        took_resolve = time.perf_counter() - t0
+        outlets = desk.outlets()
+        path = Path(db).with_suffix(".outlets.csv")
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(["name", "group", "owner"])
+            for o in outlets:
+                h = int(hashlib.blake2b(o["name"].encode(), digest_size=4).hexdigest(), 16)
+                out.writerow([o["name"], f"g{h % 3}", f"owner {h % 7}" if h % 5 == 0 else ""])
+        t0 = time.perf_counter()
+        report = desk.import_outlets(path)
+        took_import = time.perf_counter() - t0
+        print(f"\noutlets: {resolved} stored items resolved in {took_resolve:.1f} s; {len(outlets)} outlets "
+              f"imported in {took_import:.1f} s ({report.get('stories_recounted', 0)} stories recounted)")
+        stories = desk.stories(limit=2000, order="rank")
+        rng = random.Random(11)
+        picked = [rng.choice(stories).id for _ in range(n)]
+        latest = max((s.last_time for s in stories if s.last_time), default=None)
+
+        def p95(fn) -> tuple[float, float, int]:
+            times, size = [], 0
+            for i in range(n):
+                t = time.perf_counter()
+                size = len(fn(i))
+                times.append((time.perf_counter() - t) * 1000)
+            return percentile(times, 50), percentile(times, 95), size
+
+        cases = {
+            "coverage ?by=group": lambda i: desk.coverage(picked[i], by="group")["groups"],
+            "coverage (by outlet)": lambda i: desk.coverage(picked[i])["by_outlet"],
+            "blindspots all time": lambda i: desk.blindspots("group"),
+            "blindspots --min-sources 5": lambda i: desk.blindspots("group", min_sources=5),
+        }
+        if latest is not None:
+            since = latest - timedelta(days=7)
+            cases["blindspots --since 7d"] = lambda i: desk.blindspots("group", since=since)
+        print(f"in-process, {n} calls each (machine shared with other jobs: figures are depressed)")
+        print(f"{'call':<28} {'p50 ms':>8} {'p95 ms':>8} {'results':>8}")
+        for name, fn in cases.items():
+            a, b, size = p95(fn)
+            print(f"{name:<28} {a:8.1f} {b:8.1f} {size:8d}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=100_000, help="items to load")
     parser.add_argument("--requests", type=int, default=200, help="requests per page in each loop")
     parser.add_argument("--story-items", type=int, default=20_000, help="items that go through the stages")
-    parser.add_argument("--stages", default="copies,stories", help="stages for those items (comma list)")
+    parser.add_argument("--stages", default="outlets,copies,stories", help="stages for those items (comma list)")
     parser.add_argument("--db", help="reuse (or keep) the store at this path")
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args()
@@ -211,6 +269,7 @@ def main() -> None:
     db = args.db or str(Path(tmp.name) / "bench.db")
     if not Path(db).exists():
         build(db, args.items, [s for s in args.stages.split(",") if s], min(args.story_items, args.items))
+    outlets_bench(db, args.requests)
     proc, url = start_server(db, args.workers)
     try:
         stories = httpx.get(url + "/api/stories", params={"limit": 200}, timeout=60).json()["stories"]
@@ -223,6 +282,8 @@ def main() -> None:
             "story (seen before)": warm,
             "search /search?q=": [f"/search?q={httpx.QueryParams({'q': q})['q']}" for q in QUERIES],
             "api /api/search": [f"/api/search?q={httpx.QueryParams({'q': q})['q']}" for q in QUERIES],
+            "api coverage ?by=": [f"/api/stories/{s['id']}/coverage?by=group" for s in picked],
+            "api /api/blindspots": ["/api/blindspots?by=group", "/api/blindspots?by=group&min_sources=5"],
         }
         for paths in pages.values():  # warm up: every path once
             for p in paths:

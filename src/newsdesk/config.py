@@ -50,6 +50,9 @@ SETTINGS: list[Setting] = [
     Setting("alert_min_new_sources", 2, "New independent sources a story needs before a watch alerts on it again."),
     Setting("webhook_retries", 3, "Retries of a failed webhook delivery (with doubling waits)."),
     Setting("webhook_backoff", 1.0, "Seconds before the first webhook retry; doubles each retry."),
+    Setting("blindspot_share", 0.1, "A story is a blindspot for a value of an outlet attribute holding at most this share of its independent sources (the other values holding the rest)."),
+    Setting("blindspot_attribute", "lean", "Outlet attribute the briefing's blindspot section compares (empty: no section)."),
+    Setting("blindspot_min_sources", 3, "Fewest independent sources a story needs to be called a blindspot."),
 ]
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -14,6 +14,7 @@ from newsdesk.errors import InputError
 from newsdesk.live.api import LiveAPI
 from newsdesk.model import IngestReport, Item, Skip
 from newsdesk.nlp.api import EntitiesAPI
+from newsdesk.outlets.api import OutletsAPI
 from newsdesk.pipeline import Stage, load_stages
 from newsdesk.search import SearchAPI
 from newsdesk.store import open_store
@@ -25,7 +26,7 @@ LOGGER = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
 
-class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
+class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
     """A news desk over one store: ingest items, read them back as items and stories.
 
     >>> desk = Desk("newsdesk.db")
@@ -81,8 +82,12 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
         allow_private: bool | None = None,
         progress: Progress | None = None,
         batch_size: int = 500,
+        outlet: str | None = None,
     ) -> IngestReport:
-        """Returns what ingesting a path, URL, '-', one item or an iterable of items did."""
+        """Returns what ingesting a path, URL, '-', one item or an iterable of items did.
+
+        `outlet` names the source of items that carry none (page dumps, plain text).
+        """
         from newsdesk import ingest as sources
 
         allow = bool(self.setting("allow_private") if allow_private is None else allow_private)
@@ -97,6 +102,10 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
             )
         else:
             records = source
+        if outlet:
+            from newsdesk.outlets.resolve import with_source
+
+            records = with_source(records, outlet)
         return self._ingest_records(records, progress=progress, batch_size=batch_size)
 
     def ingest_text(self, text: str, *, origin: str = "paste", fmt: str | None = None) -> IngestReport:
@@ -183,7 +192,7 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
         """Returns what the store holds, area by area."""
         out: dict[str, Any] = {"db": self.db, "schema_version": self.store.schema_version()}
         out.update(self.store.item_stats())
-        for name in ("story_stats", "entity_stats", "live_stats"):
+        for name in ("story_stats", "entity_stats", "live_stats", "outlet_stats"):
             fn = getattr(self.store, name, None)
             if fn is not None:
                 out.update(fn())

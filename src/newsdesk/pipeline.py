@@ -28,8 +28,9 @@ class Stage:
         raise NotImplementedError
 
 
-# (name, module, class): copies first, then enrichment, then stories.
+# (name, module, class): outlets and copies first, then enrichment, then stories.
 REGISTRY: list[tuple[str, str, str]] = [
+    ("outlets", "newsdesk.outlets.stage", "OutletStage"),
     ("copies", "newsdesk.dedupe", "CopyStage"),
     ("enrich", "newsdesk.nlp.stage", "EnrichStage"),
     ("stories", "newsdesk.stories.stage", "StoryStage"),

@@ -120,9 +120,10 @@ def create_app(
     )
     errors.install(app)
 
-    from newsdesk.api import routes, web
+    from newsdesk.api import outlets, routes, web
 
     app.include_router(routes.read)
+    app.include_router(outlets.read)
     app.include_router(routes.write)
     web.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -17,6 +17,7 @@ from newsdesk.api.app import HERE
 from newsdesk.api.auth import COOKIE, Auth
 from newsdesk.api.chart import coverage_svg
 from newsdesk.api.common import field, get_desk, has, page_by_anchor, safe_href
+from newsdesk.api.coverage import coverage_context
 from newsdesk.api.routes import FORMATS, call
 from newsdesk.cli.common import parse_time
 from newsdesk.errors import InputError, NewsdeskError, NotFound
@@ -114,7 +115,7 @@ def install(app: FastAPI) -> None:
         return render(request, "brief.html", brief=brief, since=since, cites=cites)
 
     @app.get("/story/{story_id}", **opts)
-    def story_page(request: Request, story_id: str) -> Response:
+    def story_page(request: Request, story_id: str, by: str = "") -> Response:
         desk = get_desk(request)
         if not has(desk, "story"):
             raise NotFound("stories are not available in this build")
@@ -127,7 +128,19 @@ def install(app: FastAPI) -> None:
         if context is None:
             context = _story_context(desk, story, sid)
             request.app.state.story_views.put(key, context)
-        return render(request, "story.html", **context)
+        return render(request, "story.html", **context, **coverage_context(desk, sid, by or None))
+
+    @app.get("/blindspots", **opts)
+    def blindspots_page(request: Request, by: str = "", since: str = "") -> Response:
+        desk = get_desk(request)
+        attrs = desk.store.outlet_attribute_names() if has(desk, "blindspots") else []
+        if not by and attrs:
+            preferred = str(desk.setting("blindspot_attribute") or "")
+            by = preferred if preferred in attrs else attrs[0]
+        spots = desk.blindspots(by, since=parse_time(since or None)) if attrs else []
+        return render(request, "blindspots.html", spots=spots, by=by, since=since, attributes=attrs,
+                      share=float(desk.setting("blindspot_share")),
+                      min_sources=int(desk.setting("blindspot_min_sources")))
 
     @app.get("/item/{item_id}", **opts)
     def item_page(request: Request, item_id: str) -> Response:

@@ -45,7 +45,7 @@ def main(ctx: click.Context, db: str, verbose: int) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-_AREAS = ["items", "stories", "entities", "brief", "serve", "live"]
+_AREAS = ["items", "stories", "entities", "brief", "serve", "live", "outlets"]
 
 for _area in _AREAS:
     try:

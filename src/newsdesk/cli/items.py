@@ -47,8 +47,11 @@ def item_dict(item: Item) -> dict[str, Any]:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--allow-private", is_flag=True, help="Allow URLs on private, loopback or link-local addresses.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when on a terminal).")
+@click.option("--source", "outlet", metavar="NAME",
+              help="Outlet of items that name none (page dumps, plain text); others keep their own.")
 @output_options
-def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None, as_json: bool) -> None:
+def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None, outlet: str | None,
+           as_json: bool) -> None:
     """Ingest files, directories, URLs, or '-' for stdin.
 
     Exit status: 0 all read, 2 a target could not be read, 9 some records were skipped.
@@ -61,7 +64,7 @@ def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None,
     failed: list[str] = []
     for target in targets:
         try:
-            report = _ingest_one(desk, target, allow_private, show)
+            report = _ingest_one(desk, target, allow_private, show, outlet)
         except InputError as e:
             click.echo(f"error: {e}", err=True)
             failed.append(str(e))
@@ -86,9 +89,9 @@ def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None,
         sys.exit(EXIT_SKIPPED)
 
 
-def _ingest_one(desk: Any, target: str, allow_private: bool, show: bool) -> IngestReport:
+def _ingest_one(desk: Any, target: str, allow_private: bool, show: bool, outlet: str | None = None) -> IngestReport:
     if not show:
-        return desk.ingest(target, allow_private=allow_private or None)
+        return desk.ingest(target, allow_private=allow_private or None, outlet=outlet)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -97,7 +100,7 @@ def _ingest_one(desk: Any, target: str, allow_private: bool, show: bool) -> Inge
     ) as bar:
         task = bar.add_task(f"ingest {target}", total=None)
         return desk.ingest(
-            target, allow_private=allow_private or None, progress=lambda n: bar.advance(task, n)
+            target, allow_private=allow_private or None, progress=lambda n: bar.advance(task, n), outlet=outlet
         )
 
 

@@ -150,7 +150,7 @@ def watch() -> None:
 
 
 @watch.command("add")
-@click.argument("kind", type=click.Choice(["entity", "query", "story"]))
+@click.argument("kind", type=click.Choice(["entity", "query", "story", "blindspot"]))
 @click.argument("target")
 @click.option("--name", help="A name for the watch (default: KIND:TARGET).")
 @click.option("--min-new-sources", type=int, default=None,
@@ -161,7 +161,10 @@ def watch() -> None:
 @output_options
 def watch_add(kind: str, target: str, name: str | None, min_new_sources: int | None,
               webhook: str | None, secret: str | None, as_json: bool) -> None:
-    """Add a watch on an entity name, a full-text query, or a story id."""
+    """Add a watch on an entity name, a full-text query, a story id, or an outlet attribute.
+
+    A blindspot watch (`watch add blindspot lean`) alerts when a story becomes a blindspot.
+    """
     w = get_desk().add_watch(kind, target, name=name, min_new_sources=min_new_sources,
                              webhook=webhook, secret=secret)
     w["secret"] = bool(w["secret"])

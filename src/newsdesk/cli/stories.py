@@ -104,8 +104,10 @@ def _show_story(story_id: str, as_json: bool) -> None:
     click.echo(str(getattr(title, "text", title)))
     if story_id != story.id and not story.id.startswith(story_id):
         click.echo(f"  ({story_id} was merged into {story.id})")
+    coverage = getattr(desk, "coverage", None)
+    outlets = f"{coverage(story.id)['outlets']} outlets, " if coverage is not None else ""
     click.echo(f"  id: {story.id}   members: {story.size} ({story.copies} copies)   "
-               f"sources: {story.sources}   span: {_span(story.span_hours)}")
+               f"sources: {outlets}{story.sources} independent   span: {_span(story.span_hours)}")
     click.echo(f"  from {_time(story.first_time)} to {_time(story.last_time)}")
     if "summary" in extra:
         click.echo("")

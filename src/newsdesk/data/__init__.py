@@ -32,6 +32,11 @@ def demo_path() -> Path:
     return DEMO_DIR / "news"
 
 
+def demo_outlets_path() -> Path:
+    """Returns the demo's outlet file: invented attributes (country, lean, owner...) of its outlets."""
+    return DEMO_DIR / "outlets.csv"
+
+
 def gold_path() -> Path:
     """Returns the path of the demo's gold file (one JSON object per line)."""
     return DEMO_DIR / "gold.jsonl"

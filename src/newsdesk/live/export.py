@@ -1,8 +1,9 @@
 """Export a store as JSONL, CSV, RSS or OPML; restore a store from a JSONL export.
 
-A JSONL export is one object per line, each with a `type`: a header, then items (with
-their sightings) in arrival order, stories (with members), entities, feeds, watches (with
-the stories they alerted on), alerts, and editors' corrections. Import re-ingests the items
+A JSONL export is one object per line, each with a `type`: a header, outlets (with their
+domains, aliases and attributes), then items (with their sightings) in arrival order, stories
+(with members), entities, feeds, watches (with the stories they alerted on), alerts, and
+editors' corrections. Import restores the outlets first, re-ingests the items
 in their original order and batches (so copies, entities and stories are rebuilt the same
 way), puts back the sightings, replays the corrections, then restores feeds and watches.
 Exporting the restored store gives the same file again.
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "csv", "rss", "opml")
-WHATS = ("items", "stories", "entities", "feeds", "watches", "corrections", "all")
+WHATS = ("outlets", "items", "stories", "entities", "feeds", "watches", "corrections", "all")
 EXPORT_VERSION = 1
 _ITEM_FIELDS = ("id", "title", "text", "url", "source", "author", "published", "ingested", "language",
                 "kind", "origin", "origin_line", "source_id", "extra")
@@ -123,7 +124,16 @@ def watch_records(desk: Desk) -> Iterator[dict[str, Any]]:
         yield {"type": "alert", **alert}
 
 
+def outlet_records(desk: Desk) -> Iterator[dict[str, Any]]:
+    """Yields outlets with their domains, aliases and attributes (nothing when none is known)."""
+    lister = getattr(desk, "outlets", None)
+    for o in lister() if lister is not None else []:
+        yield {"type": "outlet", "name": o["name"], "domains": o["domains"], "aliases": o["aliases"],
+               "attributes": o["attributes"]}
+
+
 _SECTIONS = {
+    "outlets": outlet_records,
     "items": item_records,
     "stories": story_records,
     "entities": entity_records,
@@ -243,7 +253,7 @@ def write_opml(feeds: list[dict[str, Any]], out: IO[str]) -> int:
 
 
 # -- import ------------------------------------------------------------------------------------
-_KNOWN = {"header", "item", "story", "entity", "feed", "watch", "alert", "correction"}
+_KNOWN = {"header", "outlet", "item", "story", "entity", "feed", "watch", "alert", "correction"}
 
 
 def read_records(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
@@ -300,6 +310,13 @@ def import_jsonl(desk: Desk, path: str | Path) -> dict[str, int]:
     for _, rec in recs:
         by_type.setdefault(rec["type"], []).append(rec)
     counts: dict[str, int] = {}
+    if by_type.get("outlet") and hasattr(desk, "import_outlet_rows"):  # before items: owners count at once
+        from newsdesk.outlets.files import OutletRow
+
+        rows = [OutletRow(n, r.get("name"), list(r.get("domains") or []), list(r.get("aliases") or []),
+                          {str(k): str(v) for k, v in (r.get("attributes") or {}).items()})
+                for n, r in enumerate(by_type["outlet"], 1)]
+        counts["outlets"] = len(rows) - len(desk.import_outlet_rows(rows, where=str(path))["problems"])
     items = by_type.get("item", [])
     new = 0
     for batch in _batches(items):

@@ -1,4 +1,7 @@
-"""Watches: rules on an entity, a search query or a story, checked against newly arrived items.
+"""Watches: rules on an entity, a search query, a story or blindspots, checked against new items.
+
+A blindspot watch names an outlet attribute (such as lean): it fires when a story that new
+items joined is a blindspot by that attribute (see newsdesk.outlets.coverage).
 
 An alert fires once per story, not once per copy or member: the first matching item of a
 story fires it, and the story fires again only when it has gained `min_new_sources` more
@@ -18,7 +21,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 
-KINDS = ("entity", "query", "story")
+KINDS = ("entity", "query", "story", "blindspot")
 
 
 class _Stories:
@@ -99,6 +102,8 @@ def validate(desk: Desk, kind: str, target: str) -> str:
     elif kind == "story":
         story = desk.story(target)  # type: ignore[attr-defined]  # raises NotFound
         return _story_id(story) or target
+    elif kind == "blindspot":
+        return desk._check_attribute(target) or target  # type: ignore[attr-defined]  # raises InputError
     return target
 
 
@@ -133,6 +138,12 @@ def matching_items(desk: Desk, watch: dict[str, Any], after: int, upto: int,
         return store.query_items_after(watch["target"], after, upto)
     if watch["kind"] == "entity":
         return _entity_items(desk, watch["target"], after, upto)
+    if watch["kind"] == "blindspot":
+        arrived = [i for _, i in store.items_after(after, upto)]
+        touched = {stories.key(i) for i in arrived}
+        blind = {b["story"] for b in desk.blindspots(watch["target"], limit=100_000)  # type: ignore[attr-defined]
+                 if b["story"] in touched}
+        return [i for i in arrived if stories.key(i) in blind]
     target = watch["target"]
     try:  # a story merged into another since the watch was set is followed to it
         target = _story_id(desk.story(target)) or target  # type: ignore[attr-defined]

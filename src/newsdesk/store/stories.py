@@ -338,12 +338,19 @@ class StoriesStore:
         size, copies, first, last = c.execute(
             "SELECT COUNT(*), COUNT(copy_of), MIN(time), MAX(time) FROM story_members WHERE story_id = ?",
             (story_id,)).fetchone()
-        srcs = [r[0] for r in c.execute(
-            "SELECT DISTINCT i.source FROM story_members m JOIN items i ON i.id = m.item_id "
-            "WHERE m.story_id = ? AND m.copy_of IS NULL AND i.source IS NOT NULL", (story_id,))]
-        unattributed = c.execute(
-            "SELECT COUNT(*) FROM story_members m JOIN items i ON i.id = m.item_id "
-            "WHERE m.story_id = ? AND m.copy_of IS NULL AND i.source IS NULL", (story_id,)).fetchone()[0]
+        # Independent sources as the outlet stage keys them (store/outlets.py), else outlet names.
+        from newsdesk.store.outlets import SOURCE_KEY
+
+        srcs, unattributed = [], 0
+        for key in c.execute(
+                f"SELECT CASE WHEN io.item_id IS NULL THEN i.source ELSE {SOURCE_KEY} END "
+                "FROM story_members m JOIN items i ON i.id = m.item_id "
+                "LEFT JOIN item_outlets io ON io.item_id = m.item_id LEFT JOIN outlets o ON o.id = io.outlet_id "
+                "WHERE m.story_id = ? AND m.copy_of IS NULL ORDER BY m.time, m.rowid", (story_id,)):
+            if key[0] is None:
+                unattributed += 1
+            elif key[0] not in srcs:
+                srcs.append(key[0])
         head = c.execute(
             "SELECT i.title, i.text, m.time FROM story_members m JOIN items i ON i.id = m.item_id "
             "WHERE m.story_id = ? AND m.copy_of IS NULL ORDER BY m.time, m.rowid LIMIT 1", (story_id,)).fetchone()

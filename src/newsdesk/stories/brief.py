@@ -79,10 +79,13 @@ class Brief:
     since: datetime | None
     until: datetime | None
     stories: list[BriefStory] = field(default_factory=list)
+    blindspots_by: str | None = None  # the outlet attribute blindspots compare (setting blindspot_attribute)
+    blindspots: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"generated": _iso(self.generated), "since": _iso(self.since), "until": _iso(self.until),
-                "stories": [s.to_dict() for s in self.stories]}
+                "stories": [s.to_dict() for s in self.stories],
+                "blindspots_by": self.blindspots_by, "blindspots": self.blindspots}
 
 
 def _languages(items: list[Item]) -> list[str]:
@@ -248,7 +251,16 @@ class BriefAPI:
                 size=story.size, first_time=story.first_time, last_time=story.last_time,
                 new_sources=new_sources, score=score, changes=changes, languages=_languages(items),
             ))
+        out.blindspots_by, out.blindspots = self._brief_blindspots(since, top)
         return out
+
+    def _brief_blindspots(self, since: datetime | None, top: int) -> tuple[str | None, list[dict[str, Any]]]:
+        """Returns the attribute and the blindspot stories of the period (none when no outlet has it)."""
+        finder = getattr(self, "blindspots", None)
+        attr = str(self.setting("blindspot_attribute") or "")  # type: ignore[attr-defined]
+        if finder is None or not attr or attr not in self.store.outlet_attribute_names():
+            return None, []
+        return attr, finder(attr, since=since, limit=top)
 
     def trending(self, window: timedelta = timedelta(hours=6), now: datetime | None = None,
                  top: int = 10, min_sources: int = 2) -> list[Trend]:
@@ -327,6 +339,13 @@ def _markdown(brief: Brief) -> str:
             ents = "; ".join(_md_escape(e["name"]) + (f" ({_md_escape(e['role'])})" if e.get("role") else "")
                              for e in s.entities)
             lines += ["", f"Main entities: {ents}"]
+        lines.append("")
+    if brief.blindspots:
+        lines += [f"## Blindspots (by {_md_escape(brief.blindspots_by or '')})", ""]
+        for b in brief.blindspots:
+            counts = ", ".join(f"{_md_escape(str(k))} {v}" for k, v in b["counts"].items())
+            lines.append(f"- {_md_escape(b['title'] or b['story'])}: few or no "
+                         f"{_md_escape(', '.join(b['missing']))} sources ({counts}) · story `{b['story']}`")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -134,7 +134,8 @@ class StoryStage(Stage):
         t, dated = item_time(item)
         return Features(
             item_id=item.id, terms=vectorise(counts, self.weights), length=len(counts), time=t,
-            dated=dated, source=item.source, entities=entity_keys(item), vector=vector,
+            dated=dated, source=item.annotations.get("source_key", item.source),
+            entities=entity_keys(item), vector=vector,
             headline=item.headline, article=is_article(item, self.params),
         )
 
@@ -171,7 +172,7 @@ class StoryStage(Stage):
                         engine.put(story)
                 if story is not None:
                     t, dated = item_time(item)
-                    engine.touch(story, t, item.source, copy=True, dated=dated)
+                    engine.touch(story, t, item.annotations.get("source_key", item.source), copy=True, dated=dated)
                     placed[item.id] = story.id
                     members.append((item.id, story.id, iso_from_epoch(t), copy_of, "copy", 0))
                     decisions.append(_decision_row(item.id, story.id, "copy", None, {"copy_of": copy_of}))
