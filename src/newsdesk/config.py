@@ -34,6 +34,7 @@ SETTINGS: list[Setting] = [
     Setting("enrich_workers", 2, "Processes the entity stage uses on large batches (1 runs it in-process)."),
     Setting("enrich_max_words", 1500, "Words of an item's body the entity stage reads (0 reads all)."),
     Setting("enrich_parse", "needed", "Sentences the entity stage parses for roles: 'needed' (those naming people or likely names) or 'all'."),
+    Setting("enrich_item_seconds", 5.0, "Seconds the entity stage may spend on one item; an item over it is stored without entities, and `show` says so (0: no limit)."),
     Setting("embed", False, "Use dense vectors (needs the [embed] extra) in story clustering and search."),
     Setting("token", "", "Token required by HTTP write routes (NEWSDESK_TOKEN)."),
     Setting("public_reads", True, "Serve HTTP read routes without a token."),

@@ -178,6 +178,12 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
         """Returns every input line that named this item."""
         return self.store.sightings(self.item(item_id).id)
 
+    def item_notes(self, item_id: str) -> list[str]:
+        """Returns what the desk could not read or do for an item (dropped time, skipped stage)."""
+        item = self.item(item_id)
+        notes = [str(v) for k, v in sorted(item.extra.items()) if k.startswith("note_")]
+        return notes + list(self.store.item_notes(item.id).values())
+
     def stats(self) -> dict[str, Any]:
         """Returns what the store holds, area by area."""
         out: dict[str, Any] = {"db": self.db, "schema_version": self.store.schema_version()}

@@ -95,6 +95,7 @@ def get_item(request: Request, item_id: str) -> dict[str, Any]:
     item = desk.item(item_id)
     out = jsonable(item)
     out["sightings"] = jsonable(desk.sightings(item.id))
+    out["notes"] = desk.item_notes(item.id)
     item_story = getattr(desk, "item_story", None)
     if item_story is not None:
         out["story"] = jsonable(item_story(item.id))

@@ -136,6 +136,7 @@ def show(item_id: str, as_json: bool) -> None:
     item = desk.item(item_id)
     data = item_dict(item)
     data["sightings"] = desk.sightings(item.id)
+    data["notes"] = desk.item_notes(item.id)
     if as_json:
         echo_json(data)
         return
@@ -143,6 +144,8 @@ def show(item_id: str, as_json: bool) -> None:
     for key in ("id", "kind", "source", "author", "published", "url", "language", "origin", "source_id"):
         if data.get(key) not in (None, ""):
             click.echo(f"  {key}: {data[key]}")
+    for note in data["notes"]:
+        click.echo(f"  note: {note}")
     if item.text:
         click.echo("")
         click.echo(item.text)

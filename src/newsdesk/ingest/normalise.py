@@ -218,11 +218,23 @@ def canonical_url(url: str | None) -> str | None:
 # -- times -----------------------------------------------------------------------------------
 
 
+# Times outside these years are refused: converting them to UTC, or adding a story's window
+# to them, would overflow Python's datetime (year 1 to 9999).
+MIN_YEAR, MAX_YEAR = 1000, 2999
+
+
 def parse_time(value: Any) -> datetime | None:
     """Returns a timezone-aware time (naive taken as UTC) from ISO 8601, RFC 2822 or a
-    datetime; None when absent or unreadable."""
+    datetime; None when absent, unreadable or out of range (see `time_problem`)."""
+    parsed, _ = read_time(value)
+    return parsed
+
+
+def read_time(value: Any) -> tuple[datetime | None, str | None]:
+    """Returns (time, None) for a readable time, (None, why) for one that is not, (None, None)
+    when absent."""
     if value is None or value == "":
-        return None
+        return None, None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -231,20 +243,34 @@ def parse_time(value: Any) -> datetime | None:
         try:
             parsed = datetime.fromtimestamp(float(value), UTC)
         except (OverflowError, OSError, ValueError):
-            return None
+            return None, "out of range"
     elif isinstance(value, str):
-        raw = value.strip()
+        raw = value.strip()[:200]
         try:
             parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             try:
                 parsed = parsedate_to_datetime(raw)
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, OverflowError):
                 LOGGER.debug("unreadable time %r", raw)
-                return None
+                return None, "not a time"
     else:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return None, f"not a time (a {type(value).__name__})"
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        year = parsed.astimezone(UTC).year
+    except (OverflowError, ValueError):
+        return None, "out of range"
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None, f"out of range (years {MIN_YEAR}-{MAX_YEAR})"
+    return parsed, None
+
+
+def time_note(value: Any, why: str) -> str:
+    """Returns the note kept on an item whose input time was dropped."""
+    shown = value if isinstance(value, str) else repr(value)
+    return f"published {shown[:80]!r} dropped: {why}"
 
 
 # -- items -----------------------------------------------------------------------------------
@@ -292,17 +318,23 @@ def make_item(
         from newsdesk.nlp.language import detect_language as detect
 
         lang = detect(f"{title_clean or ''}\n{body}")
+    published_at, why = read_time(published)
+    extra = dict(extra or {})
+    if why:
+        extra["note_published"] = time_note(published, why)
+        LOGGER.warning("%s%s: %s", origin, f":{origin_line}" if origin_line else "",
+                       extra["note_published"])
     return Item(
         title=title_clean,
         text=body,
         url=canonical_url(url),
         source=clean_line(source, 300),
-        published=parse_time(published),
+        published=published_at,
         language=lang,
         kind=kind,
         author=clean_line(author, 300),
         origin=origin,
         origin_line=origin_line,
         source_id=None if source_id is None or source_id == "" else str(source_id),
-        extra=dict(extra or {}),
+        extra=extra,
     )

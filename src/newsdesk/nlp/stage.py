@@ -88,6 +88,9 @@ class EnrichStage(Stage):
         enrichments = self._extract(list(items))
         spread: dict[str, int] = {}
         keys = desk.store.save_enrichments(enrichments, {it.id: it for it in items}, spread)
+        notes = {e.item_id: f"stored without entities: {e.skipped}" for e in enrichments if e.skipped}
+        if notes:
+            desk.store.add_item_notes("entities", notes)
         self._total += sum(1 for e in enrichments if e.mentions)
         by_id = {e.item_id: e for e in enrichments}
         for item in items:
@@ -114,7 +117,7 @@ class EnrichStage(Stage):
                 out.extend(self.extractor.extract([item], self._known))
             except Exception as e:  # noqa: BLE001
                 LOGGER.warning("entity stage skipped item %s: %s", item.id, e)
-                out.append(Enrichment(item.id))
+                out.append(Enrichment(item.id, skipped=f"the entity stage failed ({type(e).__name__})"))
         return out
 
     def close(self) -> None:

@@ -90,6 +90,20 @@ class ItemsStore:
         )
         return fresh
 
+    def add_item_notes(self, stage: str, notes: dict[str, str]) -> None:
+        """Records, per item id, what a stage could not do for it (inside the caller's transaction)."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO item_notes (item_id, stage, note) VALUES (?,?,?)",
+            [(item_id, stage, note) for item_id, note in notes.items()],
+        )
+
+    def item_notes(self, item_id: str) -> dict[str, str]:
+        """Returns stage -> what that stage could not do for this item."""
+        rows = self.conn.execute(
+            "SELECT stage, note FROM item_notes WHERE item_id = ? ORDER BY stage", (item_id,)
+        )
+        return {r["stage"]: r["note"] for r in rows}
+
     def get_item(self, item_id: str) -> Item:
         """Returns the item with this id (or a unique id prefix of 6+ characters)."""
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM items WHERE id = ?", (item_id,)).fetchone()
