@@ -42,7 +42,7 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
     ):
         self.settings = dict(settings or {})
         self.db = str(db if db is not None else config.get("db"))
-        self.store = open_store(self.db)
+        self.store = open_store(self.db, busy_timeout=float(self.setting("busy_timeout")))
         self._stage_names = list(stages) if stages is not None else None
         self._stages: list[Stage] | None = None
         # Where ingest time went, seconds by part: "store", "load" (stages and their models),
@@ -181,7 +181,10 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
     def item_notes(self, item_id: str) -> list[str]:
         """Returns what the desk could not read or do for an item (dropped time, skipped stage)."""
         item = self.item(item_id)
-        notes = [str(v) for k, v in sorted(item.extra.items()) if k.startswith("note_")]
+        from newsdesk.ingest.normalise import NOTES
+
+        kept = item.extra.get(NOTES)
+        notes = [str(n) for n in kept] if isinstance(kept, list) else []
         return notes + list(self.store.item_notes(item.id).values())
 
     def stats(self) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -22,7 +21,7 @@ from newsdesk.api.common import (
     page_by_anchor,
 )
 from newsdesk.api.errors import NotAvailable
-from newsdesk.cli.common import parse_time
+from newsdesk.cli.common import duration, parse_time
 from newsdesk.errors import InputError
 from newsdesk.search import decode_cursor, encode_cursor
 
@@ -124,7 +123,7 @@ def list_stories(
     since: str | None = Query(None, description="Active at or after (ISO time or age like 24h)."),
     until: str | None = Query(None, description="Begun before."),
     order: str = Query("rank", description="rank (independent sources, then recency) or recent."),
-    min_size: int | None = Query(None, description="Only stories with at least this many items."),
+    min_size: int | None = Query(None, ge=1, le=1_000_000_000, description="Only stories with at least this many items."),
     limit: int | None = Query(None, description="Stories per page (at most 200)."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
 ) -> dict[str, Any]:
@@ -249,7 +248,6 @@ def briefing(
 
 
 _SPAN = re.compile(r"^(\d{1,5})([mhdw])$")
-_SPAN_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 @read.get("/trending", summary="Stories whose new sources are rising")
@@ -261,8 +259,8 @@ def trending(
     """Returns stories whose new independent sources rose from the previous window to the last."""
     m = _SPAN.match(window.strip())
     if not m:
-        raise InputError(f"window {window!r}: use a length like 90m, 6h or 2d")
-    span = timedelta(**{_SPAN_UNITS[m.group(2)]: int(m.group(1))})
+        raise InputError(f"window {window[:40]!r}: use a length like 90m, 6h or 2d")
+    span = duration(window)
     fn = library(get_desk(request), "trending", "trending stories")
     return {"trending": jsonable(call(fn, window=span, top=clamp_limit(limit, 10)))}
 

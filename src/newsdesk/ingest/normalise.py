@@ -276,6 +276,41 @@ def time_note(value: Any, why: str) -> str:
 # -- items -----------------------------------------------------------------------------------
 
 HEADLINE_MAX_WORDS = 20
+# Caps on the fields a hostile input could make as large as its file.
+MAX_URL_CHARS = 4096
+MAX_ID_CHARS = 300
+MAX_EXTRA_CHARS = 20_000  # the kept unknown fields, as JSON
+
+
+NOTES = "_notes"  # key in `extra` of what reading the input dropped, for `show`
+
+
+def add_note(extra: dict[str, Any], note: str) -> None:
+    """Adds a note (what was dropped from the input, and why) to an item's extra fields."""
+    notes = extra.get(NOTES)
+    if not isinstance(notes, list):
+        notes = extra[NOTES] = []
+    if note not in notes:
+        notes.append(note)
+
+
+def capped_extra(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """Returns the unknown fields to keep: each while the JSON of all stays under the cap."""
+    import json
+
+    out: dict[str, Any] = {}
+    used = 2
+    for key, value in (extra or {}).items():
+        try:
+            size = len(json.dumps({str(key)[:200]: value}, ensure_ascii=False))
+        except (TypeError, ValueError, RecursionError):
+            continue
+        if used + size > MAX_EXTRA_CHARS:
+            add_note(out, f"unknown fields over {MAX_EXTRA_CHARS} characters were dropped")
+            continue
+        out[str(key)[:200]] = value
+        used += size
+    return out
 
 
 def make_item(
@@ -308,7 +343,7 @@ def make_item(
         if not body:
             kind = HEADLINE
         elif not title_clean and "\n" not in body and len(body.split()) <= HEADLINE_MAX_WORDS:
-            title_clean, body, kind = body, "", HEADLINE
+            title_clean, body, kind = clean_line(body, 1000), "", HEADLINE
         else:
             kind = ARTICLE
     lang = clean_line(language, 20)
@@ -319,15 +354,15 @@ def make_item(
 
         lang = detect(f"{title_clean or ''}\n{body}")
     published_at, why = read_time(published)
-    extra = dict(extra or {})
+    extra = capped_extra(extra)
     if why:
-        extra["note_published"] = time_note(published, why)
+        add_note(extra, time_note(published, why))
         LOGGER.warning("%s%s: %s", origin, f":{origin_line}" if origin_line else "",
-                       extra["note_published"])
+                       time_note(published, why))
     return Item(
         title=title_clean,
         text=body,
-        url=canonical_url(url),
+        url=canonical_url(url) if url is None or len(str(url)) <= MAX_URL_CHARS else None,
         source=clean_line(source, 300),
         published=published_at,
         language=lang,
@@ -335,6 +370,6 @@ def make_item(
         author=clean_line(author, 300),
         origin=origin,
         origin_line=origin_line,
-        source_id=None if source_id is None or source_id == "" else str(source_id),
+        source_id=None if source_id is None or source_id == "" else str(source_id)[:MAX_ID_CHARS],
         extra=extra,
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from newsdesk.errors import NotFound
+from newsdesk.store.items import like_prefix
 from newsdesk.model import Item
 from newsdesk.nlp.base import Enrichment
 from newsdesk.nlp.canonical import entity_key, fold, surname
@@ -243,15 +244,15 @@ class EntitiesStore:
             clauses.append(f"e.type IN ({','.join('?' * len(types))})")
             args.extend(types)
         if query:
-            clauses.append("(e.key LIKE ? OR e.name LIKE ?)")
-            args.extend([f"%{fold(query)}%", f"%{query}%"])
+            clauses.append("(e.key LIKE ? ESCAPE '\\' OR e.name LIKE ? ESCAPE '\\')")
+            args.extend(["%" + like_prefix(fold(query)), "%" + like_prefix(query)])
         if since or until:
             if since:
                 clauses.append(f"{_TIME} >= ?")
-                args.append(since.isoformat())
+                args.append(_iso(since))
             if until:
                 clauses.append(f"{_TIME} < ?")
-                args.append(until.isoformat())
+                args.append(_iso(until))
             where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
             sql = (
                 "SELECT e.id, e.name, e.type, COUNT(m.id) AS mentions, COUNT(DISTINCT m.item_id) AS items, "
@@ -287,7 +288,8 @@ class EntitiesStore:
             ).fetchone()
         if row is None and len(key) >= 3:
             row = conn.execute(
-                f"SELECT {cols} FROM entities WHERE key LIKE ? ORDER BY mentions DESC LIMIT 1", (f"%{key}%",)
+                f"SELECT {cols} FROM entities WHERE key LIKE ? ESCAPE '\\' ORDER BY mentions DESC LIMIT 1",
+                ("%" + like_prefix(key),),
             ).fetchone()
         if row is None:
             raise NotFound(f"no entity named {name!r}")
@@ -403,7 +405,8 @@ class EntitiesStore:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    """Returns the time in UTC as ISO 8601, as items' times are stored (so they compare as text)."""
+    return value.astimezone(UTC).isoformat() if value else None
 
 
 def _entity_row(r: sqlite3.Row, with_counts: bool = True) -> dict[str, Any]:

@@ -22,6 +22,11 @@ def to_iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
+def like_prefix(text: str) -> str:
+    """Returns a LIKE pattern (with ESCAPE '\\') matching strings that start with text."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def from_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -109,7 +114,8 @@ class ItemsStore:
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM items WHERE id = ?", (item_id,)).fetchone()
         if row is None and len(item_id) >= 6:
             rows = self.conn.execute(
-                f"SELECT {_COLUMNS} FROM items WHERE id LIKE ? LIMIT 2", (item_id + "%",)
+                f"SELECT {_COLUMNS} FROM items WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                (like_prefix(item_id),)
             ).fetchall()
             row = rows[0] if len(rows) == 1 else None
         if row is None:
@@ -199,8 +205,8 @@ def _filters(
         args.append(kind)
     if since:
         clauses.append("COALESCE(published, ingested) >= ?")
-        args.append(since.isoformat())
+        args.append(to_iso(since))
     if until:
         clauses.append("COALESCE(published, ingested) < ?")
-        args.append(until.isoformat())
+        args.append(to_iso(until))
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
