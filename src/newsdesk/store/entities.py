@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsdesk.errors import NotFound
-from newsdesk.store.items import like_prefix
 from newsdesk.model import Item
 from newsdesk.nlp.base import Enrichment
 from newsdesk.nlp.canonical import entity_key, fold, surname
+from newsdesk.store.items import like_prefix
 
 _TIME = "COALESCE(i.published, i.ingested)"
 
