@@ -39,6 +39,7 @@ SETTINGS: list[Setting] = [
     Setting("embed", False, "Use dense vectors (needs the [embed] extra) in story clustering and search."),
     Setting("token", "", "Token required by HTTP write routes (NEWSDESK_TOKEN)."),
     Setting("public_reads", True, "Serve HTTP read routes without a token."),
+    Setting("public_url", "", "Public address of the server, used as the alert feeds' link (default http://localhost/; never taken from the request)."),
     Setting("max_request_bytes", 5_000_000, "Largest HTTP request body accepted, in bytes (413 above)."),
     Setting("search_depth", 3000, "Newest matching items ranked per full-text query (0 ranks all); bounds search time."),
     Setting("poll_workers", 8, "Feeds fetched at the same time by one poll."),

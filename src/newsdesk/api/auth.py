@@ -89,3 +89,16 @@ def read_access(request: Request) -> None:
 def write_access(request: Request) -> None:
     """Dependency for API write routes."""
     get_auth(request).check_write(request)
+
+
+def anonymous_mode(request: Request, mode: str) -> str:
+    """Returns the search mode a request may use: without a token, full text only.
+
+    Semantic search loads the embedding model and stores vectors for new items; a reader
+    without a token must not be able to make the server do either.
+    """
+    if get_auth(request).signed_in(request):
+        return mode
+    if mode in ("semantic", "hybrid"):
+        raise Unauthorized(f"search mode {mode!r} needs a token (it loads a model); use mode=text")
+    return "text" if mode == "auto" else mode

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from newsdesk.api.auth import read_access, write_access
+from newsdesk.api.auth import anonymous_mode, read_access, write_access
 from newsdesk.api.common import (
     clamp_limit,
     field,
@@ -229,6 +229,7 @@ def search(
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
 ) -> dict[str, Any]:
     """Returns a page of hits with highlighted snippets and the next cursor."""
+    mode = anonymous_mode(request, mode)
     page = get_desk(request).search(
         q, source=source, kind=kind, since=parse_time(since), until=parse_time(until),
         story=story, entity=entity, mode=mode, limit=clamp_limit(limit, 20), cursor=cursor,
@@ -278,7 +279,10 @@ def _feed(request: Request, fmt: str) -> Response:
     if fn is None:
         raise NotAvailable("alert feeds are not available in this newsdesk build")
     media = "application/rss+xml" if fmt == "rss" else "application/atom+xml"
-    return Response(call(fn, fmt=fmt, link=str(request.base_url)), media_type=media + "; charset=utf-8")
+    # The link is the configured public address, never the request's Host header (a client
+    # could make the feed point anywhere).
+    link = str(get_desk(request).setting("public_url") or "http://localhost/")
+    return Response(call(fn, fmt=fmt, link=link), media_type=media + "; charset=utf-8")
 
 
 @read.get("/alerts.rss", summary="Alerts as an RSS feed", response_class=Response)
@@ -322,7 +326,8 @@ async def ingest(
         raise InputError("request body is empty: send the document as text")
     desk = get_desk(request)
     report = await run_in_threadpool(desk.ingest_text, text, origin=origin[:200], fmt=fmt)
-    return {"ok": True, **report.to_dict(), "ids": report.new_ids}
+    fired = await run_in_threadpool(desk.check_watches_after, report.new)
+    return {"ok": True, **report.to_dict(), "ids": report.new_ids, "alerts": len(fired)}
 
 
 def _format_of(content_type: str | None) -> str | None:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from newsdesk.api.app import HERE
-from newsdesk.api.auth import COOKIE, Auth
+from newsdesk.api.auth import COOKIE, Auth, anonymous_mode
 from newsdesk.api.chart import coverage_svg
 from newsdesk.api.common import field, get_desk, has, page_by_anchor, safe_href
 from newsdesk.api.routes import FORMATS, call
@@ -178,7 +178,7 @@ def install(app: FastAPI) -> None:
                 page = desk.search(
                     q, source=source or None, kind=kind or None, since=parse_time(since or None),
                     until=parse_time(until or None), story=story or None, entity=entity or None,
-                    cursor=cursor or None, limit=20,
+                    cursor=cursor or None, limit=20, mode=anonymous_mode(request, "auto"),
                 )
             except InputError as e:
                 error = str(e)
@@ -205,6 +205,7 @@ def install(app: FastAPI) -> None:
         else:
             try:
                 report = desk.ingest_text(text, origin=(origin or "paste")[:200], fmt=fmt or None)
+                desk.check_watches_after(report.new)
             except NewsdeskError as e:
                 error = str(e)
         items = desk.store.items_by_ids(report.new_ids) if report else []

@@ -71,10 +71,9 @@ def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None,
         total.new_ids.extend(report.new_ids)
     for skip in total.skipped:
         click.echo(f"skipped {skip}", err=True)
-    if total.new and desk.watches():
-        fired = desk.check_watches()
-        if fired and not as_json:
-            click.echo(f"{len(fired)} alert(s) fired (newsdesk alerts)", err=True)
+    fired = desk.check_watches_after(total.new)
+    if fired and not as_json:
+        click.echo(f"{len(fired)} alert(s) fired (newsdesk alerts)", err=True)
     if as_json:
         echo_json({**total.to_dict(), "failed": failed})
     else:

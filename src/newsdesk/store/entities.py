@@ -187,6 +187,24 @@ class EntitiesStore:
                 best = max(rows, key=lambda r: (r["count"], r["type"] == "PERSON"))["type"]
                 self.conn.execute("UPDATE entities SET type = ? WHERE id = ?", (best, eid))
 
+    def item_entity_keys(self, item_ids: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+        """Returns each item's canonical entity keys, most salient first (mentions, and more for
+        a name in the title, as when it was stored), with how many items name each."""
+        found: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        for r in _chunked(
+            self.conn,
+            "SELECT m.item_id, e.type, e.name, e.items, "
+            "COUNT(*) + 3 * MAX(m.field = 'title') AS weight FROM mentions m "
+            "JOIN entities e ON e.id = m.entity_id WHERE m.item_id IN ({}) "
+            "GROUP BY m.item_id, e.id ORDER BY MIN(m.rowid)",
+            list(item_ids),
+        ):
+            found[r["item_id"]].append((entity_key(r["type"], r["name"]), int(r["items"]), int(r["weight"])))
+        return {
+            iid: [(key, items) for key, items, _ in sorted(rows, key=lambda row: -row[2])]
+            for iid, rows in found.items()
+        }
+
     def enriched_item_count(self) -> int:
         """Returns how many items have stored mentions."""
         return int(self.conn.execute("SELECT COUNT(DISTINCT item_id) FROM mentions").fetchone()[0])
