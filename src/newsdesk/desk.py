@@ -133,6 +133,24 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
 
     def _store_batch(self, batch: list[Item], report: IngestReport) -> None:
         clock = time.perf_counter
+        # Stages that can read new items before they are stored (the entity models) do so
+        # outside the write transaction, so other writers are not kept waiting meanwhile.
+        held = self.store.held_ids([it.id for it in batch])
+        likely_new: list[Item] = []
+        for it in batch:
+            if it.id not in held:
+                held.add(it.id)
+                likely_new.append(it)  # the first of the same id is the one stored
+        if likely_new:
+            start = clock()
+            stages = self.stages
+            self.add_time("load", clock() - start)
+            for stage in stages:
+                prepare = getattr(stage, "prepare", None)
+                if prepare is not None:
+                    start = clock()
+                    prepare(self, likely_new)
+                    self.add_time(stage.name, clock() - start)
         with self.store.transaction():
             start = clock()
             fresh = self.store.add_items(batch)

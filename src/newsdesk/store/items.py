@@ -65,12 +65,7 @@ class ItemsStore:
             return []
         conn = self.conn
         now = datetime.now(UTC).isoformat()
-        ids = [it.id for it in items]
-        held: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            held.update(r[0] for r in conn.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk))
+        held = self.held_ids([it.id for it in items])
         fresh: list[bool] = []
         rows = []
         for it in items:
@@ -94,6 +89,15 @@ class ItemsStore:
             [(it.id, it.origin, it.origin_line, it.source_id, it.source, now) for it in items],
         )
         return fresh
+
+    def held_ids(self, ids: Sequence[str]) -> set[str]:
+        """Returns which of these item ids the store holds."""
+        held: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            held.update(r[0] for r in self.conn.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk))
+        return held
 
     def add_item_notes(self, stage: str, notes: dict[str, str]) -> None:
         """Records, per item id, what a stage could not do for it (inside the caller's transaction)."""

@@ -125,7 +125,7 @@ class _Base:
             except BaseException as e:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                if isinstance(e, sqlite3.Error):
+                if is_store_failure(e):
                     raise store_error(e, self.path) from None
                 raise
             else:
@@ -175,6 +175,12 @@ class _Base:
 DB_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error,)
 
 
+def is_store_failure(e: BaseException) -> bool:
+    """Returns whether a database error is the store failing (locked, full, read-only, corrupt)
+    rather than a statement the store refused (a constraint)."""
+    return isinstance(e, sqlite3.OperationalError) or type(e) is sqlite3.DatabaseError
+
+
 def _is_busy(e: BaseException) -> bool:
     text = str(e).lower()
     return "database is locked" in text or "database is busy" in text or "database table is locked" in text
@@ -189,6 +195,8 @@ def store_error(e: BaseException, path: str = "store") -> StoreError:
         return StoreError(f"{path}: store is read-only ({reason})")
     if "disk is full" in reason or "disk i/o" in reason.lower():
         return StoreError(f"{path}: cannot write the store ({reason})")
+    if not is_store_failure(e):
+        return StoreError(f"{path}: the store refused a write ({reason})")
     return StoreError(f"{path}: not a usable SQLite store ({reason})")
 
 
