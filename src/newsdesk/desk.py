@@ -80,9 +80,13 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
         *,
         allow_private: bool | None = None,
         progress: Progress | None = None,
-        batch_size: int = 500,
+        batch_size: int | None = None,
     ) -> IngestReport:
-        """Returns what ingesting a path, URL, '-', one item or an iterable of items did."""
+        """Returns what ingesting a path, URL, '-', one item or an iterable of items did.
+
+        Items are stored `batch_size` (setting `ingest_batch`) at a time, each batch in one
+        transaction: a failure or a kill never leaves part of a batch behind.
+        """
         from newsdesk import ingest as sources
 
         allow = bool(self.setting("allow_private") if allow_private is None else allow_private)
@@ -97,7 +101,8 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
             )
         else:
             records = source
-        return self._ingest_records(records, progress=progress, batch_size=batch_size)
+        size = int(batch_size if batch_size is not None else self.setting("ingest_batch"))
+        return self._ingest_records(records, progress=progress, batch_size=max(1, size))
 
     def ingest_text(self, text: str, *, origin: str = "paste", fmt: str | None = None) -> IngestReport:
         """Returns what ingesting a pasted document (plain text, page dump or JSONL) did."""
