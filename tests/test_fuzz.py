@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from newsdesk.errors import NewsdeskError  # noqa: E402
+from newsdesk.errors import NewsdeskError
 
 EXAMPLES = int(os.environ.get("NEWSDESK_FUZZ_EXAMPLES", "20"))
 # The rule is 1 s per 10 KB; a slack factor absorbs other processes on a shared machine
