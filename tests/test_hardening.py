@@ -596,3 +596,27 @@ def test_standalone_brief_html_has_a_csp(db_path: Path) -> None:
         desk.ingest(Item(title="Ferry fees rise", text="The council voted on Tuesday to raise fees."))
         page = render_brief(desk.brief(), "html")
     assert '<meta http-equiv="Content-Security-Policy"' in page and "default-src 'none'" in page
+
+
+def test_each_sign_in_has_its_own_session_and_sign_out_revokes_it(db_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from newsdesk.api.app import create_app
+    from newsdesk.api.auth import COOKIE
+
+    with Desk(db_path, stages=[]) as desk:
+        app = create_app(desk, token="t")
+        first, second = TestClient(app), TestClient(app)
+        first.post("/signin", data={"token": "t"}, follow_redirects=False)
+        second.post("/signin", data={"token": "t"}, follow_redirects=False)
+        a, b = first.cookies.get(COOKIE), second.cookies.get(COOKIE)
+        assert a and b and a != b and "t" not in (a.split(".")[0], b.split(".")[0])
+        csrf = desk_csrf(first)
+        form = {"text": "Ferry fees rise\n\nThe council voted on Tuesday.", "csrf": csrf}
+        assert first.post("/paste", data=form, headers={"Accept": "text/html"}).status_code == 200
+        first.post("/signout", follow_redirects=False)
+        stolen = TestClient(app, cookies={COOKIE: a})  # the old cookie, kept by someone else
+        assert stolen.post("/paste", data=form, headers={"Accept": "text/html"}).status_code == 401
+        assert second.post("/paste", data=form, headers={"Accept": "text/html"}).status_code == 200
+        forged = TestClient(app, cookies={COOKIE: a.split(".")[0] + ".0000"})
+        assert forged.post("/paste", data=form, headers={"Accept": "text/html"}).status_code == 401

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from newsdesk.api.app import HERE
-from newsdesk.api.auth import COOKIE, Auth, anonymous_mode
+from newsdesk.api.auth import COOKIE, SESSION_LIFETIME, Auth, anonymous_mode
 from newsdesk.api.chart import coverage_svg
 from newsdesk.api.common import field, get_desk, has, page_by_anchor, safe_href
 from newsdesk.api.routes import FORMATS, call
@@ -228,13 +228,14 @@ def install(app: FastAPI) -> None:
             )
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
-            COOKIE, auth.session_value(), httponly=True, samesite="strict",
-            secure=request.url.scheme == "https", max_age=30 * 86400,
+            COOKIE, auth.new_session(request), httponly=True, samesite="strict",
+            secure=request.url.scheme == "https", max_age=int(SESSION_LIFETIME.total_seconds()),
         )
         return response
 
     @app.post("/signout", **opts)
     def signout(request: Request) -> Response:
+        _auth(request).end_session(request)
         response = RedirectResponse("/", status_code=303)
         response.delete_cookie(COOKIE)
         return response

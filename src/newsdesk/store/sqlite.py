@@ -33,6 +33,7 @@ def _mixins() -> tuple[type, ...]:
         ("newsdesk.store.summaries", "SummariesStore"),
         ("newsdesk.store.search", "SearchStore"),
         ("newsdesk.store.feeds", "FeedsStore"),
+        ("newsdesk.store.sessions", "SessionsStore"),
     ):
         try:
             mod = __import__(module, fromlist=[name])

@@ -5,3 +5,10 @@ CREATE TABLE item_notes (
     note TEXT NOT NULL,
     PRIMARY KEY (item_id, stage)
 );
+
+-- Web reader sign-ins: one row per session, deleted at sign-out (the cookie names the row).
+CREATE TABLE web_sessions (
+    id TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    expires TEXT NOT NULL
+);
