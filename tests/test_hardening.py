@@ -620,3 +620,32 @@ def test_each_sign_in_has_its_own_session_and_sign_out_revokes_it(db_path: Path)
         assert second.post("/paste", data=form, headers={"Accept": "text/html"}).status_code == 200
         forged = TestClient(app, cookies={COOKIE: a.split(".")[0] + ".0000"})
         assert forged.post("/paste", data=form, headers={"Accept": "text/html"}).status_code == 401
+
+
+def test_a_large_story_is_shown_a_page_at_a_time(db_path: Path) -> None:
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from fastapi.testclient import TestClient
+
+    from newsdesk.api.app import create_app
+    from newsdesk.api.web import STORY_PAGE
+
+    t = datetime(2026, 3, 4, 9, tzinfo=UTC)
+    items = [Item(title="Lindqvist ferry fees rise twelve percent", source=f"Outlet {n}",
+                  text="The Lindqvist harbour council voted to raise ferry fees by twelve percent.",
+                  url=f"https://o{n}.example/ferry", published=t + timedelta(minutes=n))
+             for n in range(STORY_PAGE + 30)]
+    with Desk(db_path, stages=["copies", "stories"]) as desk:
+        desk.ingest(items)
+        sid = desk.item_story(items[0].id).id
+        assert desk.story(sid).size == len(items)
+        client = TestClient(create_app(desk, token="t"))
+        first = client.get(f"/story/{sid}", headers={"Accept": "text/html"}).text
+        second = client.get(f"/story/{sid}?page=2", headers={"Accept": "text/html"}).text
+        listed = lambda page: len(re.findall(r'<li class="item', page))  # noqa: E731
+        assert listed(first) == STORY_PAGE and listed(second) == 30
+        assert f"of {len(items)}" in first and "?page=2" in first
+        assert client.get(f"/story/{sid}?page=9", headers={"Accept": "text/html"}).status_code == 400
+        body = client.get(f"/api/stories/{sid}?items_limit=50&items_offset=100").json()
+        assert body["items_total"] == len(items) and len(body["items"]) == 30

@@ -140,8 +140,13 @@ def list_stories(
 
 
 @read.get("/stories/{story_id}", summary="One story")
-def get_story(request: Request, story_id: str) -> dict[str, Any]:
-    """Returns a story with its items."""
+def get_story(
+    request: Request,
+    story_id: str,
+    items_limit: int = Query(200, ge=1, le=1000, description="Most of its items to list."),
+    items_offset: int = Query(0, ge=0, le=10**9, description="Items to pass over first."),
+) -> dict[str, Any]:
+    """Returns a story with a page of its items (`items_total` says how many it has)."""
     desk = get_desk(request)
     story = library(desk, "story", "story detail")(story_id)
     out = jsonable(story)
@@ -149,7 +154,10 @@ def get_story(request: Request, story_id: str) -> dict[str, Any]:
         out = {"story": out}
     items_fn = getattr(desk, "story_items", None)
     if items_fn is not None and "items" not in out:
-        out["items"] = [item_summary(i) if hasattr(i, "kind") else jsonable(i) for i in items_fn(field(story, "id"))]
+        members = list(items_fn(field(story, "id")))
+        out["items_total"] = len(members)
+        out["items"] = [item_summary(i) if hasattr(i, "kind") else jsonable(i)
+                        for i in members[items_offset: items_offset + items_limit]]
     title_fn = getattr(desk, "story_title", None)
     if title_fn is not None:
         out["headline"] = jsonable(title_fn(field(story, "id")))

@@ -114,7 +114,7 @@ def install(app: FastAPI) -> None:
         return render(request, "brief.html", brief=brief, since=since, cites=cites)
 
     @app.get("/story/{story_id}", **opts)
-    def story_page(request: Request, story_id: str) -> Response:
+    def story_page(request: Request, story_id: str, page: int = 1) -> Response:
         desk = get_desk(request)
         if not has(desk, "story"):
             raise NotFound("stories are not available in this build")
@@ -127,7 +127,16 @@ def install(app: FastAPI) -> None:
         if context is None:
             context = _story_context(desk, story, sid)
             request.app.state.story_views.put(key, context)
-        return render(request, "story.html", **context)
+        # A story of thousands of members is shown STORY_PAGE members at a time.
+        members = context["members"]
+        pages = max(1, -(-len(members) // STORY_PAGE))
+        if not 1 <= page <= pages:
+            raise InputError(f"page {page}: this story has {pages} page(s) of items")
+        start = (page - 1) * STORY_PAGE
+        return render(request, "story.html", **{
+            **context, "page_members": members[start: start + STORY_PAGE], "page": page, "pages": pages,
+            "first_shown": start + 1 if members else 0, "last_shown": min(start + STORY_PAGE, len(members)),
+        })
 
     @app.get("/item/{item_id}", **opts)
     def item_page(request: Request, item_id: str) -> Response:
@@ -285,6 +294,9 @@ class ViewCache:
             self._data.move_to_end(key)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
+
+
+STORY_PAGE = 100  # members listed per page of a story
 
 
 def _story_context(desk: Any, story: Any, sid: str) -> dict[str, Any]:
