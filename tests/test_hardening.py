@@ -643,7 +643,7 @@ def test_a_large_story_is_shown_a_page_at_a_time(db_path: Path) -> None:
         client = TestClient(create_app(desk, token="t"))
         first = client.get(f"/story/{sid}", headers={"Accept": "text/html"}).text
         second = client.get(f"/story/{sid}?page=2", headers={"Accept": "text/html"}).text
-        listed = lambda page: len(re.findall(r'<li class="item', page))  # noqa: E731
+        listed = lambda page: len(re.findall(r"<li class=\"item", page))
         assert listed(first) == STORY_PAGE and listed(second) == 30
         assert f"of {len(items)}" in first and "?page=2" in first
         assert client.get(f"/story/{sid}?page=9", headers={"Accept": "text/html"}).status_code == 400
