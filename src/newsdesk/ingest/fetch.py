@@ -332,4 +332,6 @@ def _send(
             if time.monotonic() > deadline:
                 raise FetchError(f"{url}: took too long to download")
             chunks.append(chunk)
+        if watchdog.fired:  # the socket was shut at the deadline: what came is not the whole body
+            raise FetchError(f"{url}: took too long to download")
         return FetchResult(url, str(response.url), status, head, b"".join(chunks), media)
