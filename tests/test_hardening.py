@@ -416,6 +416,10 @@ def test_a_read_only_store_is_one_line_exit_7(tmp_path: Path, db_path: Path) -> 
     import subprocess
     import sys
 
+    import shutil
+
+    if os.geteuid() == 0 and not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: file modes do not stop root's writes")
     with Desk(db_path, stages=[]) as desk:
         desk.ingest(Item(title="Ferry fees rise", text="The council voted."))
     os.chmod(db_path, 0o444)
