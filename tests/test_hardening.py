@@ -413,10 +413,9 @@ def test_store_failures_are_one_line_exit_7(tmp_path: Path) -> None:
 
 def test_a_read_only_store_is_one_line_exit_7(tmp_path: Path, db_path: Path) -> None:
     import os
+    import shutil
     import subprocess
     import sys
-
-    import shutil
 
     if os.geteuid() == 0 and not shutil.which("setpriv"):
         pytest.skip("running as root without setpriv: file modes do not stop root's writes")
