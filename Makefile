@@ -7,7 +7,7 @@ DB ?= demo.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test demo lint bench clean
+.PHONY: run test install install-test demo lint bench clean fuzz crash
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,17 @@ run: demo
 
 test: install-test
 	$(VENV)/bin/pytest -q
+
+# Longer hostile-input runs than CI's: FUZZ_EXAMPLES documents per reader, random seeds.
+FUZZ_EXAMPLES ?= 500
+fuzz: install-test
+	NEWSDESK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) NEWSDESK_FUZZ_SLACK=1 NEWSDESK_FUZZ_RANDOM=1 $(VENV)/bin/pytest -q -s tests/test_fuzz.py
+
+# kill -9 at CRASH_KILLS random points of a CRASH_ITEMS-item ingest, resume, compare with a clean run.
+CRASH_ITEMS ?= 20000
+CRASH_KILLS ?= 10
+crash: install-test
+	$(PY) benchmarks/crash.py --items $(CRASH_ITEMS) --kills $(CRASH_KILLS)
 
 lint: install-test
 	$(VENV)/bin/ruff check src tests benchmarks

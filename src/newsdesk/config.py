@@ -23,6 +23,8 @@ class Setting:
 
 SETTINGS: list[Setting] = [
     Setting("db", "newsdesk.db", "Path of the SQLite store file."),
+    Setting("busy_timeout", 30.0, "Seconds a write waits for another writer before 'store busy, retry' (exit 7, HTTP 503)."),
+    Setting("ingest_batch", 500, "Items stored per write transaction during an ingest (the entity models read each batch before the store is locked)."),
     Setting("max_bytes", 20_000_000, "Largest input file or fetched body, in bytes."),
     Setting("max_item_chars", 200_000, "Longest text kept for one item, in characters."),
     Setting("fetch_timeout", 15.0, "Seconds before a URL fetch gives up."),
@@ -35,10 +37,12 @@ SETTINGS: list[Setting] = [
     Setting("enrich_workers", 2, "Processes the entity stage uses on large batches (1 runs it in-process)."),
     Setting("enrich_max_words", 1500, "Words of an item's body the entity stage reads (0 reads all)."),
     Setting("enrich_parse", "needed", "Sentences the entity stage parses for roles: 'needed' (those naming people or likely names) or 'all'."),
+    Setting("enrich_item_seconds", 5.0, "Seconds the entity stage may spend on one item; an item over it is stored without entities, and `show` says so (0: no limit)."),
     Setting("embed", False, "Use dense vectors (needs the [embed] extra) in story clustering and search."),
     Setting("embed_model", "minilm", "Dense vectors for story clustering: 'minilm' (the [embed] extra, English) or 'multilingual-e5' (the [embed-multilingual] extra: joins reports of one event in different languages)."),
     Setting("token", "", "Token required by HTTP write routes (NEWSDESK_TOKEN)."),
     Setting("public_reads", True, "Serve HTTP read routes without a token."),
+    Setting("public_url", "", "Public address of the server, used as the alert feeds' link (default http://localhost/; never taken from the request)."),
     Setting("max_request_bytes", 5_000_000, "Largest HTTP request body accepted, in bytes (413 above)."),
     Setting("search_depth", 3000, "Newest matching items ranked per full-text query (0 ranks all); bounds search time."),
     Setting("poll_workers", 8, "Feeds fetched at the same time by one poll."),

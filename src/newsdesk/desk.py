@@ -43,7 +43,7 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
     ):
         self.settings = dict(settings or {})
         self.db = str(db if db is not None else config.get("db"))
-        self.store = open_store(self.db)
+        self.store = open_store(self.db, busy_timeout=float(self.setting("busy_timeout")))
         self._stage_names = list(stages) if stages is not None else None
         self._stages: list[Stage] | None = None
         # Where ingest time went, seconds by part: "store", "load" (stages and their models),
@@ -81,12 +81,14 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
         *,
         allow_private: bool | None = None,
         progress: Progress | None = None,
-        batch_size: int = 500,
+        batch_size: int | None = None,
         outlet: str | None = None,
     ) -> IngestReport:
         """Returns what ingesting a path, URL, '-', one item or an iterable of items did.
 
-        `outlet` names the source of items that carry none (page dumps, plain text).
+        Items are stored `batch_size` (setting `ingest_batch`) at a time, each batch in one
+        transaction: a failure or a kill never leaves part of a batch behind. `outlet` names
+        the source of items that carry none (page dumps, plain text).
         """
         from newsdesk import ingest as sources
 
@@ -106,7 +108,8 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
             from newsdesk.outlets.resolve import with_source
 
             records = with_source(records, outlet)
-        return self._ingest_records(records, progress=progress, batch_size=batch_size)
+        size = int(batch_size if batch_size is not None else self.setting("ingest_batch"))
+        return self._ingest_records(records, progress=progress, batch_size=max(1, size))
 
     def ingest_text(self, text: str, *, origin: str = "paste", fmt: str | None = None) -> IngestReport:
         """Returns what ingesting a pasted document (plain text, page dump or JSONL) did."""
@@ -142,6 +145,24 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
 
     def _store_batch(self, batch: list[Item], report: IngestReport) -> None:
         clock = time.perf_counter
+        # Stages that can read new items before they are stored (the entity models) do so
+        # outside the write transaction, so other writers are not kept waiting meanwhile.
+        held = self.store.held_ids([it.id for it in batch])
+        likely_new: list[Item] = []
+        for it in batch:
+            if it.id not in held:
+                held.add(it.id)
+                likely_new.append(it)  # the first of the same id is the one stored
+        if likely_new:
+            start = clock()
+            stages = self.stages
+            self.add_time("load", clock() - start)
+            for stage in stages:
+                prepare = getattr(stage, "prepare", None)
+                if prepare is not None:
+                    start = clock()
+                    prepare(self, likely_new)
+                    self.add_time(stage.name, clock() - start)
         with self.store.transaction():
             start = clock()
             fresh = self.store.add_items(batch)
@@ -187,6 +208,15 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
     def sightings(self, item_id: str) -> list[dict[str, Any]]:
         """Returns every input line that named this item."""
         return self.store.sightings(self.item(item_id).id)
+
+    def item_notes(self, item_id: str) -> list[str]:
+        """Returns what the desk could not read or do for an item (dropped time, skipped stage)."""
+        item = self.item(item_id)
+        from newsdesk.ingest.normalise import NOTES
+
+        kept = item.extra.get(NOTES)
+        notes = [str(n) for n in kept] if isinstance(kept, list) else []
+        return notes + list(self.store.item_notes(item.id).values())
 
     def stats(self) -> dict[str, Any]:
         """Returns what the store holds, area by area."""

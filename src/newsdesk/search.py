@@ -214,9 +214,11 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise InputError(f"cursor {cursor[:40]!r} is not valid") from None
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != size or any(
+        isinstance(v, int) and not 0 <= v < 2**53 for v in values
+    ):
         raise InputError(f"cursor {cursor[:40]!r} is not valid")
     return values
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsdesk.errors import NewsdeskError
+from newsdesk.store import DB_ERRORS, store_error
 
 LOGGER = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ _REASONS = {
     422: "invalid request",
     500: "internal error",
     501: "not available",
+    503: "store busy, retry",
 }
 
 
@@ -49,9 +51,13 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def error_response(request: Request, message: str, status: int) -> Response:
+def error_response(
+    request: Request, message: str, status: int, retry_after: int | None = None
+) -> Response:
     """Returns the error as JSON, or as a reader page for a browser."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
     if wants_html(request):
         templates = getattr(request.app.state, "templates", None)
         if templates is not None:
@@ -76,7 +82,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(NewsdeskError)
     async def _newsdesk(request: Request, exc: NewsdeskError) -> Response:
-        return error_response(request, str(exc), int(getattr(exc, "status", 500)))
+        return error_response(
+            request, str(exc), int(getattr(exc, "status", 500)), getattr(exc, "retry_after", None)
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -92,5 +100,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, DB_ERRORS):  # a store failure outside a transaction
+            err = store_error(exc, "store")
+            return error_response(request, str(err), err.status, getattr(err, "retry_after", None))
+        if isinstance(exc, OverflowError):  # a number or time past what the store can hold
+            return error_response(request, "a parameter is out of range", 400)
         LOGGER.exception("unhandled error on %s", request.url.path)
         return error_response(request, "internal error", 500)

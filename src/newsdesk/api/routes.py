@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from newsdesk.api.auth import read_access, write_access
+from newsdesk.api.auth import anonymous_mode, read_access, write_access
 from newsdesk.api.common import (
     clamp_limit,
     field,
@@ -22,7 +21,7 @@ from newsdesk.api.common import (
     page_by_anchor,
 )
 from newsdesk.api.errors import NotAvailable
-from newsdesk.cli.common import parse_time
+from newsdesk.cli.common import duration, parse_time
 from newsdesk.errors import InputError
 from newsdesk.search import decode_cursor, encode_cursor
 
@@ -97,6 +96,7 @@ def get_item(request: Request, item_id: str) -> dict[str, Any]:
     item = desk.item(item_id)
     out = jsonable(item)
     out["sightings"] = jsonable(desk.sightings(item.id))
+    out["notes"] = desk.item_notes(item.id)
     item_story = getattr(desk, "item_story", None)
     if item_story is not None:
         out["story"] = jsonable(item_story(item.id))
@@ -125,7 +125,7 @@ def list_stories(
     since: str | None = Query(None, description="Active at or after (ISO time or age like 24h)."),
     until: str | None = Query(None, description="Begun before."),
     order: str = Query("rank", description="rank (independent sources, then recency) or recent."),
-    min_size: int | None = Query(None, description="Only stories with at least this many items."),
+    min_size: int | None = Query(None, ge=1, le=1_000_000_000, description="Only stories with at least this many items."),
     limit: int | None = Query(None, description="Stories per page (at most 200)."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
 ) -> dict[str, Any]:
@@ -142,8 +142,13 @@ def list_stories(
 
 
 @read.get("/stories/{story_id}", summary="One story")
-def get_story(request: Request, story_id: str) -> dict[str, Any]:
-    """Returns a story with its items."""
+def get_story(
+    request: Request,
+    story_id: str,
+    items_limit: int = Query(200, ge=1, le=1000, description="Most of its items to list."),
+    items_offset: int = Query(0, ge=0, le=10**9, description="Items to pass over first."),
+) -> dict[str, Any]:
+    """Returns a story with a page of its items (`items_total` says how many it has)."""
     desk = get_desk(request)
     story = library(desk, "story", "story detail")(story_id)
     out = jsonable(story)
@@ -151,7 +156,10 @@ def get_story(request: Request, story_id: str) -> dict[str, Any]:
         out = {"story": out}
     items_fn = getattr(desk, "story_items", None)
     if items_fn is not None and "items" not in out:
-        out["items"] = [item_summary(i) if hasattr(i, "kind") else jsonable(i) for i in items_fn(field(story, "id"))]
+        members = list(items_fn(field(story, "id")))
+        out["items_total"] = len(members)
+        out["items"] = [item_summary(i) if hasattr(i, "kind") else jsonable(i)
+                        for i in members[items_offset: items_offset + items_limit]]
     title_fn = getattr(desk, "story_title", None)
     if title_fn is not None:
         out["headline"] = jsonable(title_fn(field(story, "id")))
@@ -232,6 +240,7 @@ def search(
     language: str | None = Query(None, description="Only items in this language (like de, or unknown)."),
 ) -> dict[str, Any]:
     """Returns a page of hits with highlighted snippets and the next cursor."""
+    mode = anonymous_mode(request, mode)
     page = get_desk(request).search(
         q, source=source, kind=kind, since=parse_time(since), until=parse_time(until),
         story=story, entity=entity, mode=mode, limit=clamp_limit(limit, 20), cursor=cursor,
@@ -252,7 +261,6 @@ def briefing(
 
 
 _SPAN = re.compile(r"^(\d{1,5})([mhdw])$")
-_SPAN_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 @read.get("/trending", summary="Stories whose new sources are rising")
@@ -264,8 +272,8 @@ def trending(
     """Returns stories whose new independent sources rose from the previous window to the last."""
     m = _SPAN.match(window.strip())
     if not m:
-        raise InputError(f"window {window!r}: use a length like 90m, 6h or 2d")
-    span = timedelta(**{_SPAN_UNITS[m.group(2)]: int(m.group(1))})
+        raise InputError(f"window {window[:40]!r}: use a length like 90m, 6h or 2d")
+    span = duration(window)
     fn = library(get_desk(request), "trending", "trending stories")
     return {"trending": jsonable(call(fn, window=span, top=clamp_limit(limit, 10)))}
 
@@ -283,7 +291,10 @@ def _feed(request: Request, fmt: str) -> Response:
     if fn is None:
         raise NotAvailable("alert feeds are not available in this newsdesk build")
     media = "application/rss+xml" if fmt == "rss" else "application/atom+xml"
-    return Response(call(fn, fmt=fmt, link=str(request.base_url)), media_type=media + "; charset=utf-8")
+    # The link is the configured public address, never the request's Host header (a client
+    # could make the feed point anywhere).
+    link = str(get_desk(request).setting("public_url") or "http://localhost/")
+    return Response(call(fn, fmt=fmt, link=link), media_type=media + "; charset=utf-8")
 
 
 @read.get("/alerts.rss", summary="Alerts as an RSS feed", response_class=Response)
@@ -327,7 +338,8 @@ async def ingest(
         raise InputError("request body is empty: send the document as text")
     desk = get_desk(request)
     report = await run_in_threadpool(desk.ingest_text, text, origin=origin[:200], fmt=fmt)
-    return {"ok": True, **report.to_dict(), "ids": report.new_ids}
+    fired = await run_in_threadpool(desk.check_watches_after, report.new)
+    return {"ok": True, **report.to_dict(), "ids": report.new_ids, "alerts": len(fired)}
 
 
 def _format_of(content_type: str | None) -> str | None:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from newsdesk.api.app import HERE
-from newsdesk.api.auth import COOKIE, Auth
+from newsdesk.api.auth import COOKIE, SESSION_LIFETIME, Auth, anonymous_mode
 from newsdesk.api.chart import coverage_svg
 from newsdesk.api.common import field, get_desk, has, page_by_anchor, safe_href
 from newsdesk.api.coverage import coverage_context
@@ -115,7 +115,7 @@ def install(app: FastAPI) -> None:
         return render(request, "brief.html", brief=brief, since=since, cites=cites)
 
     @app.get("/story/{story_id}", **opts)
-    def story_page(request: Request, story_id: str, by: str = "") -> Response:
+    def story_page(request: Request, story_id: str, by: str = "", page: int = 1) -> Response:
         desk = get_desk(request)
         if not has(desk, "story"):
             raise NotFound("stories are not available in this build")
@@ -128,7 +128,17 @@ def install(app: FastAPI) -> None:
         if context is None:
             context = _story_context(desk, story, sid)
             request.app.state.story_views.put(key, context)
-        return render(request, "story.html", **context, **coverage_context(desk, sid, by or None))
+        # A story of thousands of members is shown STORY_PAGE members at a time.
+        members = context["members"]
+        pages = max(1, -(-len(members) // STORY_PAGE))
+        if not 1 <= page <= pages:
+            raise InputError(f"page {page}: this story has {pages} page(s) of items")
+        start = (page - 1) * STORY_PAGE
+        return render(request, "story.html", **{
+            **context, "page_members": members[start: start + STORY_PAGE], "page": page, "pages": pages,
+            "first_shown": start + 1 if members else 0, "last_shown": min(start + STORY_PAGE, len(members)),
+            **coverage_context(desk, sid, by or None),
+        })
 
     @app.get("/blindspots", **opts)
     def blindspots_page(request: Request, by: str = "", since: str = "") -> Response:
@@ -191,7 +201,7 @@ def install(app: FastAPI) -> None:
                 page = desk.search(
                     q, source=source or None, kind=kind or None, since=parse_time(since or None),
                     until=parse_time(until or None), story=story or None, entity=entity or None,
-                    cursor=cursor or None, limit=20,
+                    cursor=cursor or None, limit=20, mode=anonymous_mode(request, "auto"),
                 )
             except InputError as e:
                 error = str(e)
@@ -218,6 +228,7 @@ def install(app: FastAPI) -> None:
         else:
             try:
                 report = desk.ingest_text(text, origin=(origin or "paste")[:200], fmt=fmt or None)
+                desk.check_watches_after(report.new)
             except NewsdeskError as e:
                 error = str(e)
         items = desk.store.items_by_ids(report.new_ids) if report else []
@@ -240,13 +251,14 @@ def install(app: FastAPI) -> None:
             )
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
-            COOKIE, auth.session_value(), httponly=True, samesite="strict",
-            secure=request.url.scheme == "https", max_age=30 * 86400,
+            COOKIE, auth.new_session(request), httponly=True, samesite="strict",
+            secure=request.url.scheme == "https", max_age=int(SESSION_LIFETIME.total_seconds()),
         )
         return response
 
     @app.post("/signout", **opts)
     def signout(request: Request) -> Response:
+        _auth(request).end_session(request)
         response = RedirectResponse("/", status_code=303)
         response.delete_cookie(COOKIE)
         return response
@@ -296,6 +308,9 @@ class ViewCache:
             self._data.move_to_end(key)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
+
+
+STORY_PAGE = 100  # members listed per page of a story
 
 
 def _story_context(desk: Any, story: Any, sid: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import click
 
 from newsdesk.cli.common import DeskContext
 from newsdesk.errors import NewsdeskError
+from newsdesk.store import DB_ERRORS, store_error
 
 
 class _Main(click.Group):
@@ -23,6 +24,13 @@ class _Main(click.Group):
         except NewsdeskError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(e.exit_code)
+        except DB_ERRORS as e:  # a store failure outside a transaction: locked, full, read-only
+            err = store_error(e, ctx.obj.db if isinstance(ctx.obj, DeskContext) else "store")
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(err.exit_code)
+        except OverflowError:  # a number or time past what the store or Python can hold
+            click.echo("error: a value given is out of range", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)

@@ -6,18 +6,13 @@ from datetime import timedelta
 
 import click
 
-from newsdesk.cli.common import TIME, echo_json, get_desk, output_options
+from newsdesk.cli.common import TIME, duration, echo_json, get_desk, output_options
 from newsdesk.errors import InputError
-
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def _duration(value: str) -> timedelta:
     """Returns a duration from '90m', '6h', '2d' or '1w'."""
-    value = value.strip()
-    if value[-1:] in _UNITS and value[:-1].isdigit() and int(value[:-1]) > 0:
-        return timedelta(**{_UNITS[value[-1]]: int(value[:-1])})
-    raise InputError(f"{value!r}: not a duration (use a number and a unit, like 6h, 90m or 2d)")
+    return duration(value)
 
 
 def _cites(sentence) -> str:

@@ -76,12 +76,39 @@ def parse_time(value: str | None, *, now: datetime | None = None) -> datetime | 
         return None
     value = value.strip()
     if value[-1:] in _UNITS and value[:-1].isdigit():
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[value[-1]]: int(value[:-1])})
+        return (now or datetime.now(UTC)) - duration(value)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(f"{value!r}: not a time (use ISO 8601 like 2026-02-17 or an age like 24h)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise InputError(f"{value[:40]!r}: not a time (use ISO 8601 like 2026-02-17 or an age like 24h)") from None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    from newsdesk.ingest.normalise import MAX_YEAR, MIN_YEAR
+
+    try:
+        year = parsed.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InputError(f"{value[:40]!r}: out of range (use a time between the years {MIN_YEAR} and {MAX_YEAR})")
+    return parsed
+
+
+MAX_SPAN = timedelta(days=36_500)
+
+
+def duration(value: str) -> timedelta:
+    """Returns a duration from '90m', '6h', '2d' or '1w', at most a hundred years."""
+    value = value.strip()
+    digits, unit = value[:-1], value[-1:]
+    if unit not in _UNITS or not digits.isdigit() or len(digits) > 9 or int(digits) <= 0:
+        raise InputError(f"{value[:40]!r}: not a duration (use a number and a unit, like 6h, 90m or 2d)")
+    try:
+        span: timedelta | None = timedelta(**{_UNITS[unit]: int(digits)})
+    except OverflowError:
+        span = None
+    if span is None or span > MAX_SPAN:
+        raise InputError(f"{value!r}: out of range (at most {MAX_SPAN.days} days)")
+    return span
 
 
 class TimeParam(click.ParamType):

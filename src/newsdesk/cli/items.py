@@ -75,10 +75,9 @@ def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None,
         total.new_ids.extend(report.new_ids)
     for skip in total.skipped:
         click.echo(f"skipped {skip}", err=True)
-    if total.new and desk.watches():
-        fired = desk.check_watches()
-        if fired and not as_json:
-            click.echo(f"{len(fired)} alert(s) fired (newsdesk alerts)", err=True)
+    fired = desk.check_watches_after(total.new)
+    if fired and not as_json:
+        click.echo(f"{len(fired)} alert(s) fired (newsdesk alerts)", err=True)
     if as_json:
         echo_json({**total.to_dict(), "failed": failed})
     else:
@@ -143,6 +142,7 @@ def show(item_id: str, as_json: bool) -> None:
     item = desk.item(item_id)
     data = item_dict(item)
     data["sightings"] = desk.sightings(item.id)
+    data["notes"] = desk.item_notes(item.id)
     if as_json:
         echo_json(data)
         return
@@ -150,6 +150,8 @@ def show(item_id: str, as_json: bool) -> None:
     for key in ("id", "kind", "source", "author", "published", "url", "language", "origin", "source_id"):
         if data.get(key) not in (None, ""):
             click.echo(f"  {key}: {data[key]}")
+    for note in data["notes"]:
+        click.echo(f"  note: {note}")
     if item.text:
         click.echo("")
         click.echo(item.text)

@@ -67,6 +67,8 @@ def read(
         raise InputError(f"{target}: no such file or directory")
     from newsdesk.ingest.directory import read_directory, read_file
 
+    if not path.is_dir() and not path.is_file():
+        raise InputError(f"{target}: not a regular file (a pipe, socket or device would block)")
     if path.is_dir():
         return read_directory(path, allow_private=allow_private, max_bytes=max_bytes,
                               max_chars=max_chars)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,11 +25,16 @@ def read_file(
     """Yields the items of one file, or one Skip when it is too big, unreadable or empty."""
     origin = str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            yield Skip(origin, None, f"file is {size} bytes, over the {max_bytes} limit")
-            return
-        with path.open("rb") as fh:
+        # Opened without blocking and checked on the open file: a FIFO put in a file's place
+        # would otherwise hang the read forever.
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                yield Skip(origin, None, "not a regular file")
+                return
+            if info.st_size > max_bytes:
+                yield Skip(origin, None, f"file is {info.st_size} bytes, over the {max_bytes} limit")
+                return
             data = fh.read(max_bytes + 1)
     except OSError as e:
         yield Skip(origin, None, f"cannot read ({e.strerror or type(e).__name__})")
@@ -56,8 +62,10 @@ def read_directory(
 ) -> Iterator[Item | Skip]:
     """Yields the items of every supported file under a directory, in name order.
 
-    Hidden files and folders are passed over; other unsupported files are one Skip each.
+    Hidden files and folders are passed over; other unsupported files, and links to files
+    outside the directory, are one Skip each.
     """
+    inside = root.resolve()
     for folder, dirs, files in os.walk(root, onerror=lambda e: LOGGER.warning("%s", e)):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
@@ -66,6 +74,9 @@ def read_directory(
             path = Path(folder) / name
             if not path.is_file():  # a pipe or socket would block; a dangling link is gone
                 yield Skip(str(path), None, "not a regular file")
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(inside):
+                yield Skip(str(path), None, "a link to a file outside the directory")
                 continue
             supported, fmt = format_for_path(path)
             if not supported:

@@ -26,7 +26,7 @@ _FORMAT_ALIASES = {
 # file suffix -> format; None means "sniff the content" (text may be a page dump, XML a feed or OPML)
 SUFFIXES: dict[str, str | None] = {
     ".txt": None, ".text": None,
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": None,
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
     ".xml": None, ".rss": "feed", ".atom": "feed", ".rdf": "feed",
     ".opml": "opml",
     ".html": "html", ".htm": "html", ".xhtml": "html",
@@ -85,7 +85,7 @@ def sniff(document: str | bytes) -> str:
 def _is_json_object(body: str) -> bool:
     try:
         return isinstance(json.loads(body), dict)
-    except (json.JSONDecodeError, RecursionError):
+    except jsonl.JSON_ERRORS:
         return False
 
 
@@ -93,9 +93,8 @@ def _json_array(body: str, origin: str, max_chars: int | None) -> Iterator[Item 
     """Yields the items of a JSON document: a list of records, one record, or a JSON Feed."""
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, RecursionError) as e:
-        reason = e.msg if isinstance(e, json.JSONDecodeError) else "nested too deeply"
-        yield Skip(origin, getattr(e, "lineno", None), f"not valid JSON ({reason})")
+    except jsonl.JSON_ERRORS as e:
+        yield Skip(origin, getattr(e, "lineno", None), f"not valid JSON ({jsonl.json_problem(e)})")
         return
     if jsonl.is_json_feed(data):
         records = jsonl.json_feed_records(data)

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, "
     "text/html;q=0.8, text/plain;q=0.7, */*;q=0.5"
 )
-CHUNK = 65536
 
 
 @dataclass
@@ -140,6 +140,50 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class _Watchdog:
+    """Shuts a request's sockets down at its deadline, so that no read outlasts it.
+
+    httpx's timeouts bound each read, not the whole response: a server that sends a byte
+    now and then (headers or body) would keep a fetch open for ever.
+    """
+
+    def __init__(self, deadline: float):
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, event: str, info: dict) -> None:
+        if not event.endswith(("connect_tcp.complete", "start_tls.complete")):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 def fetch(
     url: str,
     *,
@@ -155,36 +199,72 @@ def fetch(
 
     Redirects are followed by hand so that every hop is checked; at most `max_redirects`.
     With `etag` / `last_modified` the request is conditional: a 304 comes back as a result
-    with status 304 and empty content. The body is streamed and refused past `max_bytes`.
+    with status 304 and empty content. The body is streamed and refused past `max_bytes`;
+    the whole fetch ends after four times `timeout`, however the server trickles its bytes.
     """
-    max_bytes = int(max_bytes if max_bytes is not None else config.get("max_bytes"))
-    timeout = float(timeout if timeout is not None else config.get("fetch_timeout"))
-    hops = int(max_redirects if max_redirects is not None else config.get("max_redirects"))
     headers = {"User-Agent": user_agent or str(config.get("user_agent")), "Accept": ACCEPT}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    return request(
+        "GET", url, headers=headers, allow_private=allow_private, max_bytes=max_bytes,
+        timeout=timeout, max_redirects=max_redirects,
+    )
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    content: bytes | None = None,
+    allow_private: AllowPrivate = False,
+    max_bytes: int | None = None,
+    timeout: float | None = None,
+    max_redirects: int | None = None,
+    raise_for_status: bool = True,
+) -> FetchResult:
+    """Returns the response to one guarded request (GET of a page, POST of a webhook).
+
+    Every hop's address is checked before connecting and again once connected, proxies from
+    the environment are ignored, and the whole exchange has a deadline. With
+    `raise_for_status` false an HTTP error status comes back as a result.
+    """
+    max_bytes = int(max_bytes if max_bytes is not None else config.get("max_bytes"))
+    timeout = float(timeout if timeout is not None else config.get("fetch_timeout"))
+    hops = int(max_redirects if max_redirects is not None else config.get("max_redirects"))
     deadline = time.monotonic() + timeout * 4  # the whole fetch, on top of per-step timeouts
+    watchdog = _Watchdog(deadline)
     current = url.strip()
     # trust_env=False: a proxy from the environment would connect to hosts we never checked.
-    with httpx.Client(
-        timeout=timeout, follow_redirects=False, trust_env=False, verify=_ssl_context()
-    ) as client:
-        for _hop in range(hops + 1):
-            check_url(current, allow_private=allow_private)
-            try:
-                result = _get(client, current, headers, max_bytes, deadline, allow_private)
-            except httpx.TimeoutException:
-                raise FetchError(f"{current}: timed out after {timeout:g}s") from None
-            except httpx.HTTPError as e:
-                reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-                raise FetchError(f"{current}: {reason}") from None
-            if isinstance(result, str):
-                current = urljoin(current, result)
-                continue
-            result.url = url
-            return result
+    try:
+        with httpx.Client(
+            timeout=timeout, follow_redirects=False, trust_env=False, verify=_ssl_context()
+        ) as client:
+            for _hop in range(hops + 1):
+                check_url(current, allow_private=allow_private)
+                try:
+                    result = _send(
+                        client, method, current, headers, content, max_bytes, deadline,
+                        allow_private, watchdog, raise_for_status,
+                    )
+                except httpx.TimeoutException:
+                    raise FetchError(f"{current}: timed out after {timeout:g}s") from None
+                except httpx.HTTPError as e:
+                    if watchdog.fired:
+                        raise FetchError(f"{current}: took too long (over {timeout * 4:g}s)") from None
+                    reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    raise FetchError(f"{current}: {reason}") from None
+                if isinstance(result, str):
+                    if method != "GET" or hops == 0:
+                        raise FetchError(f"{current}: redirected to {result[:200]}, not followed")
+                    current = urljoin(current, result)
+                    continue
+                result.url = url
+                return result
+    finally:
+        watchdog.cancel()
     raise FetchError(f"{url}: too many redirects (more than {hops})")
 
 
@@ -209,16 +289,22 @@ def _check_peer(response: httpx.Response, url: str, allow_private: AllowPrivate)
         raise FetchError(f"{url}: refused, connected to a {why} address ({address})")
 
 
-def _get(
+def _send(
     client: httpx.Client,
+    method: str,
     url: str,
     headers: dict[str, str],
+    content: bytes | None,
     max_bytes: int,
     deadline: float,
     allow_private: AllowPrivate,
+    watchdog: _Watchdog,
+    raise_for_status: bool,
 ) -> FetchResult | str:
     """Returns the result of one request, or the Location to follow for a redirect."""
-    with client.stream("GET", url, headers=headers) as response:
+    with client.stream(
+        method, url, headers=headers, content=content, extensions={"trace": watchdog.trace}
+    ) as response:
         _check_peer(response, url, allow_private)
         status = response.status_code
         if status in REDIRECTS:
@@ -230,18 +316,22 @@ def _get(
         media = head.get("content-type", "").split(";")[0].strip().lower()
         if status == 304:
             return FetchResult(url, url, 304, head, b"", media)
-        if status >= 400:
+        if status >= 400 and raise_for_status:
             raise FetchError(f"{url}: HTTP {status} {response.reason_phrase}".rstrip())
         declared = head.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise FetchError(f"{url}: body is {int(declared)} bytes, over the {max_bytes} limit")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes(CHUNK):
+        # Chunks as they arrive (not a fixed size at a time), so the deadline is checked after
+        # every read however slowly the bytes come.
+        for chunk in response.iter_bytes():
             size += len(chunk)
             if size > max_bytes:
                 raise FetchError(f"{url}: body is over the {max_bytes} byte limit")
             if time.monotonic() > deadline:
                 raise FetchError(f"{url}: took too long to download")
             chunks.append(chunk)
+        if watchdog.fired:  # the socket was shut at the deadline: what came is not the whole body
+            raise FetchError(f"{url}: took too long to download")
         return FetchResult(url, str(response.url), status, head, b"".join(chunks), media)

@@ -34,6 +34,20 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _KNOWN = frozenset(k for keys in ALIASES.values() for k in keys)
 
 
+# What json.loads raises on hostile input: a syntax error (JSONDecodeError), a number too long
+# to convert (ValueError), nesting too deep (RecursionError).
+JSON_ERRORS = (ValueError, RecursionError)
+
+
+def json_problem(e: BaseException) -> str:
+    """Returns why a JSON text could not be read, in a few words."""
+    if isinstance(e, json.JSONDecodeError):
+        return f"{e.msg} (column {e.colno})"
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    return "a number is too long" if "digits" in str(e) else str(e).splitlines()[0][:100]
+
+
 def _text_value(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -107,11 +121,8 @@ def read_jsonl(
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield Skip(origin, number, f"not valid JSON: {e.msg} (column {e.colno})")
-            continue
-        except RecursionError:
-            yield Skip(origin, number, "not valid JSON (nested too deeply)")
+        except JSON_ERRORS as e:
+            yield Skip(origin, number, f"not valid JSON: {json_problem(e)}")
             continue
         yield record_to_item(record, origin=origin, line=number, max_chars=max_chars)
 
@@ -135,8 +146,8 @@ def strict_records(path: Any) -> Iterator[tuple[int, dict[str, Any]]]:
                     continue
                 try:
                     rec = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise InputError(f"{path}:{n}: not JSON ({e.msg})") from None
+                except JSON_ERRORS as e:
+                    raise InputError(f"{path}:{n}: not JSON ({json_problem(e)})") from None
                 if not isinstance(rec, dict):
                     raise InputError(f"{path}:{n}: not a JSON object")
                 yield n, rec
@@ -154,7 +165,7 @@ def looks_like_jsonl(text: str) -> bool:
             return False
         try:
             return isinstance(json.loads(line), dict)
-        except (json.JSONDecodeError, RecursionError):
+        except JSON_ERRORS:
             return False
     return False
 

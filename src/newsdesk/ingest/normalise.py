@@ -218,11 +218,23 @@ def canonical_url(url: str | None) -> str | None:
 # -- times -----------------------------------------------------------------------------------
 
 
+# Times outside these years are refused: converting them to UTC, or adding a story's window
+# to them, would overflow Python's datetime (year 1 to 9999).
+MIN_YEAR, MAX_YEAR = 1000, 2999
+
+
 def parse_time(value: Any) -> datetime | None:
     """Returns a timezone-aware time (naive taken as UTC) from ISO 8601, RFC 2822 or a
-    datetime; None when absent or unreadable."""
+    datetime; None when absent, unreadable or out of range (see `time_problem`)."""
+    parsed, _ = read_time(value)
+    return parsed
+
+
+def read_time(value: Any) -> tuple[datetime | None, str | None]:
+    """Returns (time, None) for a readable time, (None, why) for one that is not, (None, None)
+    when absent."""
     if value is None or value == "":
-        return None
+        return None, None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -231,25 +243,74 @@ def parse_time(value: Any) -> datetime | None:
         try:
             parsed = datetime.fromtimestamp(float(value), UTC)
         except (OverflowError, OSError, ValueError):
-            return None
+            return None, "out of range"
     elif isinstance(value, str):
-        raw = value.strip()
+        raw = value.strip()[:200]
         try:
             parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             try:
                 parsed = parsedate_to_datetime(raw)
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, OverflowError):
                 LOGGER.debug("unreadable time %r", raw)
-                return None
+                return None, "not a time"
     else:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return None, f"not a time (a {type(value).__name__})"
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        year = parsed.astimezone(UTC).year
+    except (OverflowError, ValueError):
+        return None, "out of range"
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None, f"out of range (years {MIN_YEAR}-{MAX_YEAR})"
+    return parsed, None
+
+
+def time_note(value: Any, why: str) -> str:
+    """Returns the note kept on an item whose input time was dropped."""
+    shown = value if isinstance(value, str) else repr(value)
+    return f"published {shown[:80]!r} dropped: {why}"
 
 
 # -- items -----------------------------------------------------------------------------------
 
 HEADLINE_MAX_WORDS = 20
+# Caps on the fields a hostile input could make as large as its file.
+MAX_URL_CHARS = 4096
+MAX_ID_CHARS = 300
+MAX_EXTRA_CHARS = 20_000  # the kept unknown fields, as JSON
+
+
+NOTES = "_notes"  # key in `extra` of what reading the input dropped, for `show`
+
+
+def add_note(extra: dict[str, Any], note: str) -> None:
+    """Adds a note (what was dropped from the input, and why) to an item's extra fields."""
+    notes = extra.get(NOTES)
+    if not isinstance(notes, list):
+        notes = extra[NOTES] = []
+    if note not in notes:
+        notes.append(note)
+
+
+def capped_extra(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """Returns the unknown fields to keep: each while the JSON of all stays under the cap."""
+    import json
+
+    out: dict[str, Any] = {}
+    used = 2
+    for key, value in (extra or {}).items():
+        try:
+            size = len(json.dumps({str(key)[:200]: value}, ensure_ascii=False))
+        except (TypeError, ValueError, RecursionError):
+            continue
+        if used + size > MAX_EXTRA_CHARS:
+            add_note(out, f"unknown fields over {MAX_EXTRA_CHARS} characters were dropped")
+            continue
+        out[str(key)[:200]] = value
+        used += size
+    return out
 
 
 def make_item(
@@ -282,7 +343,7 @@ def make_item(
         if not body:
             kind = HEADLINE
         elif not title_clean and "\n" not in body and len(body.split()) <= HEADLINE_MAX_WORDS:
-            title_clean, body, kind = body, "", HEADLINE
+            title_clean, body, kind = clean_line(body, 1000), "", HEADLINE
         else:
             kind = ARTICLE
     lang = clean_line(language, 20)
@@ -297,23 +358,30 @@ def make_item(
         from newsdesk.nlp.language import normalise_code
 
         lang = normalise_code(lang)
-    when = parse_time(published)
-    if when is None and isinstance(published, str) and published.strip():
+    published_at, why = read_time(published)
+    if published_at is None and why == "not a time" and isinstance(published, str):
         # "Qua, 31 Jan 2018 10:20:00 -0200", "31. Januar 2018": dates in the item's language.
         from newsdesk.nlp.dates import parse_localised
 
-        when = parse_localised(published, lang)
+        published_at, why = read_time(parse_localised(published, lang))
+        if published_at is None and why is None:
+            why = "not a time"
+    extra = capped_extra(extra)
+    if why:
+        add_note(extra, time_note(published, why))
+        LOGGER.warning("%s%s: %s", origin, f":{origin_line}" if origin_line else "",
+                       time_note(published, why))
     return Item(
         title=title_clean,
         text=body,
-        url=canonical_url(url),
+        url=canonical_url(url) if url is None or len(str(url)) <= MAX_URL_CHARS else None,
         source=clean_line(source, 300),
-        published=when,
+        published=published_at,
         language=lang,
         kind=kind,
         author=clean_line(author, 300),
         origin=origin,
         origin_line=origin_line,
-        source_id=None if source_id is None or source_id == "" else str(source_id),
-        extra=dict(extra or {}),
+        source_id=None if source_id is None or source_id == "" else str(source_id)[:MAX_ID_CHARS],
+        extra=extra,
     )

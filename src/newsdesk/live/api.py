@@ -176,6 +176,13 @@ class LiveAPI:
         deliver_pending(self)  # type: ignore[arg-type]
         return fired
 
+    def check_watches_after(self, new: int) -> list[dict[str, Any]]:
+        """Returns the alerts fired after an ingest that stored `new` items (none when nothing
+        new arrived or no watch exists): every way in (CLI, API, paste) checks the same way."""
+        if not new or not self.watches():
+            return []
+        return self.check_watches()
+
     def alerts(self, *, watch: str | None = None, limit: int = 50, after_id: int = 0) -> list[dict[str, Any]]:
         """Returns alerts, newest first, optionally for one watch."""
         return self.store.list_alerts(watch=watch, limit=limit, after_id=after_id)

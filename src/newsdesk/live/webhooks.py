@@ -1,8 +1,9 @@
 """Webhook delivery: JSON POSTed to a watch's URL, signed with HMAC-SHA256, retried with backoff.
 
 The receiver checks `X-Newsdesk-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body
-under the watch's secret (see `sign`). Redirects are not followed, and private addresses are
-refused unless allowed, as for every fetch.
+under the watch's secret (see `sign`). Delivery goes through the guarded fetch client: redirects
+are not followed, proxies from the environment are ignored, and private addresses are refused
+before connecting and once connected (DNS rebinding) unless allowed, as for every fetch.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from newsdesk.errors import FetchError
 
 if TYPE_CHECKING:
@@ -26,6 +25,7 @@ LOGGER = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Newsdesk-Signature"
 EVENT_HEADER = "X-Newsdesk-Event"
 DELIVERY_HEADER = "X-Newsdesk-Delivery"
+RESPONSE_BYTES = 65536  # most of a receiver's answer read (it is not used)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -64,27 +64,29 @@ def post(
         headers[SIGNATURE_HEADER] = sign(secret, body)
     if delivery_id is not None:
         headers[DELIVERY_HEADER] = str(delivery_id)
-    try:
-        check_target(url, allow_private=allow_private)
-    except FetchError as e:
-        return False, 1, str(e)
+    from newsdesk.ingest.fetch import request
+
     error: str | None = None
     made = 0
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        for attempt in range(max(1, attempts)):
-            if attempt:
-                time.sleep(backoff * 2 ** (attempt - 1))
-            made += 1
-            try:
-                resp = client.post(url, content=body, headers=headers)
-            except httpx.HTTPError as e:
-                error = f"{type(e).__name__}: {e}"
-                continue
-            if 200 <= resp.status_code < 300:
-                return True, made, None
-            error = f"HTTP {resp.status_code}"
-            if 400 <= resp.status_code < 500 and resp.status_code not in (408, 429):
-                break  # the receiver refuses this request; retrying will not change that
+    for attempt in range(max(1, attempts)):
+        if attempt:
+            time.sleep(backoff * 2 ** (attempt - 1))
+        made += 1
+        try:
+            resp = request(
+                "POST", url, headers=headers, content=body, allow_private=allow_private,
+                timeout=timeout, max_redirects=0, max_bytes=RESPONSE_BYTES, raise_for_status=False,
+            )
+        except FetchError as e:
+            error = str(e)
+            if "refused" in error:
+                break  # the guard refuses this address; retrying will not change that
+            continue
+        if 200 <= resp.status < 300:
+            return True, made, None
+        error = f"HTTP {resp.status}"
+        if 400 <= resp.status < 500 and resp.status not in (408, 429):
+            break  # the receiver refuses this request; retrying will not change that
     LOGGER.warning("webhook %s: %s after %d attempt(s)", url, error, made)
     return False, made, error
 

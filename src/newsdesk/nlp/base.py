@@ -97,6 +97,7 @@ class Enrichment:
     dates: list[DateMention] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     keyphrases: list[tuple[str, float]] = field(default_factory=list)
+    skipped: str | None = None  # why the item was stored without enrichment (e.g. over budget)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,6 +155,7 @@ def _spacy(desk: Desk) -> EntityExtractor:
         workers=int(desk.setting("enrich_workers")),
         max_words=int(desk.setting("enrich_max_words")),
         parse=str(desk.setting("enrich_parse")),
+        budget=float(desk.setting("enrich_item_seconds")),
     )
     # Each item is read by its own language's pipeline; the English one reads only English.
     others = parse_models(str(desk.setting("spacy_models") or ""))

@@ -19,6 +19,7 @@ import importlib.util
 import logging
 import multiprocessing
 import re
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -77,6 +78,36 @@ def cap_words(text: str, max_words: int) -> str:
     return text
 
 
+# spaCy's tokenizer peels prefixes and suffixes one at a time off each space-free chunk and
+# copies what is left, so a run of punctuation costs time quadratic in its length (20,000
+# quotation marks took 40 s). `defuse` keeps such runs short; offsets do not move.
+_PUNCT_RUN = re.compile(r"(?:[^\w\s]|_){9,}")
+_LONG_CHUNK = re.compile(r"\S{65,}")
+DEFUSE_KEEP = 8  # punctuation marks kept at the start of a run
+CHUNK_MAX = 64  # longest space-free run the tokenizer sees
+
+
+def defuse(text: str) -> str:
+    """Returns text of the same length that tokenizes in linear time.
+
+    A run of 9 or more punctuation marks keeps its first 8 and the rest become spaces; a
+    space-free run longer than 64 characters gets a space every 64. Entities are read from
+    the original text at the same offsets.
+    """
+    if len(text) < 9:
+        return text
+    text = _PUNCT_RUN.sub(lambda m: m.group()[:DEFUSE_KEEP].ljust(len(m.group())), text)
+    return _LONG_CHUNK.sub(lambda m: _break(m.group()), text)
+
+
+def _break(chunk: str) -> str:
+    """Returns the chunk with every CHUNK_MAX-th character replaced by a space."""
+    chars = list(chunk)
+    for i in range(CHUNK_MAX - 1, len(chars), CHUNK_MAX):
+        chars[i] = " "
+    return "".join(chars)
+
+
 def _word_count(item: Item, max_words: int) -> int:
     n = len((item.title or "").split()) + len((item.text or "").split())
     return min(n, max_words + 40) if max_words > 0 else n
@@ -85,7 +116,7 @@ def _word_count(item: Item, max_words: int) -> int:
 class Analyzer:
     """Holds one loaded spaCy pipeline and turns items into enrichments."""
 
-    def __init__(self, model: str, max_words: int = 0, parse: str = "needed"):
+    def __init__(self, model: str, max_words: int = 0, parse: str = "needed", budget: float = 0.0):
         import spacy
 
         from newsdesk.nlp.headlines import Truecaser, common_words, verb_lemmas
@@ -102,6 +133,7 @@ class Analyzer:
         if _ner_stands_alone(nlp):
             _chunk_token_vectors(nlp.get_pipe("ner").model, T2V_CHUNK)
         self.max_words = max_words
+        self.budget = budget  # seconds one item may take (0: no limit)
         self.truecaser = Truecaser(*common_words(nlp))
         self.truecaser.verbs = verb_lemmas(nlp)
         self.partial = None
@@ -110,7 +142,24 @@ class Analyzer:
 
             self.partial = PartialParser(nlp)
 
-    def _bodies(self, texts: list[str]) -> list:
+    def _tokenize(self, texts: list[str], spent: list[float]) -> list:
+        """Returns a Doc per text, each made from its defused text and timed into `spent`.
+
+        A text whose tokens already took its item's budget becomes an empty Doc, so the
+        models do not read it.
+        """
+        clock = time.perf_counter
+        docs = []
+        for i, text in enumerate(texts):
+            start = clock()
+            doc = self.nlp.make_doc(defuse(text))
+            spent[i] += clock() - start
+            if self.budget and spent[i] > self.budget:
+                doc = self.nlp.make_doc("")
+            docs.append(doc)
+        return docs
+
+    def _bodies(self, texts: list) -> list:
         """Returns the parsed bodies: NER everywhere, the parse where it is needed."""
         if self.partial is None:
             return list(self.nlp.pipe(texts, batch_size=32))
@@ -133,8 +182,10 @@ class Analyzer:
         from newsdesk.nlp.headlines import is_title_case, lower_words
 
         known = dict(known or {})
+        clock = time.perf_counter
+        spent = [0.0] * len(items)
         bodies = [cap_words(it.text or "", self.max_words) for it in items]
-        body_docs = self._bodies(bodies)
+        body_docs = self._bodies(self._tokenize(bodies, spent))
         from newsdesk.nlp.rules import fix_entities, known_index, tag_known
 
         _add_surnames(known)
@@ -155,23 +206,33 @@ class Analyzer:
         known_words = {w.rstrip("’'s") for name in known for w in name.split()}
         titles: list[str] = []
         cased: list[bool] = []
-        for it, body in zip(items, bodies, strict=True):
+        for i, (it, body) in enumerate(zip(items, bodies, strict=True)):
+            start = clock()
             title = it.title or ""
             recase = bool(title) and (it.kind == HEADLINE or is_title_case(title)) and is_title_case(title)
             if recase:
                 title = self.truecaser.truecase(title, known_words, lower_words(body))
             titles.append(title)
             cased.append(recase)
-        title_docs = list(self.nlp.pipe(titles, batch_size=128))
+            spent[i] += clock() - start
+        title_docs = list(self.nlp.pipe(self._tokenize(titles, spent), batch_size=128))
         for doc, recase in zip(title_docs, cased, strict=True):
             fix_entities(doc, index)
             if recase:
                 _drop_headline_junk(doc, known, self.truecaser)
-        # A doc's text is the text it was made from (spaCy's tokenizer keeps every character).
-        return [
-            enrich_one(it, tdoc, bdoc, self.truecaser, (title, body))
-            for it, tdoc, bdoc, title, body in zip(items, title_docs, body_docs, titles, bodies, strict=True)
-        ]
+        # A doc's text is its defused text: the same length, so its offsets index the original.
+        out = []
+        for i, (it, tdoc, bdoc, title, body) in enumerate(
+            zip(items, title_docs, body_docs, titles, bodies, strict=True)
+        ):
+            start = clock()
+            if not (self.budget and spent[i] > self.budget):
+                enr = enrich_one(it, tdoc, bdoc, self.truecaser, (title, body))
+                spent[i] += clock() - start
+            if self.budget and spent[i] > self.budget:
+                enr = Enrichment(it.id, skipped=f"over the {self.budget:g} s budget (took {spent[i]:.3g} s)")
+            out.append(enr)
+        return out
 
 
 def _ner_stands_alone(nlp) -> bool:
@@ -365,10 +426,10 @@ def _recase(phrase: str, truecased: str, original: str) -> str:
 _WORKER: Analyzer | None = None
 
 
-def _init_worker(model: str, max_words: int, parse: str) -> None:
+def _init_worker(model: str, max_words: int, parse: str, budget: float = 0.0) -> None:
     global _WORKER
     logging.getLogger("spacy").setLevel(logging.ERROR)
-    _WORKER = Analyzer(model, max_words, parse)
+    _WORKER = Analyzer(model, max_words, parse, budget)
 
 
 def _work(items: list[Item], known: dict[str, str]) -> list[Enrichment]:
@@ -381,7 +442,9 @@ class SpacyExtractor(EntityExtractor):
 
     name = "spacy"
 
-    def __init__(self, model: str, *, workers: int = 1, max_words: int = 0, parse: str = "needed"):
+    def __init__(
+        self, model: str, *, workers: int = 1, max_words: int = 0, parse: str = "needed", budget: float = 0.0
+    ):
         if parse not in PARSE_MODES:
             from newsdesk.errors import InputError
 
@@ -390,6 +453,7 @@ class SpacyExtractor(EntityExtractor):
         self.parse = parse
         self.workers = max(1, workers)
         self.max_words = max_words
+        self.budget = budget
         self._local: Analyzer | None = None
         self._pool: ProcessPoolExecutor | None = None
 
@@ -397,7 +461,7 @@ class SpacyExtractor(EntityExtractor):
     def analyzer(self) -> Analyzer:
         """Returns the in-process analyzer, loading the model on first use."""
         if self._local is None:
-            self._local = Analyzer(self.model, self.max_words, self.parse)
+            self._local = Analyzer(self.model, self.max_words, self.parse, self.budget)
         return self._local
 
     def extract(self, items: Sequence[Item], known: dict[str, str] | None = None) -> list[Enrichment]:
@@ -420,7 +484,7 @@ class SpacyExtractor(EntityExtractor):
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers - 1, mp_context=ctx,
-                initializer=_init_worker, initargs=(self.model, self.max_words, self.parse),
+                initializer=_init_worker, initargs=(self.model, self.max_words, self.parse, self.budget),
             )
         return self._pool
 

@@ -81,22 +81,26 @@ class ForeignAnalyzer:
     def analyse(self, items: Sequence[Item]) -> list[Enrichment]:
         """Returns one Enrichment per item: its names and dates."""
         from newsdesk.nlp.canonical import resolve_item
-        from newsdesk.nlp.entities import cap_words, one_blas_thread
+        from newsdesk.nlp.entities import cap_words, defuse, one_blas_thread
 
         titles = [it.title or "" for it in items]
         bodies = [cap_words(it.text or "", self.max_words) for it in items]
+        # Runs of punctuation are kept short (same length, so offsets hold): spaCy's tokenizer
+        # is quadratic on them.
         with one_blas_thread(), self.nlp.select_pipes(enable=self.enable):
-            docs = list(self.nlp.pipe(titles + bodies, batch_size=64))
+            docs = list(self.nlp.pipe([defuse(t) for t in titles + bodies], batch_size=64))
         out = []
         for k, item in enumerate(items):
             enr = Enrichment(item.id)
-            for field, doc in (("title", docs[k]), ("text", docs[len(items) + k])):
+            for field, doc, original in (("title", docs[k], titles[k]),
+                                         ("text", docs[len(items) + k], bodies[k])):
                 for ent in doc.ents:
                     label = LABELS.get(ent.label_)
-                    text = ent.text.strip()
+                    text = original[ent.start_char:ent.end_char].strip()
                     if label is None or not text[:1].isupper() or len(text) > 80:
                         continue
-                    start = ent.start_char + (len(ent.text) - len(ent.text.lstrip()))
+                    raw = original[ent.start_char:ent.end_char]
+                    start = ent.start_char + (len(raw) - len(raw.lstrip()))
                     enr.mentions.append(Mention(text, label, start, start + len(text), field))
             enr.mentions = resolve_item(enr.mentions)
             enr.dates = localised_dates(item)

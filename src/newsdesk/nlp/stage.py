@@ -60,8 +60,7 @@ class EnrichStage(Stage):
 
     def __init__(self, extractor: EntityExtractor):
         self.extractor = extractor
-        self._known: dict[str, str] | None = None
-        self._total = 0  # items with entities so far, to tell common names from telling ones
+        self._prepared: dict[str, Enrichment] = {}  # item id -> what `prepare` found
 
     @classmethod
     def create(cls, desk: Desk) -> EnrichStage | None:
@@ -83,44 +82,57 @@ class EnrichStage(Stage):
             desk.store.set_enrich_state("languages", ", ".join(languages))
         return cls(extractor)
 
+    def prepare(self, desk: Desk, items: Sequence[Item]) -> None:
+        """Reads items about to be stored, before the write transaction (the slow part).
+
+        The names the store knows are read afresh for every batch, so what a batch finds
+        depends only on the store and the batch: an ingest resumed after a crash finds what
+        an uninterrupted one did.
+        """
+        self._prepared = self._find(desk, items)
+
+    def _find(self, desk: Desk, items: Sequence[Item]) -> dict[str, Enrichment]:
+        known = desk.store.known_entity_names()
+        return {e.item_id: e for e in self._extract(list(items), known)}
+
     def process(self, desk: Desk, items: Sequence[Item]) -> None:
         """Enriches the items, stores the results and annotates the items for later stages."""
-        if self._known is None:
-            self._known = desk.store.known_entity_names()
-            self._total = desk.store.enriched_item_count()
-        enrichments = self._extract(list(items))
+        pending = [it for it in items if it.id not in self._prepared]
+        if pending:
+            self._prepared.update(self._find(desk, pending))
+        enrichments = [self._prepared[it.id] for it in items]
+        self._prepared.clear()
         take_without = getattr(self.extractor, "take_without", None)
         if take_without is not None:
             desk.store.count_without_entities(take_without())
         spread: dict[str, int] = {}
         keys = desk.store.save_enrichments(enrichments, {it.id: it for it in items}, spread)
-        self._total += sum(1 for e in enrichments if e.mentions)
+        notes = {e.item_id: f"stored without entities: {e.skipped}" for e in enrichments if e.skipped}
+        if notes:
+            desk.store.add_item_notes("entities", notes)
+        total = desk.store.enriched_item_count()
         by_id = {e.item_id: e for e in enrichments}
         for item in items:
             all_keys = keys.get(item.id, [])
             item.annotations["entities_all"] = all_keys
             item.annotations["entity_spread"] = {k: spread.get(k, 0) for k in all_keys}
-            item.annotations["entity_total"] = self._total
-            item.annotations["entities"] = salient(all_keys, spread, self._total)
+            item.annotations["entity_total"] = total
+            item.annotations["entities"] = salient(all_keys, spread, total)
             enr = by_id.get(item.id)
             item.annotations["keyphrases"] = [p for p, _ in enr.keyphrases] if enr else []
-            if enr:
-                for m in enr.mentions:
-                    if m.name and m.field == "text":
-                        self._known.setdefault(m.name, m.label)
 
-    def _extract(self, items: list[Item]) -> list[Enrichment]:
+    def _extract(self, items: list[Item], known: dict[str, str]) -> list[Enrichment]:
         try:
-            return self.extractor.extract(items, self._known)
+            return self.extractor.extract(items, known)
         except Exception as e:  # noqa: BLE001 - one bad text must not stop the batch
             LOGGER.warning("entity stage failed on a batch (%s); retrying item by item", e)
         out = []
         for item in items:
             try:
-                out.extend(self.extractor.extract([item], self._known))
+                out.extend(self.extractor.extract([item], known))
             except Exception as e:  # noqa: BLE001
                 LOGGER.warning("entity stage skipped item %s: %s", item.id, e)
-                out.append(Enrichment(item.id))
+                out.append(Enrichment(item.id, skipped=f"the entity stage failed ({type(e).__name__})"))
         return out
 
     def close(self) -> None:

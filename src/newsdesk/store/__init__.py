@@ -1,5 +1,5 @@
 """The store: the only place that speaks SQL. SQLite by default."""
 
-from newsdesk.store.sqlite import SQLiteStore, open_store
+from newsdesk.store.sqlite import DB_ERRORS, SQLiteStore, open_store, store_error
 
-__all__ = ["SQLiteStore", "open_store"]
+__all__ = ["DB_ERRORS", "SQLiteStore", "open_store", "store_error"]

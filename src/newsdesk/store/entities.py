@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from newsdesk.errors import NotFound
 from newsdesk.model import Item
 from newsdesk.nlp.base import Enrichment
 from newsdesk.nlp.canonical import entity_key, fold, surname
+from newsdesk.store.items import like_prefix
 
 _TIME = "COALESCE(i.published, i.ingested)"
 
@@ -186,6 +187,24 @@ class EntitiesStore:
                 best = max(rows, key=lambda r: (r["count"], r["type"] == "PERSON"))["type"]
                 self.conn.execute("UPDATE entities SET type = ? WHERE id = ?", (best, eid))
 
+    def item_entity_keys(self, item_ids: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+        """Returns each item's canonical entity keys, most salient first (mentions, and more for
+        a name in the title, as when it was stored), with how many items name each."""
+        found: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        for r in _chunked(
+            self.conn,
+            "SELECT m.item_id, e.type, e.name, e.items, "
+            "COUNT(*) + 3 * MAX(m.field = 'title') AS weight FROM mentions m "
+            "JOIN entities e ON e.id = m.entity_id WHERE m.item_id IN ({}) "
+            "GROUP BY m.item_id, e.id ORDER BY MIN(m.rowid)",
+            list(item_ids),
+        ):
+            found[r["item_id"]].append((entity_key(r["type"], r["name"]), int(r["items"]), int(r["weight"])))
+        return {
+            iid: [(key, items) for key, items, _ in sorted(rows, key=lambda row: -row[2])]
+            for iid, rows in found.items()
+        }
+
     def enriched_item_count(self) -> int:
         """Returns how many items have stored mentions."""
         return int(self.conn.execute("SELECT COUNT(DISTINCT item_id) FROM mentions").fetchone()[0])
@@ -267,15 +286,15 @@ class EntitiesStore:
             clauses.append(f"e.type IN ({','.join('?' * len(types))})")
             args.extend(types)
         if query:
-            clauses.append("(e.key LIKE ? OR e.name LIKE ?)")
-            args.extend([f"%{fold(query)}%", f"%{query}%"])
+            clauses.append("(e.key LIKE ? ESCAPE '\\' OR e.name LIKE ? ESCAPE '\\')")
+            args.extend(["%" + like_prefix(fold(query)), "%" + like_prefix(query)])
         if since or until:
             if since:
                 clauses.append(f"{_TIME} >= ?")
-                args.append(since.isoformat())
+                args.append(_iso(since))
             if until:
                 clauses.append(f"{_TIME} < ?")
-                args.append(until.isoformat())
+                args.append(_iso(until))
             where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
             sql = (
                 "SELECT e.id, e.name, e.type, COUNT(m.id) AS mentions, COUNT(DISTINCT m.item_id) AS items, "
@@ -311,7 +330,8 @@ class EntitiesStore:
             ).fetchone()
         if row is None and len(key) >= 3:
             row = conn.execute(
-                f"SELECT {cols} FROM entities WHERE key LIKE ? ORDER BY mentions DESC LIMIT 1", (f"%{key}%",)
+                f"SELECT {cols} FROM entities WHERE key LIKE ? ESCAPE '\\' ORDER BY mentions DESC LIMIT 1",
+                ("%" + like_prefix(key),),
             ).fetchone()
         if row is None:
             raise NotFound(f"no entity named {name!r}")
@@ -427,7 +447,8 @@ class EntitiesStore:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    """Returns the time in UTC as ISO 8601, as items' times are stored (so they compare as text)."""
+    return value.astimezone(UTC).isoformat() if value else None
 
 
 def _entity_row(r: sqlite3.Row, with_counts: bool = True) -> dict[str, Any]:

@@ -22,6 +22,11 @@ def to_iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
+def like_prefix(text: str) -> str:
+    """Returns a LIKE pattern (with ESCAPE '\\') matching strings that start with text."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def from_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -60,12 +65,7 @@ class ItemsStore:
             return []
         conn = self.conn
         now = datetime.now(UTC).isoformat()
-        ids = [it.id for it in items]
-        held: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            held.update(r[0] for r in conn.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk))
+        held = self.held_ids([it.id for it in items])
         fresh: list[bool] = []
         rows = []
         for it in items:
@@ -90,12 +90,36 @@ class ItemsStore:
         )
         return fresh
 
+    def held_ids(self, ids: Sequence[str]) -> set[str]:
+        """Returns which of these item ids the store holds."""
+        held: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            held.update(r[0] for r in self.conn.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk))
+        return held
+
+    def add_item_notes(self, stage: str, notes: dict[str, str]) -> None:
+        """Records, per item id, what a stage could not do for it (inside the caller's transaction)."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO item_notes (item_id, stage, note) VALUES (?,?,?)",
+            [(item_id, stage, note) for item_id, note in notes.items()],
+        )
+
+    def item_notes(self, item_id: str) -> dict[str, str]:
+        """Returns stage -> what that stage could not do for this item."""
+        rows = self.conn.execute(
+            "SELECT stage, note FROM item_notes WHERE item_id = ? ORDER BY stage", (item_id,)
+        )
+        return {r["stage"]: r["note"] for r in rows}
+
     def get_item(self, item_id: str) -> Item:
         """Returns the item with this id (or a unique id prefix of 6+ characters)."""
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM items WHERE id = ?", (item_id,)).fetchone()
         if row is None and len(item_id) >= 6:
             rows = self.conn.execute(
-                f"SELECT {_COLUMNS} FROM items WHERE id LIKE ? LIMIT 2", (item_id + "%",)
+                f"SELECT {_COLUMNS} FROM items WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                (like_prefix(item_id),)
             ).fetchall()
             row = rows[0] if len(rows) == 1 else None
         if row is None:
@@ -193,8 +217,8 @@ def _filters(
         args.append(kind)
     if since:
         clauses.append("COALESCE(published, ingested) >= ?")
-        args.append(since.isoformat())
+        args.append(to_iso(since))
     if until:
         clauses.append("COALESCE(published, ingested) < ?")
-        args.append(until.isoformat())
+        args.append(to_iso(until))
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", args

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from newsdesk.errors import StoreError
+from newsdesk.errors import StoreBusy, StoreError
 from newsdesk.store.items import ItemsStore
 
 LOGGER = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def _mixins() -> tuple[type, ...]:
         ("newsdesk.store.search", "SearchStore"),
         ("newsdesk.store.feeds", "FeedsStore"),
         ("newsdesk.store.outlets", "OutletsStore"),
+        ("newsdesk.store.sessions", "SessionsStore"),
     ):
         try:
             mod = __import__(module, fromlist=[name])
@@ -64,8 +65,9 @@ class _Base:
 
     path: str
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0):
         self.path = str(path)
+        self.busy_timeout = float(busy_timeout)
         self._local = threading.local()
         self._lock = threading.RLock()
         self.migrate()
@@ -83,7 +85,13 @@ class _Base:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        except OSError as e:
+            raise StoreError(f"{self.path}: cannot create its folder ({e.strerror or e})") from None
+        conn = None
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -91,7 +99,9 @@ class _Base:
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-65536")
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"{self.path}: not a usable SQLite store ({e})") from None
+            if conn is not None:
+                conn.close()
+            raise store_error(e, self.path) from None
         return conn
 
     def close(self) -> None:
@@ -108,14 +118,25 @@ class _Base:
             yield conn
             return
         with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                raise store_error(e, self.path) from None
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException as e:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if is_store_failure(e):
+                    raise store_error(e, self.path) from None
                 raise
             else:
-                conn.execute("COMMIT")
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as e:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise store_error(e, self.path) from None
 
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -125,7 +146,7 @@ class _Base:
         try:
             current = self.schema_version()
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"{self.path}: not a usable SQLite store ({e})") from None
+            raise store_error(e, self.path) from None
         shipped = migrations()
         newest = shipped[-1][0] if shipped else 0
         if current > newest:
@@ -146,8 +167,39 @@ class _Base:
             except sqlite3.DatabaseError as e:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                if _is_busy(e):
+                    raise store_error(e, self.path) from None
                 raise StoreError(f"{self.path}: migration {version:04d}_{name} failed ({e})") from None
         return self.schema_version()
+
+
+# What a database call raises when the store itself fails (locked, full, read-only, corrupt).
+DB_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error,)
+
+
+def is_store_failure(e: BaseException) -> bool:
+    """Returns whether a database error is the store failing (locked, full, read-only, corrupt)
+    rather than a statement the store refused (a constraint)."""
+    return isinstance(e, sqlite3.OperationalError) or type(e) is sqlite3.DatabaseError
+
+
+def _is_busy(e: BaseException) -> bool:
+    text = str(e).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def store_error(e: BaseException, path: str = "store") -> StoreError:
+    """Returns the one-line StoreError a database failure means (StoreBusy for a lock wait)."""
+    if _is_busy(e):
+        return StoreBusy(f"{path}: store busy, retry (another writer held it too long)")
+    reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if "readonly" in reason or "read-only" in reason:
+        return StoreError(f"{path}: store is read-only ({reason})")
+    if "disk is full" in reason or "disk i/o" in reason.lower():
+        return StoreError(f"{path}: cannot write the store ({reason})")
+    if not is_store_failure(e):
+        return StoreError(f"{path}: the store refused a write ({reason})")
+    return StoreError(f"{path}: not a usable SQLite store ({reason})")
 
 
 def _split_sql(script: str) -> list[str]:
@@ -173,6 +225,9 @@ def now() -> datetime:
 SQLiteStore = type("SQLiteStore", (*_mixins(), _Base), {"__doc__": "The embedded SQLite store."})
 
 
-def open_store(path: str | Path) -> SQLiteStore:  # type: ignore[valid-type]
-    """Returns the store at path, created and migrated as needed."""
-    return SQLiteStore(path)
+def open_store(path: str | Path, *, busy_timeout: float = 30.0) -> SQLiteStore:  # type: ignore[valid-type]
+    """Returns the store at path, created and migrated as needed.
+
+    A writer waits up to `busy_timeout` seconds for another to finish, then StoreBusy.
+    """
+    return SQLiteStore(path, busy_timeout=busy_timeout)

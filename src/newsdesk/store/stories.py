@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsdesk.errors import NotFound
+from newsdesk.store.items import like_prefix
 
 _STORY_COLS = "seq, id, created, updated, first_time, last_time, size, copies, sources, title, status"
 
@@ -208,7 +209,9 @@ class StoriesStore:
         if self.story_exists(sid):
             return sid
         if len(story_id) >= 5:
-            rows = self.conn.execute("SELECT id FROM stories WHERE id LIKE ? LIMIT 2", (story_id + "%",)).fetchall()
+            rows = self.conn.execute(
+                "SELECT id FROM stories WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (like_prefix(story_id),)
+            ).fetchall()
             if len(rows) == 1:
                 return self.resolve_story(rows[0][0])
         raise NotFound(f"no story {story_id!r}")

@@ -96,6 +96,7 @@ def move(desk: Desk, item_ids: Sequence[str], source: str | None, target: str, *
                 group.append(c)
     in_source = store.member_stories(group)
     canonical = [it for it in store.items_by_ids(group) if not store.copy_of(it.id)]
+    _with_entities(desk, canonical)
     vectors: list[Any] = [None] * len(canonical)
     if stage.embedder is not None and canonical:
         vectors = list(stage.embedder.encode([it.body for it in canonical]))
@@ -114,6 +115,21 @@ def move(desk: Desk, item_ids: Sequence[str], source: str | None, target: str, *
             _recount(desk, s)
             engine.put(s)
     return group
+
+
+def _with_entities(desk: Desk, items: Sequence[Any]) -> None:
+    """Puts on items read back from the store the entity keys the entity stage gave them, so
+    a move takes their entity counts from one story to the other."""
+    keys_of = getattr(desk.store, "item_entity_keys", None)
+    if keys_of is None or not items:
+        return
+    from newsdesk.nlp.stage import salient
+
+    found = keys_of([it.id for it in items])
+    total = desk.store.enriched_item_count()
+    for it in items:
+        keyed = found.get(it.id, [])
+        it.annotations["entities"] = salient([k for k, _ in keyed], dict(keyed), total)
 
 
 def _recount(desk: Desk, s: StoryState) -> None:
