@@ -15,6 +15,8 @@ import pytest
 from test_api import PAGE_DUMP, TOKEN, hostile_items
 from test_search import corpus
 
+BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
+
 
 def free_port() -> int:
     with socket.socket() as s:

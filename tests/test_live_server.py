@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
 
+BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
+
 
 @dataclass
 class Route:

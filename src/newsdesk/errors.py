@@ -8,6 +8,7 @@
     ├── Unauthorized         a write without the right token              status 401
     ├── NotInstalled         an optional part whose extra is missing       status 501
     └── StoreError           the store file is unusable or too new         status 500
+        └── StoreDisconnected  the database server dropped the connection   status 500
 
 Every class carries the HTTP status the API answers with and the exit code the CLI
 returns, so views never map errors by hand.
@@ -63,3 +64,7 @@ class NotInstalled(NewsdeskError):
 class StoreError(NewsdeskError):
     status = 500
     exit_code = 7
+
+
+class StoreDisconnected(StoreError):
+    """The database server dropped the connection; the transaction was rolled back."""

@@ -1,5 +1,29 @@
-"""The store: the only place that speaks SQL. SQLite by default."""
+"""The store: the only place that speaks SQL. SQLite by default, PostgreSQL by address."""
 
-from newsdesk.store.sqlite import SQLiteStore, open_store
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from newsdesk.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from newsdesk.store.protocol import Store
+
+
+def open_store(db: str | Path) -> Store:
+    """Returns the store a path or address names, created and migrated as needed.
+
+    `postgresql://user@host/db` (or `postgres://`) opens a PostgreSQL database (the
+    [postgres] extra); anything else is the path of a SQLite file.
+    """
+    from newsdesk.store.postgres import is_address
+
+    if isinstance(db, str) and is_address(db):
+        from newsdesk.store.postgres import open_store as open_postgres
+
+        return open_postgres(db)
+    return SQLiteStore(db)
+
 
 __all__ = ["SQLiteStore", "open_store"]

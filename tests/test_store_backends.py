@@ -1,0 +1,98 @@
+"""Both store backends: the interface they share, the PostgreSQL dialect, bad addresses."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from conftest import PG, PG_SKIP
+
+from newsdesk.errors import InputError, StoreError
+from newsdesk.query import parse_query
+from newsdesk.store.postgres import PostgresStore, redact, translate, tsquery
+from newsdesk.store.protocol import Store
+from newsdesk.store.search import fts5_match
+from newsdesk.store.sqlite import SQLiteStore
+
+BACKENDS = ("sqlite", "postgres")
+
+
+def _public(cls: type) -> dict[str, inspect.Signature]:
+    return {n: inspect.signature(getattr(cls, n)) for n in dir(cls)
+            if not n.startswith("_") and callable(getattr(cls, n))}
+
+
+def test_both_stores_have_the_protocols_methods_with_the_same_signatures():
+    wanted = _public(Store)
+    assert len(wanted) > 100
+    for cls in (SQLiteStore, PostgresStore):
+        have = _public(cls)
+        missing = set(wanted) - set(have)
+        assert not missing, f"{cls.__name__} lacks {sorted(missing)}"
+        extra = set(have) - set(wanted)
+        assert not extra, f"{cls.__name__} adds {sorted(extra)} (list them in store.protocol.Store)"
+        for name, sig in wanted.items():
+            assert list(have[name].parameters) == list(sig.parameters), f"{cls.__name__}.{name}{have[name]}"
+
+
+def test_a_store_of_either_backend_is_a_store(db_path):
+    from newsdesk.store import open_store
+
+    store = open_store(str(db_path))
+    try:
+        assert isinstance(store, Store)
+        assert store.schema_version() >= 6
+    finally:
+        store.close()
+
+
+def test_one_parsed_query_compiles_to_each_dialect():
+    q = parse_query('bridge "harbour bridge" ferr* -traffic OR')
+    assert fts5_match(q) == '("bridge" AND "harbour bridge" AND "ferr"*) NOT "traffic"'
+    assert tsquery(q) == "('bridge' & ('harbour' <-> 'bridge') & 'ferr':*) & !'traffic'"
+    assert tsquery("ferry OR bridge council") == "('ferry' | 'bridge') & 'council'"
+    # Quotes and operators in a user's text never reach the database as syntax.
+    assert tsquery("o'brien & (drop) | !x") == "('o' <-> 'brien') & 'drop' & 'x'"
+    with pytest.raises(InputError):
+        tsquery("-only")
+
+
+def test_sqlite_statements_are_rewritten_for_postgresql():
+    assert translate("INSERT OR IGNORE INTO copy_keys (item_id, title_key, sketch) VALUES (?, ?, ?)") == (
+        "INSERT INTO copy_keys (item_id, title_key, sketch) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING")
+    assert translate("INSERT OR REPLACE INTO copies (item_id, canonical_id, score, method) VALUES (?,?,?,?)") == (
+        "INSERT INTO copies (item_id, canonical_id, score, method) VALUES (%s,%s,%s,%s) ON CONFLICT (item_id) "
+        "DO UPDATE SET canonical_id = excluded.canonical_id, score = excluded.score, method = excluded.method")
+    assert '"end"' in translate("SELECT surface, field, start, end, value FROM item_figures")
+    assert "story_terms.df + excluded.df" in translate(
+        "INSERT INTO story_terms (term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df")
+
+
+def test_a_password_never_shows_in_messages():
+    assert redact("postgresql://ed:secret@db.example:5433/desk") == "postgresql://ed:***@db.example:5433/desk"
+
+
+def test_an_unreachable_address_is_one_line_and_exit_7(tmp_path):
+    from click.testing import CliRunner
+
+    from newsdesk.cli import main
+
+    result = CliRunner().invoke(main, ["--db", f"postgresql://nobody@/nowhere?host={tmp_path}&port=1", "stats"])
+    assert result.exit_code == 7
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "cannot open the PostgreSQL store" in lines[0], result.output
+    with pytest.raises(StoreError):
+        PostgresStore("postgresql://[bad")
+
+
+def test_a_wrong_database_name_is_one_line_and_exit_7():
+    if not PG:
+        pytest.skip(PG_SKIP)
+    from click.testing import CliRunner
+    from conftest import pg_address
+
+    from newsdesk.cli import main
+
+    result = CliRunner().invoke(main, ["--db", pg_address("no_such_database"), "stats"])
+    assert result.exit_code == 7
+    assert "no_such_database" in result.output and len(result.output.strip().splitlines()) == 1
