@@ -98,7 +98,9 @@ def translate(sql: str, returning: bool = False) -> str:
     s = sql.replace("%", "%%").replace("?", "%s")
     s = s.replace("json_each(%s)", "json_array_elements_text(%s::json) AS je(value)")
     s = s.replace("+i.kind", "i.kind").replace("char(10)", "chr(10)")
-    s = s.replace("MIN(COALESCE(", "LEAST(COALESCE(").replace("MAX(COALESCE(", "GREATEST(COALESCE(")
+    # SQLite's two-argument MIN/MAX (entity merges), not the aggregates.
+    s = s.replace("= MIN(COALESCE(first_seen", "= LEAST(COALESCE(first_seen")
+    s = s.replace("= MAX(COALESCE(last_seen", "= GREATEST(COALESCE(last_seen")
     s = s.replace(" LIKE ", " ILIKE ")
     s = _END.sub('"end"', s)
     s = _DERIVED.sub(r"FROM (\1) AS derived", s)
@@ -383,6 +385,13 @@ class PostgresOverrides:
         rows = self.conn.execute(
             "SELECT id FROM items WHERE search @@ to_tsquery('simple', ?) AND rowid > ? AND rowid <= ? "
             "ORDER BY rowid", [tsq, after, upto])
+        return [r[0] for r in rows]
+
+    def entity_item_ids(self, entity_id: int) -> list[str]:
+        """Returns the ids of the items naming the entity, by time."""
+        rows = self.conn.execute(
+            "SELECT i.id FROM items i WHERE i.id IN (SELECT item_id FROM mentions WHERE entity_id = ?) "
+            "ORDER BY COALESCE(i.published, i.ingested), i.rowid", (entity_id,))
         return [r[0] for r in rows]
 
     def redirect_story(self, old_id: str, new_id: str) -> None:
