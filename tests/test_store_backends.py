@@ -96,3 +96,94 @@ def test_a_wrong_database_name_is_one_line_and_exit_7():
     result = CliRunner().invoke(main, ["--db", pg_address("no_such_database"), "stats"])
     assert result.exit_code == 7
     assert "no_such_database" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def _pg_or_skip() -> None:
+    if not PG:
+        pytest.skip(PG_SKIP)
+
+
+def test_export_from_sqlite_import_into_postgresql_and_back_gives_the_same_export(tmp_path):
+    _pg_or_skip()
+    from conftest import pg_drop_database, pg_fresh_database
+    from test_export import SETTINGS, build
+    from test_live_server import LiveServer
+
+    from newsdesk import Desk
+
+    server = LiveServer()
+    pg = pg_fresh_database()
+    try:
+        first, second, third = (tmp_path / f"{n}.jsonl" for n in ("sqlite", "postgres", "back"))
+        with Desk(tmp_path / "a.db", settings=SETTINGS) as desk:
+            build(desk, server)
+            with first.open("w", encoding="utf-8") as fh:
+                desk.export(fh, what="all")
+        with Desk(pg, settings=SETTINGS) as shared:
+            counts = shared.import_jsonl(first)
+            assert counts["items"] > 0 and counts["watches"] == 2
+            with second.open("w", encoding="utf-8") as fh:
+                shared.export(fh, what="all")
+            assert shared.check_watches() == []  # restored watches do not fire on old items
+            shared.add_watch("query", "lantern", name="after-import")  # ids go on past restored ones
+        with Desk(tmp_path / "b.db", settings=SETTINGS) as back:
+            back.import_jsonl(second)
+            with third.open("w", encoding="utf-8") as fh:
+                back.export(fh, what="all")
+        text = first.read_text(encoding="utf-8")
+        assert '"type": "story"' in text and '"type": "alert"' in text
+        assert second.read_text(encoding="utf-8") == text
+        assert third.read_text(encoding="utf-8") == text
+    finally:
+        server.close()
+        pg_drop_database(pg)
+
+
+def _partition(memberships: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for item, story in memberships.items():
+        groups.setdefault(story, set()).add(item)
+    return {frozenset(g) for g in groups.values()}
+
+
+def _demo_items() -> list:
+    from newsdesk import ingest as sources
+    from newsdesk.data import demo_path
+    from newsdesk.model import Item
+
+    return [r for r in sources.read(demo_path()) if isinstance(r, Item)]
+
+
+def test_a_connection_dropped_mid_batch_is_rolled_back_and_retried_once(tmp_path):
+    _pg_or_skip()
+    import psycopg
+    from conftest import pg_drop_database, pg_fresh_database
+
+    from newsdesk import Desk
+
+    pg = pg_fresh_database()
+    try:
+        with psycopg.connect(pg, autocommit=True) as admin:
+            # The server ends the writer's own session on the batch's first story decision, once.
+            admin.execute("CREATE SEQUENCE kill_once")
+            admin.execute(
+                "CREATE FUNCTION kill_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF nextval('kill_once') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; "
+                "RETURN NEW; END $$")
+            admin.execute("CREATE TRIGGER kill_once BEFORE INSERT ON story_decisions "
+                          "FOR EACH ROW EXECUTE FUNCTION kill_once()")
+        items = _demo_items()
+        with Desk(pg) as desk:
+            report = desk.ingest(items)
+            assert report.new == len(items) and not report.skipped
+            assert desk.store.count_items() == len(items)
+            stats = desk.store.item_stats()
+            assert stats["sightings"] == len(items)  # nothing of the lost attempt stayed
+            shared = _partition(desk.store.all_memberships())
+        with psycopg.connect(pg, autocommit=True) as admin:
+            assert admin.execute("SELECT last_value FROM kill_once").fetchone()[0] > 1  # it did drop
+        with Desk(tmp_path / "one.db") as alone:
+            alone.ingest(_demo_items())
+            assert _partition(alone.store.all_memberships()) == shared
+    finally:
+        pg_drop_database(pg)

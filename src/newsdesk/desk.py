@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from newsdesk import config
-from newsdesk.errors import InputError
+from newsdesk.errors import InputError, StoreDisconnected
 from newsdesk.live.api import LiveAPI
 from newsdesk.model import IngestReport, Item, Skip
 from newsdesk.nlp.api import EntitiesAPI
@@ -132,6 +132,20 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
         return report
 
     def _store_batch(self, batch: list[Item], report: IngestReport) -> None:
+        try:
+            self._store_batch_once(batch, report)
+        except StoreDisconnected as e:
+            # The database rolled the batch back: drop what the stages hold in memory (it
+            # may include the lost batch) and store the batch once more from what is stored.
+            LOGGER.warning("%s; the batch of %d items was rolled back, retrying it once", e, len(batch))
+            for stage in self._stages or []:
+                closer = getattr(stage, "close", None)
+                if closer:
+                    closer()
+            self._stages = None
+            self._store_batch_once(batch, report)
+
+    def _store_batch_once(self, batch: list[Item], report: IngestReport) -> None:
         clock = time.perf_counter
         with self.store.transaction():
             start = clock()
