@@ -7,7 +7,7 @@ DB ?= demo.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test demo lint bench clean
+.PHONY: run test test-pg install install-test demo lint bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ run: demo
 	$(VENV)/bin/newsdesk --db $(DB) serve --host $(HOST) --port $(PORT)
 
 test: install-test
+	$(VENV)/bin/pytest -q
+
+# The tests with a throw-away PostgreSQL cluster, so the PostgreSQL variants run too.
+test-pg: install-test
+	@eval "$$(scripts/pg-test-cluster.sh start)"; \
+	trap 'scripts/pg-test-cluster.sh stop "$$NEWSDESK_TEST_PG_DIR"' EXIT; \
 	$(VENV)/bin/pytest -q
 
 lint: install-test
