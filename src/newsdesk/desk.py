@@ -109,6 +109,12 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
         self, records: Iterable[Item | Skip], *, progress: Progress | None = None, batch_size: int = 500
     ) -> IngestReport:
         report = IngestReport()
+        cluster = self.setting("cluster")
+        if cluster:  # per-item stages on Dask workers, decisions here in arrival order
+            from newsdesk.scaleout import ingest_on_cluster
+
+            return ingest_on_cluster(self, records, report, address=str(cluster), store_batch=self._store_batch,
+                                     progress=progress, batch_size=batch_size)
         batch: list[Item] = []
         for record in records:
             if isinstance(record, Skip):

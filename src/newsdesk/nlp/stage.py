@@ -85,7 +85,8 @@ class EnrichStage(Stage):
         if self._known is None:
             self._known = desk.store.known_entity_names()
             self._total = desk.store.enriched_item_count()
-        enrichments = self._extract(list(items))
+        pre = [it.annotations.pop("pre_enrichment", None) for it in items]  # from cluster workers
+        enrichments = pre if all(e is not None for e in pre) else self._extract(list(items))
         spread: dict[str, int] = {}
         keys = desk.store.save_enrichments(enrichments, {it.id: it for it in items}, spread)
         self._total += sum(1 for e in enrichments if e.mentions)
