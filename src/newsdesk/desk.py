@@ -200,7 +200,7 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI):
 
     def stats(self) -> dict[str, Any]:
         """Returns what the store holds, area by area."""
-        out: dict[str, Any] = {"db": self.db, "schema_version": self.store.schema_version()}
+        out: dict[str, Any] = {"db": self.store.path, "schema_version": self.store.schema_version()}
         out.update(self.store.item_stats())
         for name in ("story_stats", "entity_stats", "live_stats"):
             fn = getattr(self.store, name, None)
