@@ -73,6 +73,7 @@ def test_a_password_never_shows_in_messages():
 
 
 def test_an_unreachable_address_is_one_line_and_exit_7(tmp_path):
+    pytest.importorskip("psycopg", reason="the [postgres] extra (psycopg) is not installed")
     from click.testing import CliRunner
 
     from newsdesk.cli import main
