@@ -15,6 +15,7 @@ from newsdesk.model import Item
 
 WRITERS = 3
 BATCH = 8
+SETTINGS = {"enrich": False}  # the entity stage's model would load in every process: slow, and not the point
 
 _CHILD = """
 import sys
@@ -23,7 +24,7 @@ from newsdesk.data import demo_path
 from newsdesk.model import Item
 address, k, n, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 items = [r for r in sources.read(demo_path()) if isinstance(r, Item)][k::n]
-with Desk(address) as desk:
+with Desk(address, settings={"enrich": False}) as desk:
     report = desk.ingest(items, batch_size=batch)
 print(report.new)
 """
@@ -72,7 +73,7 @@ def test_concurrent_ingest_processes_store_each_item_once_and_decide_stories_as_
             else:
                 batches.append([by_id[item_id]])
         assert len(batches) >= len(items) // BATCH
-        with Desk(tmp_path / "one.db") as alone:
+        with Desk(tmp_path / "one.db", settings=SETTINGS) as alone:
             for batch in batches:
                 alone.ingest(batch, batch_size=BATCH)
             assert _partition(alone.store.all_memberships()) == _partition(memberships)

@@ -95,7 +95,7 @@ def prepare(items: list[Item], settings: dict[str, Any], known: dict[str, str] |
     return out
 
 
-def connect(address: str, timeout: float = 10.0) -> tuple[Any, Any, int]:
+def connect(address: str, timeout: float = 5.0) -> tuple[Any, Any, int]:
     """Returns (client, local cluster or None, workers) for `local:N` or `tcp://host:port`."""
     try:
         from distributed import Client, LocalCluster
