@@ -42,7 +42,7 @@ def test_two_workers_give_the_stories_of_one_process_even_when_a_worker_dies(tmp
         def kill_one_worker(n: int) -> None:
             # After the first batch is stored, a worker process dies with batches still out.
             if not killed:
-                pid = sorted(pids.values())[0]
+                pid = min(pids.values())
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
 

@@ -84,7 +84,7 @@ def migrations() -> list[tuple[int, str, str]]:
 
 # -- dialect ---------------------------------------------------------------------------------
 
-_INSERT = re.compile(r"^\s*INSERT\s+(OR\s+(IGNORE|REPLACE)\s+)?INTO\s+(\w+)\s*(\(([^)]*)\))?", re.S)
+_INSERT = re.compile(r"^\s*INSERT\s+(OR\s+(IGNORE|REPLACE)\s+)?INTO\s+(\w+)\s*(\(([^)]*)\))?", re.DOTALL)
 _END = re.compile(r"(?<=[\s,.(])end(?=[\s,)])")
 _SELF_ADD = re.compile(r"\b(\w+) = \1 \+ excluded\.")
 _DERIVED = re.compile(r"FROM \((SELECT [^()]*)\)(?=\s*($|\)|WHERE|GROUP|ORDER|LIMIT))")
@@ -295,7 +295,7 @@ def best_passage(text: str, q: Query, words: int = 28) -> str:
     flags = [hit(t.group(0).lower()) for t in tokens]
     best, best_n = 0, -1
     count = sum(flags[:words])
-    for start in range(0, max(1, len(tokens) - words + 1)):
+    for start in range(max(1, len(tokens) - words + 1)):
         if start:
             count += flags[start + words - 1] - flags[start - 1] if start + words - 1 < len(tokens) else -flags[start - 1]
         if count > best_n:
@@ -485,7 +485,7 @@ class PostgresBase:
             pool = self._get_pool()
             try:
                 raw = pool.getconn()
-            except Exception as e:  # pool timeout, server gone
+            except Exception as e:  # noqa: BLE001 - pool timeout, server gone
                 raise StoreError(f"{self.path}: no database connection ({_first_line(e)})") from None
             conn = Connection(raw)
             self._local.conn = conn
@@ -558,7 +558,7 @@ class PostgresBase:
                         conn.raw.execute(sql)
                         conn.raw.execute("INSERT INTO schema_migrations (version, name, applied) VALUES (%s, %s, %s)",
                                          (version, name, datetime.now(UTC).isoformat()))
-                except Exception as e:
+                except Exception as e:  # noqa: BLE001 - any failure of a migration is one message
                     raise StoreError(f"{self.path}: migration {version:04d}_{name} failed ({_first_line(e)})") from None
         finally:
             conn.execute("SELECT pg_advisory_unlock(?)", (MIGRATE_LOCK,))
