@@ -174,7 +174,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--writers", type=int, default=3)
     p.add_argument("--embed", action="store_true", help="dense vectors on (the [embed] extra)")
-    args = p.parse_args()
+    args = p.parse_intermixed_args()
     if args.what in ("equal", "writers") and not args.pg:
         p.error(f"{args.what} needs --pg ADDRESS")
     {"equal": cmd_equal, "workers": cmd_workers, "ceiling": cmd_ceiling, "writers": cmd_writers}[args.what](args)
