@@ -29,7 +29,8 @@ def _items(n: int, source: str = "Harbor Times") -> list[Item]:
     ]
 
 
-def test_fresh_store_is_migrated_to_newest_version_in_wal_mode(db_path):
+def test_fresh_store_is_migrated_to_newest_version_in_wal_mode(tmp_path):
+    db_path = tmp_path / "newsdesk.db"  # SQLite's own checks (WAL, sqlite_master)
     store = open_store(db_path)
     newest = migrations()[-1][0]
     assert store.schema_version() == newest
@@ -115,7 +116,8 @@ def test_not_a_store_file_is_one_clear_error(tmp_path):
         Desk(path)
 
 
-def test_a_store_from_a_newer_version_is_refused(db_path):
+def test_a_store_from_a_newer_version_is_refused(tmp_path):
+    db_path = tmp_path / "newsdesk.db"  # SQLite's user_version; PostgreSQL: test_store_backends.py
     open_store(db_path).close()
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA user_version = 999")

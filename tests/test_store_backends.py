@@ -188,3 +188,19 @@ def test_a_connection_dropped_mid_batch_is_rolled_back_and_retried_once(tmp_path
             assert _partition(alone.store.all_memberships()) == shared
     finally:
         pg_drop_database(pg)
+
+
+def test_a_postgresql_store_from_a_newer_version_is_refused():
+    _pg_or_skip()
+    import psycopg
+    from conftest import pg_drop_database, pg_fresh_database
+
+    pg = pg_fresh_database()
+    try:
+        PostgresStore(pg).close()
+        with psycopg.connect(pg, autocommit=True) as conn:
+            conn.execute("INSERT INTO schema_migrations (version, name, applied) VALUES (999, 'future', 'now')")
+        with pytest.raises(StoreError, match="newer than this newsdesk"):
+            PostgresStore(pg)
+    finally:
+        pg_drop_database(pg)
