@@ -7,7 +7,7 @@ DB ?= demo.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test demo lint bench clean fuzz crash
+.PHONY: run test test-pg install install-test demo lint bench clean fuzz crash
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ CRASH_ITEMS ?= 20000
 CRASH_KILLS ?= 10
 crash: install-test
 	$(PY) benchmarks/crash.py --items $(CRASH_ITEMS) --kills $(CRASH_KILLS)
+
+# The tests with a throw-away PostgreSQL cluster, so the PostgreSQL variants run too.
+test-pg: install-test
+	@eval "$$(scripts/pg-test-cluster.sh start)"; \
+	trap 'scripts/pg-test-cluster.sh stop "$$NEWSDESK_TEST_PG_DIR"' EXIT; \
+	$(VENV)/bin/pytest -q
 
 lint: install-test
 	$(VENV)/bin/ruff check src tests benchmarks

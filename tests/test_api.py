@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from newsdesk.model import Item
 
+BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
+
 TOKEN = "test-token-5b1f"
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,6 +11,8 @@ from test_search import corpus
 
 from newsdesk.desk import Desk
 
+BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
+
 pytestmark = pytest.mark.skipif(not hasattr(Desk, "stories"), reason="stories area not built")
 
 

@@ -13,6 +13,8 @@ from test_live_server import LiveServer, rss, story_text
 
 from newsdesk import Desk
 
+BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
+
 SETTINGS = {"allow_private": True, "poll_host_delay": 0.0, "poll_backoff": 60.0,
             "fetch_timeout": 2.0, "max_bytes": 100_000}
 

@@ -11,6 +11,8 @@ from newsdesk.errors import InputError
 from newsdesk.model import Item
 from newsdesk.search import marked_to_html, to_match
 
+BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
+
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 

@@ -7,6 +7,8 @@ from test_search import corpus
 
 from newsdesk.errors import NotInstalled
 
+BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
+
 
 @pytest.fixture
 def loaded(db_path):

@@ -10,6 +10,8 @@ import pytest
 from newsdesk import Desk, Item, StoreError
 from newsdesk.store.sqlite import migrations, open_store
 
+BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
+
 
 def _items(n: int, source: str = "Harbor Times") -> list[Item]:
     base = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -27,7 +29,8 @@ def _items(n: int, source: str = "Harbor Times") -> list[Item]:
     ]
 
 
-def test_fresh_store_is_migrated_to_newest_version_in_wal_mode(db_path):
+def test_fresh_store_is_migrated_to_newest_version_in_wal_mode(tmp_path):
+    db_path = tmp_path / "newsdesk.db"  # SQLite's own checks (WAL, sqlite_master)
     store = open_store(db_path)
     newest = migrations()[-1][0]
     assert store.schema_version() == newest
@@ -74,8 +77,7 @@ def test_published_times_round_trip_timezone_aware_and_absent_stays_absent(desk)
 
 def test_fts_index_follows_inserts(desk):
     desk.ingest(_items(3))
-    hits = desk.store.conn.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH 'ferry'").fetchall()
-    assert len(hits) == 3
+    assert len(desk.store.search_items("ferry", snippets=False)) == 3
 
 
 def test_items_filters(desk):
@@ -90,11 +92,19 @@ def test_items_filters(desk):
     }
 
 
+def _integrity_errors() -> tuple[type[Exception], ...]:
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.IntegrityError,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
 def test_a_failing_batch_leaves_the_store_as_it_was(desk):
     desk.ingest(_items(2))
     bad = _items(4)
     bad[3].kind = "not-a-kind"  # violates the CHECK constraint inside the batch
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(_integrity_errors()):
         desk.ingest(bad)
     assert desk.store.count_items() == 2
 
@@ -106,7 +116,8 @@ def test_not_a_store_file_is_one_clear_error(tmp_path):
         Desk(path)
 
 
-def test_a_store_from_a_newer_version_is_refused(db_path):
+def test_a_store_from_a_newer_version_is_refused(tmp_path):
+    db_path = tmp_path / "newsdesk.db"  # SQLite's user_version; PostgreSQL: test_store_backends.py
     open_store(db_path).close()
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA user_version = 999")

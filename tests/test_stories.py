@@ -9,6 +9,8 @@ import pytest
 
 from newsdesk import Conflict, Item, NotFound
 
+BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
+
 T0 = datetime(2026, 5, 4, 8, tzinfo=UTC)
 
 BRIDGE = [

@@ -22,9 +22,12 @@ class Setting:
 
 
 SETTINGS: list[Setting] = [
-    Setting("db", "newsdesk.db", "Path of the SQLite store file."),
+    Setting("db", "newsdesk.db", "Path of the SQLite store file, or a postgresql://user@host/db address."),
     Setting("busy_timeout", 30.0, "Seconds a write waits for another writer before 'store busy, retry' (exit 7, HTTP 503)."),
     Setting("ingest_batch", 500, "Items stored per write transaction during an ingest (the entity models read each batch before the store is locked)."),
+    Setting("cluster", "", "Run ingest's per-item stages on Dask: local:N (N local workers) or tcp://host:8786 (the [cluster] extra)."),
+    Setting("cluster_in_flight", 0, "Batches out on the Dask cluster at once (0: twice the workers)."),
+    Setting("cluster_exact", True, "On a Dask cluster, extract entities again in the client when names learnt meanwhile could change them (results equal one process's)."),
     Setting("max_bytes", 20_000_000, "Largest input file or fetched body, in bytes."),
     Setting("max_item_chars", 200_000, "Longest text kept for one item, in characters."),
     Setting("fetch_timeout", 15.0, "Seconds before a URL fetch gives up."),

@@ -118,7 +118,7 @@ class CopyStage(Stage):
                 keys.append((item.id, key, None))
                 continue
             sh = shingles(body)
-            sketch = self.sketch(sh)
+            sketch = item.annotations.pop("pre_sketch", None) or self.sketch(sh)  # from a cluster worker
             best: tuple[float, str] | None = None
             for cand in lsh.query(sketch):
                 cand_sh = batch_shingles.get(cand)

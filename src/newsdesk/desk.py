@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from newsdesk import config
-from newsdesk.errors import InputError
+from newsdesk.errors import InputError, StoreDisconnected
 from newsdesk.live.api import LiveAPI
 from newsdesk.model import IngestReport, Item, Skip
 from newsdesk.nlp.api import EntitiesAPI
@@ -121,6 +121,12 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
         self, records: Iterable[Item | Skip], *, progress: Progress | None = None, batch_size: int = 500
     ) -> IngestReport:
         report = IngestReport()
+        cluster = self.setting("cluster")
+        if cluster:  # per-item stages on Dask workers, decisions here in arrival order
+            from newsdesk.scaleout import ingest_on_cluster
+
+            return ingest_on_cluster(self, records, report, address=str(cluster), store_batch=self._store_batch,
+                                     progress=progress, batch_size=batch_size)
         batch: list[Item] = []
         for record in records:
             if isinstance(record, Skip):
@@ -144,6 +150,20 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
         return report
 
     def _store_batch(self, batch: list[Item], report: IngestReport) -> None:
+        try:
+            self._store_batch_once(batch, report)
+        except StoreDisconnected as e:
+            # The database rolled the batch back: drop what the stages hold in memory (it
+            # may include the lost batch) and store the batch once more from what is stored.
+            LOGGER.warning("%s; the batch of %d items was rolled back, retrying it once", e, len(batch))
+            for stage in self._stages or []:
+                closer = getattr(stage, "close", None)
+                if closer:
+                    closer()
+            self._stages = None
+            self._store_batch_once(batch, report)
+
+    def _store_batch_once(self, batch: list[Item], report: IngestReport) -> None:
         clock = time.perf_counter
         # Stages that can read new items before they are stored (the entity models) do so
         # outside the write transaction, so other writers are not kept waiting meanwhile.
@@ -220,7 +240,7 @@ class Desk(StoriesAPI, BriefAPI, EntitiesAPI, SearchAPI, LiveAPI, OutletsAPI):
 
     def stats(self) -> dict[str, Any]:
         """Returns what the store holds, area by area."""
-        out: dict[str, Any] = {"db": self.db, "schema_version": self.store.schema_version()}
+        out: dict[str, Any] = {"db": self.store.path, "schema_version": self.store.schema_version()}
         out.update(self.store.item_stats())
         for name in ("story_stats", "entity_stats", "live_stats", "outlet_stats"):
             fn = getattr(self.store, name, None)

@@ -8,7 +8,8 @@
     ├── Unauthorized         a write without the right token              status 401
     ├── NotInstalled         an optional part whose extra is missing       status 501
     └── StoreError           the store file is unusable or too new         status 500
-        └── StoreBusy        another writer held the store too long        status 503
+        ├── StoreBusy        another writer held the store too long        status 503
+        └── StoreDisconnected  the database server dropped the connection   status 500
 
 Every class carries the HTTP status the API answers with and the exit code the CLI
 returns, so views never map errors by hand.
@@ -72,3 +73,7 @@ class StoreBusy(StoreError):
     status = 503
     exit_code = 7
     retry_after = 5
+
+
+class StoreDisconnected(StoreError):
+    """The database server dropped the connection; the transaction was rolled back."""

@@ -1,7 +1,8 @@
 """Full-text and semantic search (mixed into Desk).
 
-A user's query is never handed to FTS5 as written: `to_match()` turns it into a safe FTS5
-expression, so a stray quote or operator gives a one-line InputError or is read as a word.
+A user's query is never handed to a database as written: `newsdesk.query.parse_query()`
+parses it once and the store compiles the parsed query into its own dialect, so a stray
+quote or operator gives a one-line InputError or is read as a word.
 
     word word        both words (AND)
     "a phrase"       the words in this order
@@ -26,95 +27,30 @@ from typing import TYPE_CHECKING, Any
 
 from newsdesk.errors import InputError, NotFound, NotInstalled
 from newsdesk.model import Item, normalise_for_id
-from newsdesk.store.search import MARK_CLOSE, MARK_OPEN
+from newsdesk.query import MAX_QUERY_CHARS, MAX_TERMS, WORD, Query, parse_query, query_words  # noqa: F401
+from newsdesk.store.search import MARK_CLOSE, MARK_OPEN, fts5_match
 
 if TYPE_CHECKING:
-    from newsdesk.store.sqlite import SQLiteStore
+    from newsdesk.store.protocol import Store
 
 LOGGER = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 500
-MAX_TERMS = 32
 MAX_LIMIT = 200
 MODES = ("auto", "text", "semantic", "hybrid")
 VECTORS_PER_QUERY = 64  # items a semantic query embeds before searching, at most
 RRF_K = 60  # reciprocal rank fusion: score = sum of 1 / (RRF_K + rank)
 
-_QUERY_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
-_WORD = re.compile(r"[^\W_]+")
+_WORD = WORD
 # Scripts written without spaces between words: Han, kana, hangul.
 _NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]")
 
 
-# -- query parsing --------------------------------------------------------------------------
-
-
-def _fts_string(words: list[str], prefix: bool = False) -> str:
-    phrase = " ".join(words)
-    return '"' + phrase.replace('"', '""') + '"' + ("*" if prefix else "")
+# -- query parsing (newsdesk.query parses; each store compiles to its dialect) ---------------
 
 
 def to_match(query: str) -> str:
     """Returns the FTS5 expression for a user's query; InputError if nothing is left to search."""
-    if query is None or not query.strip():
-        raise InputError("empty search query")
-    if len(query) > MAX_QUERY_CHARS:
-        raise InputError(f"search query too long ({len(query)} characters, at most {MAX_QUERY_CHARS})")
-    groups: list[list[str]] = []  # AND of OR-groups
-    negatives: list[str] = []
-    join_or = negate = False
-    count = 0
-    for m in _QUERY_TOKEN.finditer(query):
-        phrase, raw = m.group(1), m.group(2)
-        if phrase is not None:
-            words = _WORD.findall(phrase)
-            term = _fts_string(words) if words else None
-        else:
-            if raw == "OR":
-                join_or = bool(groups)
-                continue
-            if raw in ("AND", "+"):
-                continue
-            if raw == "NOT":
-                negate = True
-                continue
-            if raw.startswith("-") and len(raw) > 1:
-                negate, raw = True, raw[1:]
-            prefix = raw.endswith("*")
-            words = _WORD.findall(raw)
-            term = _fts_string(words, prefix=prefix) if words else None
-        if term is None:
-            join_or = negate = False
-            continue
-        count += 1
-        if count > MAX_TERMS:
-            raise InputError(f"search query has too many terms (at most {MAX_TERMS})")
-        if negate:
-            negatives.append(term)
-        elif join_or:
-            groups[-1].append(term)
-        else:
-            groups.append([term])
-        join_or = negate = False
-    if not groups:
-        if negatives:
-            raise InputError(f"search query {query!r} only excludes words; add a word to look for")
-        raise InputError(f"search query {query!r} has no words to search for")
-    expr = " AND ".join("(" + " OR ".join(g) + ")" if len(g) > 1 else g[0] for g in groups)
-    for neg in negatives:
-        expr = f"({expr}) NOT {neg}"
-    return expr
-
-
-def query_words(query: str) -> list[str]:
-    """Returns the plain words of a query (operators and exclusions left out)."""
-    out = []
-    for m in _QUERY_TOKEN.finditer(query or ""):
-        raw = m.group(1) if m.group(1) is not None else m.group(2)
-        if raw in ("OR", "AND", "NOT") or raw.startswith("-"):
-            continue
-        out.extend(_WORD.findall(raw))
-    return out
+    return fts5_match(parse_query(query))
 
 
 # -- snippets -------------------------------------------------------------------------------
@@ -275,7 +211,7 @@ def _member_id(member: Any) -> str:
 class SearchAPI:
     """Search over items: full text with filters, semantic and hybrid, related items."""
 
-    store: SQLiteStore
+    store: Store
 
     def setting(self, name: str) -> Any:  # pragma: no cover - provided by Desk
         raise NotImplementedError
@@ -303,7 +239,7 @@ class SearchAPI:
         if mode not in MODES:
             raise InputError(f"search mode {mode!r} unknown (use one of {', '.join(MODES)})")
         limit = max(1, min(int(limit), MAX_LIMIT))
-        match = to_match(query)
+        match = parse_query(query)
         filters: dict[str, Any] = {"source": source, "kind": kind, "since": since, "until": until,
                                    "language": language.strip().lower() if language else None}
         if story:
@@ -312,7 +248,7 @@ class SearchAPI:
             ids = self._search_entity_ids(entity)
             if ids is None:
                 # A name the entity data does not know: the filter means "mentions this name".
-                match = f"({match}) AND {_fts_string(_WORD.findall(entity))}" if _WORD.findall(entity) else match
+                match = match.and_phrase(entity)
             else:
                 filters["ids"] = [i for i in ids if i in set(filters["ids"])] if "ids" in filters else ids
         if _NO_SPACES.search(query) and mode in ("auto", "text"):
@@ -411,7 +347,7 @@ class SearchAPI:
         terms = (rare if len(rare) >= 3 else terms)[:8]
         if not terms:
             return []
-        match = " OR ".join(_fts_string([t]) for t in terms)
+        match = Query.any_of(terms)
         exclude = [item.id, *self._search_copy_ids(item.id)]
         rows = self.store.search_items(
             match, limit=limit * 3 + 5, exclude=exclude, snippets=False, depth=self._search_depth()
@@ -480,7 +416,7 @@ class SearchAPI:
         return done
 
     def _semantic_search(
-        self, query: str, match: str, filters: dict[str, Any], limit: int, cursor: str | None, mode: str
+        self, query: str, match: Query, filters: dict[str, Any], limit: int, cursor: str | None, mode: str
     ) -> SearchPage:
         """Returns hits by vector similarity, or fused with BM25 ranks (reciprocal rank fusion)."""
         embedder = self._search_embedder()

@@ -49,14 +49,20 @@ def item_dict(item: Item) -> dict[str, Any]:
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when on a terminal).")
 @click.option("--source", "outlet", metavar="NAME",
               help="Outlet of items that name none (page dumps, plain text); others keep their own.")
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Run the per-item stages on Dask workers: local:N or tcp://HOST:8786 (setting cluster).")
 @output_options
 def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None, outlet: str | None,
+           cluster: str | None,
            as_json: bool) -> None:
     """Ingest files, directories, URLs, or '-' for stdin.
 
-    Exit status: 0 all read, 2 a target could not be read, 9 some records were skipped.
+    Exit status: 0 all read, 2 a target could not be read, 7 the store or the cluster cannot be
+    reached, 9 some records were skipped.
     """
     desk = get_desk()
+    if cluster:
+        desk.settings["cluster"] = cluster
     show = (sys.stderr.isatty() and not as_json) if progress is None else progress
     total = IngestReport()
     from newsdesk.errors import InputError

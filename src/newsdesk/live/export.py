@@ -305,7 +305,7 @@ def import_jsonl(desk: Desk, path: str | Path) -> dict[str, int]:
     recs = read_records(path)
     held = desk.store.max_item_rowid() or desk.store.list_feeds() or desk.store.list_watches()
     if held:
-        raise Conflict(f"{desk.db}: the store is not empty; import {path} into a fresh store file")
+        raise Conflict(f"{desk.store.path}: the store is not empty; import {path} into a fresh store")
     by_type: dict[str, list[dict[str, Any]]] = {}
     for _, rec in recs:
         by_type.setdefault(rec["type"], []).append(rec)

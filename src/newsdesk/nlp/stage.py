@@ -89,7 +89,10 @@ class EnrichStage(Stage):
         depends only on the store and the batch: an ingest resumed after a crash finds what
         an uninterrupted one did.
         """
-        self._prepared = self._find(desk, items)
+        pre = {it.id: it.annotations["pre_enrichment"] for it in items
+               if it.annotations.get("pre_enrichment") is not None}  # computed on cluster workers
+        rest = [it for it in items if it.id not in pre]
+        self._prepared = {**pre, **(self._find(desk, rest) if rest else {})}
 
     def _find(self, desk: Desk, items: Sequence[Item]) -> dict[str, Enrichment]:
         known = desk.store.known_entity_names()
@@ -97,6 +100,10 @@ class EnrichStage(Stage):
 
     def process(self, desk: Desk, items: Sequence[Item]) -> None:
         """Enriches the items, stores the results and annotates the items for later stages."""
+        for it in items:  # computed on cluster workers
+            pre = it.annotations.pop("pre_enrichment", None)
+            if pre is not None and it.id not in self._prepared:
+                self._prepared[it.id] = pre
         pending = [it for it in items if it.id not in self._prepared]
         if pending:
             self._prepared.update(self._find(desk, pending))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsdesk.errors import Conflict, InputError, NotFound
+from newsdesk.query import Query
 
 FEED_FIELDS = (
     "id", "url", "title", "added", "fulltext", "etag", "last_modified", "last_polled", "last_ok",
@@ -185,13 +186,16 @@ class FeedsStore:
         )
         return [(int(r[0]), r[1]) for r in rows]
 
-    def query_items_after(self, query: str, after: int, upto: int) -> list[str]:
-        """Returns ids of items in (after, upto] that match a full-text query, in arrival order."""
+    def query_items_after(self, query: Query | str, after: int, upto: int) -> list[str]:
+        """Returns ids of items in (after, upto] that match a query (a user's text or parsed)."""
+        from newsdesk.store.search import fts5_match
+
+        match = fts5_match(query)
         try:
             rows = self.conn.execute(
                 "SELECT i.id FROM items_fts f JOIN items i ON i.rowid = f.rowid "
                 "WHERE items_fts MATCH ? AND f.rowid > ? AND f.rowid <= ? ORDER BY f.rowid",
-                (query, after, upto),
+                (match, after, upto),
             ).fetchall()
         except sqlite3.OperationalError as e:
             raise InputError(f"{query!r}: not a valid search query ({e})") from None

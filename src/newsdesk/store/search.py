@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsdesk.errors import InputError
+from newsdesk.query import Query, Term, parse_query
 
 # Title matches weigh more than body matches in the BM25 ranking.
 TITLE_WEIGHT = 4.0
@@ -23,6 +24,21 @@ _ITEM_COLUMNS = (
     "i.id, i.title, i.text, i.url, i.source, i.published, i.ingested, i.language, i.kind, "
     "i.author, i.origin, i.origin_line, i.source_id, i.extra"
 )
+
+
+def _fts_term(term: Term) -> str:
+    phrase = " ".join(term.words)
+    return '"' + phrase.replace('"', '""') + '"' + ("*" if term.prefix else "")
+
+
+def fts5_match(query: Query | str) -> str:
+    """Returns the FTS5 expression of a parsed query (a string is parsed as a user's query)."""
+    q = parse_query(query)
+    groups = [[_fts_term(t) for t in g] for g in q.groups]
+    expr = " AND ".join("(" + " OR ".join(g) + ")" if len(g) > 1 else g[0] for g in groups)
+    for neg in q.negatives:
+        expr = f"({expr}) NOT {_fts_term(neg)}"
+    return expr
 
 
 def _iso(value: datetime) -> str:
@@ -85,7 +101,7 @@ class SearchStore:
 
     def search_items(
         self,
-        match: str,
+        query: Query | str,
         *,
         limit: int = 20,
         max_rowid: int | None = None,
@@ -95,10 +111,11 @@ class SearchStore:
     ) -> list[dict[str, Any]]:
         """Returns the best `limit` matches in rank order: dicts of rowid, id, score (and snippets).
 
-        `match` is an FTS5 expression (already sanitised); `max_rowid` leaves out items stored
+        `query` is a parsed query (a string is parsed as a user's query); `max_rowid` leaves out items stored
         after it; `depth` > 0 ranks only the newest `depth` matches, since BM25 costs time
         for every match. Lower BM25 scores are better; ties go to the earlier arrival.
         """
+        match = fts5_match(query)
         clauses, args = item_filters(**filters)
         # Without conditions on items the whole query runs in the index (a third faster).
         source = "items_fts JOIN items i ON i.rowid = items_fts.rowid" if clauses else "items_fts"
@@ -188,10 +205,11 @@ class SearchStore:
                          "title_marked": title, "text_marked": text})
         return hits
 
-    def add_snippets(self, match: str, hits: list[dict[str, Any]]) -> None:
+    def add_snippets(self, query: Query | str, hits: list[dict[str, Any]]) -> None:
         """Sets title_marked (whole title) and text_marked (best passage) on each hit."""
         if not hits:
             return
+        match = fts5_match(query)
         sql = (
             "SELECT rowid, highlight(items_fts, 0, ?, ?) AS t, snippet(items_fts, 1, ?, ?, ?, 28) AS s "
             "FROM items_fts WHERE items_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))"
@@ -202,14 +220,14 @@ class SearchStore:
         for hit in hits:
             hit["title_marked"], hit["text_marked"] = found.get(hit["rowid"], (None, None))
 
-    def snippets_for_ids(self, match: str, ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+    def snippets_for_ids(self, query: Query | str, ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         """Returns {item id: (marked title, marked passage)} for the items that match."""
         rows = self.conn.execute(
             "SELECT rowid, id FROM items WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
         ).fetchall()
         hits = [{"rowid": r["rowid"], "id": r["id"]} for r in rows]
         try:
-            self.add_snippets(match, hits)
+            self.add_snippets(query, hits)
         except sqlite3.OperationalError:
             return {}
         return {h["id"]: (h["title_marked"], h["text_marked"]) for h in hits}

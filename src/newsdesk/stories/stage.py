@@ -143,10 +143,12 @@ class StoryStage(Stage):
     def process(self, desk: Desk, items: Sequence[Item]) -> None:
         engine = self.ensure(desk)
         store = desk.store
-        vectors: list[Any] = [None] * len(items)
-        if self.embedder is not None:
-            # A copy joins its canonical item's story: it needs no vector of its own.
-            need = [i for i, it in enumerate(items) if not it.annotations.get("copy_of")]
+        # A copy joins its canonical item's story: it needs no vector of its own. Vectors that
+        # cluster workers computed (newsdesk.scaleout) are used as they come.
+        pre = [it.annotations.pop("pre_vector", None) for it in items]
+        vectors: list[Any] = [None if it.annotations.get("copy_of") else v for it, v in zip(items, pre, strict=True)]
+        if self.embedder is not None and any(v is None for v in vectors):
+            need = [i for i, it in enumerate(items) if not it.annotations.get("copy_of") and vectors[i] is None]
             start = time.perf_counter()
             for i, vec in zip(need, self.embedder.encode([items[i].body for i in need]), strict=True):
                 vectors[i] = vec
