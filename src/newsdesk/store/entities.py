@@ -194,9 +194,9 @@ class EntitiesStore:
         for r in _chunked(
             self.conn,
             "SELECT m.item_id, e.type, e.name, e.items, "
-            "COUNT(*) + 3 * MAX(m.field = 'title') AS weight FROM mentions m "
+            "COUNT(*) + 3 * MAX(CASE WHEN m.field = 'title' THEN 1 ELSE 0 END) AS weight FROM mentions m "
             "JOIN entities e ON e.id = m.entity_id WHERE m.item_id IN ({}) "
-            "GROUP BY m.item_id, e.id ORDER BY MIN(m.rowid)",
+            "GROUP BY m.item_id, e.id ORDER BY MIN(m.id)",
             list(item_ids),
         ):
             found[r["item_id"]].append((entity_key(r["type"], r["name"]), int(r["items"]), int(r["weight"])))
@@ -220,7 +220,8 @@ class EntitiesStore:
         for lang, n in counts.items():
             self.conn.execute(
                 "INSERT INTO enrich_state (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+                "ON CONFLICT(key) DO UPDATE SET value = "
+                "CAST(CAST(enrich_state.value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
                 (f"without:{lang}", n),
             )
 

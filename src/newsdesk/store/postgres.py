@@ -32,7 +32,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from newsdesk.errors import NotInstalled, StoreDisconnected, StoreError
 from newsdesk.query import Query, Term, parse_query
-from newsdesk.store.search import ELLIPSIS, MARK_CLOSE, MARK_OPEN, item_filters
+from newsdesk.store.search import (
+    BODY_WEIGHT,
+    ELLIPSIS,
+    MARK_CLOSE,
+    MARK_OPEN,
+    TITLE_WEIGHT,
+    _mark,
+    item_filters,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -47,9 +55,11 @@ _KEYS = {
     "story_redirects": ("old_id",), "item_vectors": ("item_id",), "watches": ("id",),
     "watch_stories": ("watch_id", "story"), "alerts": ("id",), "feeds": ("id",),
     "story_titles": ("story_id",), "story_meta": ("key",), "story_terms": ("term",),
+    "item_notes": ("item_id", "stage"), "item_outlets": ("item_id",), "outlet_attrs": ("outlet_id", "name"),
+    "outlet_aliases": ("alias",),
 }
 # Tables whose new rows' ids callers read back (SQLite's cursor.lastrowid).
-_RETURNING_ID = {"entities", "feeds", "watches", "alerts", "story_corrections", "deliveries"}
+_RETURNING_ID = {"entities", "feeds", "watches", "alerts", "story_corrections", "deliveries", "outlets"}
 
 
 def is_address(db: str) -> bool:
@@ -307,6 +317,9 @@ def best_passage(text: str, q: Query, words: int = 28) -> str:
     return (ELLIPSIS if lo else "") + passage + (ELLIPSIS if hi < len(text) else "")
 
 
+# Characters of scripts written without spaces (Han, kana, hangul), as in migration 0009.
+_CJK_CLASS = "[⺀-鿿가-힯豈-﫿ｦ-ﾟ]"
+
 # ts_rank weights {D, C, B, A}: title words (A) weigh four times body words (B), as in BM25 there.
 _RANK = "ts_rank('{0.1, 0.2, 0.25, 1.0}', i.search, to_tsquery('simple', ?), 1)"
 
@@ -362,6 +375,52 @@ class PostgresOverrides:
             hit["title_marked"] = mark_all(title, q) if title is not None else None
             hit["text_marked"] = best_passage(text, q) if text is not None else None
 
+    def search_items_cjk(
+        self, phrases: Sequence[str], *, limit: int = 20, max_rowid: int | None = None, **filters: Any
+    ) -> list[dict[str, Any]]:
+        """Returns the items holding every phrase of a script without spaces, best first.
+
+        Each phrase must occur in the title or text (substring match; served by the pg_trgm
+        index `items_cjk` where the extension is installed). Titles holding a phrase rank
+        first, as title words weigh more in the word ranking; ties go to the newest arrival.
+        Hits carry rowid, id, score and snippets, as `search_items` gives them.
+        """
+        phrases = [p for p in phrases if p]
+        if not phrases:
+            return []
+        clauses, args = item_filters(**filters)
+        # The same condition as the partial index's, so the planner may use it.
+        where = [f"(COALESCE(i.title, '') || i.text) ~ '{_CJK_CLASS}'"]
+        params: list[Any] = []
+        score_parts: list[str] = []
+        score_args: list[Any] = []
+        for p in phrases:
+            like = "%" + p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(COALESCE(i.title, '') || chr(10) || i.text) LIKE ? ESCAPE '\\'")
+            params.append(like)
+            score_parts.append(f"(CASE WHEN strpos(COALESCE(i.title, ''), ?) > 0 THEN {-TITLE_WEIGHT} "
+                               f"ELSE {-BODY_WEIGHT} END)")
+            score_args.append(p)
+        if max_rowid is not None:
+            where.append("i.rowid <= ?")
+            params.append(max_rowid)
+        where.extend(clauses)
+        params.extend(args)
+        sql = (f"SELECT i.rowid AS rid, i.id, i.title, i.text, {' + '.join(score_parts)} AS score "
+               f"FROM items i WHERE {' AND '.join(where)} ORDER BY score, rid DESC LIMIT ?")
+        conn = self.conn  # LIKE, not the ILIKE translate() makes of it: these scripts have no case
+        statement = translate(sql).replace(" ILIKE ", " LIKE ")
+        rows = conn._run(lambda: conn.raw.execute(statement, [*score_args, *params, limit]).fetchall())
+        hits = []
+        for r in rows:
+            text = r["text"] or ""
+            at = min((k for k in (text.find(p) for p in phrases) if k >= 0), default=0)
+            lo = max(0, at - 40)
+            passage = (ELLIPSIS if lo else "") + text[lo:lo + 160] + (ELLIPSIS if lo + 160 < len(text) else "")
+            hits.append({"rowid": int(r["rid"]), "id": r["id"], "score": float(r["score"]),
+                         "title_marked": _mark(r["title"], phrases), "text_marked": _mark(passage, phrases)})
+        return hits
+
     def snippets_for_ids(self, query: Query | str, ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         """Returns {item id: (marked title, marked passage)} for the items that match."""
         rows = self.conn.execute("SELECT rowid, id FROM items WHERE id = ANY(?)", [list(ids)]).fetchall()
@@ -413,6 +472,41 @@ class PostgresOverrides:
                   (old_id, new_id))
         c.execute("UPDATE story_blocks SET a = ? WHERE a = ? AND kind = 'stories'", (new_id, old_id))
         c.execute("DELETE FROM story_blocks WHERE kind = 'stories' AND a = b")
+
+    def blindspot_rows(self, attr: str, *, since: str | None, min_sources: int,
+                       limit: int = 100_000) -> list[tuple[str, str, str | None]]:
+        """Returns (story, source key, attribute value of its earliest member) of active stories.
+
+        As the SQLite form, which takes the bare column from the row of MIN(m.time): here
+        the first value in time order of each group.
+        """
+        from newsdesk.store.outlets import SOURCE_KEY
+
+        clauses, args = ["s.status = 'active'", "s.sources >= ?"], [min_sources]
+        if since:
+            clauses.append("s.last_time >= ?")
+            args.append(since)
+        sql = (f"SELECT m.story_id, COALESCE({SOURCE_KEY}, 'x:' || m.item_id) AS skey, "
+               "(array_agg(a.value ORDER BY m.time, m.rowid))[1] AS value "
+               "FROM stories s JOIN story_members m ON m.story_id = s.id AND m.copy_of IS NULL "
+               "LEFT JOIN item_outlets io ON io.item_id = m.item_id "
+               "LEFT JOIN outlets o ON o.id = io.outlet_id "
+               "LEFT JOIN outlet_attrs a ON a.outlet_id = io.outlet_id AND a.name = ? "
+               f"WHERE {' AND '.join(clauses)} GROUP BY m.story_id, skey LIMIT ?")
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(sql, [attr, *args, limit])]
+
+    def set_story_sources(self, rows: Sequence[tuple[str, list[str], int]]) -> None:
+        """Stores recounted (story, source keys, members without a key) in rows and state."""
+        import json
+
+        now = datetime.now(UTC).isoformat()
+        self.conn.executemany(
+            "UPDATE stories SET updated = CASE WHEN sources != ? THEN ? ELSE updated END, sources = ?, "
+            "state = CASE WHEN state IS NULL THEN NULL ELSE "
+            "(state::jsonb || jsonb_build_object('sources', ?::jsonb, 'unattributed', ?::int))::text END "
+            "WHERE id = ?",
+            [(len(keys) + none, now, len(keys) + none, json.dumps(keys[:500]), none, sid)
+             for sid, keys, none in rows])
 
     def _advance_ids(self, table: str) -> None:
         """Moves a table's id sequence past ids restored as exported."""
