@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -287,7 +288,19 @@ def _matcher(q: Query) -> Any:
                     prefixes.append(word.lower())
                 else:
                     exact.add(word.lower())
-    return lambda w: w in exact or any(w.startswith(p) for p in prefixes)
+    exact = {_fold(w) for w in exact}
+    prefixes = [_fold(p) for p in prefixes]
+
+    def hit(word: str) -> bool:
+        w = _fold(word)
+        return w in exact or any(w.startswith(p) for p in prefixes)
+
+    return hit
+
+
+def _fold(word: str) -> str:
+    """Returns the word lower-cased without diacritics, as the index's newsdesk_fold() has it."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
 
 
 def mark_all(text: str, q: Query) -> str:
@@ -321,7 +334,7 @@ def best_passage(text: str, q: Query, words: int = 28) -> str:
 _CJK_CLASS = "[⺀-鿿가-힯豈-﫿ｦ-ﾟ]"
 
 # ts_rank weights {D, C, B, A}: title words (A) weigh four times body words (B), as in BM25 there.
-_RANK = "ts_rank('{0.1, 0.2, 0.25, 1.0}', i.search, to_tsquery('simple', ?), 1)"
+_RANK = "ts_rank('{0.1, 0.2, 0.25, 1.0}', i.search, to_tsquery('simple', newsdesk_fold(?)), 1)"
 
 
 class PostgresOverrides:
@@ -337,7 +350,7 @@ class PostgresOverrides:
         """
         tsq = tsquery(query)
         clauses, args = item_filters(**filters)
-        clauses = ["i.search @@ to_tsquery('simple', ?)", *clauses]
+        clauses = ["i.search @@ to_tsquery('simple', newsdesk_fold(?))", *clauses]
         args = [tsq, *args]
         if max_rowid is not None:
             clauses.append("i.rowid <= ?")
@@ -434,7 +447,8 @@ class PostgresOverrides:
         if not terms:
             return {}
         rows = self.conn.execute(
-            "SELECT t, (SELECT COUNT(*) FROM items WHERE search @@ to_tsquery('simple', quote_literal(t))) "
+            "SELECT t, (SELECT COUNT(*) FROM items "
+            "WHERE search @@ to_tsquery('simple', quote_literal(newsdesk_fold(t)))) "
             "FROM unnest(?::text[]) AS t", [terms])
         return {r[0]: int(r[1]) for r in rows if r[1]}
 
@@ -442,7 +456,7 @@ class PostgresOverrides:
         """Returns ids of items in (after, upto] that match a query (a user's text or parsed)."""
         tsq = tsquery(query)
         rows = self.conn.execute(
-            "SELECT id FROM items WHERE search @@ to_tsquery('simple', ?) AND rowid > ? AND rowid <= ? "
+            "SELECT id FROM items WHERE search @@ to_tsquery('simple', newsdesk_fold(?)) AND rowid > ? AND rowid <= ? "
             "ORDER BY rowid", [tsq, after, upto])
         return [r[0] for r in rows]
 
