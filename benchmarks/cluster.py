@@ -47,6 +47,9 @@ def child_quality(name: str, backend: str, enrich: bool) -> None:
     path = Path(name) if name.endswith(".jsonl") else DATA / f"{name}.jsonl"
     r = evaluate_file(path, settings={"embed_backend": backend}, stages=stages)
     out = r.to_dict()
+    from newsdesk.nlp.embed import LOADED
+
+    out["encoded"] = {name: e.misses for name, e in LOADED.items()}
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
@@ -81,8 +84,10 @@ def quality(sets: list[str], backends: list[str], enrich: bool) -> None:
               + f" {r['peak_mb']:>8.0f}", flush=True)
         for b in backends:
             rb = runs[b]
+            encoded = ", ".join(f"{k} {v}" for k, v in (rb.get("encoded") or {}).items())
             print(f"{'':22} {b:>7}: {rb['items_per_second']:.0f} items/s, peak {rb['peak_mb']:.0f} MB; "
-                  f"time: {where_time_goes(rb.get('timings') or {}, rb['seconds'], b)}", flush=True)
+                  f"time: {where_time_goes(rb.get('timings') or {}, rb['seconds'], b)}"
+                  + (f"; texts encoded: {encoded} (of {r['documents']} items)" if encoded else ""), flush=True)
 
 
 def where_time_goes(timings: dict[str, float], seconds: float, backend: str = "") -> str:
@@ -191,7 +196,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="*", default=list(ANCHORS), help="set names under the shared data folder")
     ap.add_argument("--backends", nargs="*", default=["static", "minilm"],
-                    help="embedding backends, one F1 column each (static, minilm, none); "
+                    help="embedding backends, one F1 column each (static, minilm, cascade, none); "
                          "minilm is left out when the [embed] extra is missing")
     ap.add_argument("--enrich", action="store_true", help="include the entity stage")
     ap.add_argument("--growth", nargs="*", type=int, help="store sizes at which to time new items")
@@ -224,12 +229,12 @@ def main() -> None:
                   f"peak {r['peak_mb']} MB")
         return
     backends = list(args.backends)
-    if "minilm" in backends:
-        try:
-            import sentence_transformers  # noqa: F401
-        except ImportError:
-            backends.remove("minilm")
-            print("[embed] extra not installed: no minilm column")
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        if {"minilm", "cascade"} & set(backends):
+            backends = [b for b in backends if b not in ("minilm", "cascade")]
+            print("[embed] extra not installed: no minilm or cascade column")
     if backends:
         quality(args.sets, backends, enrich=args.enrich)
 

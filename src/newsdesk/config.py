@@ -35,6 +35,7 @@ SETTINGS: list[Setting] = [
     Setting("enrich_max_words", 1500, "Words of an item's body the entity stage reads (0 reads all)."),
     Setting("enrich_parse", "needed", "Sentences the entity stage parses for roles: 'needed' (those naming people or likely names) or 'all'."),
     Setting("embed_backend", "static", "Dense vectors for story clustering and search: 'static' (shipped token vectors, no torch), 'minilm' (the transformer, [embed] extra; GPU when torch sees CUDA) or 'none'."),
+    Setting("embed_cascade_margin", 0.05, "With embed_backend=cascade: story decisions within this distance of the join threshold are taken again with the transformer's vector."),
     Setting("embed", "", "Legacy switch, read only when embed_backend is not set: 1 means embed_backend=minilm, 0 means none."),
     Setting("token", "", "Token required by HTTP write routes (NEWSDESK_TOKEN)."),
     Setting("public_reads", True, "Serve HTTP read routes without a token."),

@@ -6,7 +6,7 @@
     minilm   all-MiniLM-L6-v2 itself through sentence-transformers (the [embed] extra, torch);
              batches on the GPU when torch sees CUDA.
     cascade  static for every item; the story stage asks the transformer again ([embed] extra)
-             only for the decisions that land within `CASCADE_MARGIN` of the join threshold.
+             only for the decisions within `embed_cascade_margin` of the join threshold.
     none     no vectors: story clustering on words alone, search by text only.
 
 The static vectors are mapped into MiniLM's sentence space (see the build script), so both
@@ -40,7 +40,6 @@ LOGGER = logging.getLogger(__name__)
 
 MAX_CHARS = 1000  # the title and lead name the event; also bounds the cost per item
 BACKENDS = ("static", "minilm", "cascade", "none")
-CASCADE_MARGIN = 0.05  # cascade: decisions this close to the threshold ask the transformer
 STATIC_FILE = "minilm-static.npz"
 
 
@@ -151,7 +150,7 @@ class CachedEmbedder(Embedder):
         self.name, self.dim, self.device = inner.name, inner.dim, inner.device
         self.size = size
         self.cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.calls = 0  # texts from the cache, texts encoded, calls
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -166,6 +165,7 @@ class CachedEmbedder(Embedder):
                 self.hits += 1
             else:
                 todo.setdefault(k, []).append(i)
+        self.calls += 1
         if todo:
             self.misses += len(todo)
             firsts = [rows[0] for rows in todo.values()]
@@ -230,11 +230,14 @@ def load_embedder(name: str | None = None, device: str | None = None) -> Embedde
     return _load("static" if name == "cascade" else name, device or "auto")
 
 
+LOADED: dict[str, CachedEmbedder] = {}  # backend -> its shared embedder (calls are counted)
+
+
 @lru_cache(maxsize=4)
 def _load(name: str, device: str) -> Embedder:
-    if name == "static":
-        return CachedEmbedder(load_static())
-    return CachedEmbedder(load_minilm(device))
+    e = CachedEmbedder(load_static() if name == "static" else load_minilm(device))
+    LOADED[name] = e
+    return e
 
 
 def load_static() -> StaticEmbedder:

@@ -82,6 +82,7 @@ class StoryStage(Stage):
         self.evict_at = 5000  # engine size that triggers dropping dormant stories
         self.refiner = None  # cascade: the transformer, asked again for close decisions only
         self.refine_calls = 0
+        self.cascade_margin = float(desk.setting("embed_cascade_margin"))
         from newsdesk.nlp.embed import backend_for, load_embedder
 
         backend = backend_for(desk.settings)
@@ -214,10 +215,8 @@ class StoryStage(Stage):
 
     def _refine(self, desk: Desk, item: Item, choice: Choice, f: Features) -> tuple[Choice, Features]:
         """Cascade: a decision close to the threshold is taken again with the transformer's vector."""
-        from newsdesk.nlp.embed import CASCADE_MARGIN
-
         assert self.engine is not None and self.refiner is not None and choice.best is not None
-        if abs(choice.best.score - choice.threshold) >= CASCADE_MARGIN:
+        if abs(choice.best.score - choice.threshold) > self.cascade_margin:
             return choice, f
         start = time.perf_counter()
         vec = self.refiner.encode([item.body])[0]
