@@ -487,6 +487,22 @@ class PostgresOverrides:
         c.execute("UPDATE story_blocks SET a = ? WHERE a = ? AND kind = 'stories'", (new_id, old_id))
         c.execute("DELETE FROM story_blocks WHERE kind = 'stories' AND a = b")
 
+    def save_vectors(self, rows: Sequence[tuple[str, Any]], model: str = "minilm") -> None:
+        """Stores unit-length vectors (numpy arrays) for items, made by backend `model`.
+
+        A replaced vector takes a new rowid, as SQLite's INSERT OR REPLACE gives it, so the
+        cached vector matrix (stamped by count and newest rowid) is read again.
+        """
+        import numpy as np
+
+        with self.transaction():  # type: ignore[attr-defined]
+            self.conn.executemany(
+                "INSERT INTO item_vectors (item_id, dim, vector, model) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (item_id) DO UPDATE SET dim = excluded.dim, vector = excluded.vector, "
+                "model = excluded.model, rowid = DEFAULT",
+                [(iid, len(vec), np.asarray(vec, dtype=np.float32).tobytes(), model) for iid, vec in rows],
+            )
+
     def blindspot_rows(self, attr: str, *, since: str | None, min_sources: int,
                        limit: int = 100_000) -> list[tuple[str, str, str | None]]:
         """Returns (story, source key, attribute value of its earliest member) of active stories.

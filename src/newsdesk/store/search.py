@@ -240,7 +240,7 @@ class SearchStore:
         rows = self.conn.execute(
             "SELECT i.id, COALESCE(i.title, '') || char(10) || substr(i.text, 1, 1000) AS body "
             "FROM items i LEFT JOIN item_vectors v ON v.item_id = i.id "
-            "WHERE v.item_id IS NULL OR (? IS NOT NULL AND v.model != ?) "
+            "WHERE v.item_id IS NULL OR (CAST(? AS TEXT) IS NOT NULL AND v.model != ?) "
             "ORDER BY i.rowid LIMIT ?",
             (model, model, limit),
         )
