@@ -70,3 +70,29 @@ def test_a_blindspot_watch_fires_on_postgresql(db_path, tmp_path):
         fired = desk.check_watches()
         assert [a["story"] for a in fired] == [story_of(desk, "dam-1")]
         assert fired[0]["sources"] == 4
+
+
+def test_a_writer_kept_waiting_gets_store_busy_exit_7_on_postgresql(db_path, tmp_path, monkeypatch):
+    import psycopg
+    from click.testing import CliRunner
+
+    from newsdesk.cli import main
+    from newsdesk.errors import StoreBusy
+    from newsdesk.store.postgres import WRITE_LOCK
+
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"title": "Ferry fees rise", "text": "The council voted on Tuesday."}\n', encoding="utf-8")
+    with Desk(db_path, stages=[], settings={"busy_timeout": 0.3}) as desk:
+        other = psycopg.connect(db_path)  # another writer, in the middle of its transaction
+        try:
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            with pytest.raises(StoreBusy, match="store busy, retry"):
+                desk.ingest(path)
+            monkeypatch.setenv("NEWSDESK_BUSY_TIMEOUT", "0.2")
+            result = CliRunner().invoke(main, ["--db", db_path, "ingest", "--no-progress", str(path)])
+            assert result.exit_code == 7, result.output
+            assert "store busy, retry" in result.output and "Traceback" not in result.output
+        finally:
+            other.rollback()
+            other.close()
+        assert desk.ingest(path).new == 1  # the lock released: the same write goes through

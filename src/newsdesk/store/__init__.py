@@ -24,7 +24,7 @@ def open_store(db: str | Path, *, busy_timeout: float = 30.0) -> Store:
     if isinstance(db, str) and is_address(db):
         from newsdesk.store.postgres import open_store as open_postgres
 
-        return open_postgres(db)
+        return open_postgres(db, busy_timeout=busy_timeout)
     return open_sqlite(db, busy_timeout=busy_timeout)
 
 

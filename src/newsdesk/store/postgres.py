@@ -31,7 +31,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from newsdesk.errors import NotInstalled, StoreDisconnected, StoreError
+from newsdesk.errors import NotInstalled, StoreBusy, StoreDisconnected, StoreError
 from newsdesk.query import Query, Term, parse_query
 from newsdesk.store.search import (
     BODY_WEIGHT,
@@ -196,8 +196,9 @@ class Cursor:
 class Connection:
     """A psycopg connection that takes the SQLite-dialect statements of the area mixins."""
 
-    def __init__(self, raw: Any):
+    def __init__(self, raw: Any, path: str = "store"):
         self.raw = raw
+        self.path = path
 
     @property
     def in_transaction(self) -> bool:
@@ -210,6 +211,8 @@ class Connection:
 
         try:
             return fn()
+        except psycopg.errors.LockNotAvailable:
+            raise StoreBusy(f"{self.path}: store busy, retry (another writer held it too long)") from None
         except psycopg.OperationalError as e:
             if self.raw.closed or self.raw.broken:
                 raise StoreDisconnected(f"database connection lost ({_first_line(e)})") from None
@@ -565,7 +568,7 @@ class PostgresBase:
 
     path: str
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, *, busy_timeout: float = 30.0):
         try:
             import psycopg  # noqa: F401
             import psycopg_pool  # noqa: F401
@@ -573,6 +576,7 @@ class PostgresBase:
             raise NotInstalled("a PostgreSQL store", "postgres") from None
         self.address = address
         self.path = redact(address)
+        self.busy_timeout = float(busy_timeout)
         self._local = threading.local()
         self._lock = threading.RLock()
         self._pool: Any = None
@@ -611,7 +615,7 @@ class PostgresBase:
                 raw = pool.getconn()
             except Exception as e:  # noqa: BLE001 - pool timeout, server gone
                 raise StoreError(f"{self.path}: no database connection ({_first_line(e)})") from None
-            conn = Connection(raw)
+            conn = Connection(raw, self.path)
             self._local.conn = conn
             self._local.gen = self._pool_gen
         return conn
@@ -643,6 +647,9 @@ class PostgresBase:
         with self._lock:
             conn.execute("BEGIN")
             try:
+                # A writer waits `busy_timeout` for the others (the lock and any row), then StoreBusy.
+                conn.execute("SELECT set_config('lock_timeout', ?, true)",
+                             (f"{max(1, round(self.busy_timeout * 1000))}ms",))
                 conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
                 yield conn
             except BaseException:
@@ -699,9 +706,10 @@ def _build() -> type:
 PostgresStore = _build()
 
 
-def open_store(address: str) -> Any:
-    """Returns the PostgreSQL store at this address, migrated as needed."""
-    return PostgresStore(address)
+def open_store(address: str, *, busy_timeout: float = 30.0) -> Any:
+    """Returns the PostgreSQL store at this address, migrated as needed; a writer waits up to
+    `busy_timeout` seconds for another, then StoreBusy."""
+    return PostgresStore(address, busy_timeout=busy_timeout)
 
 
 __all__ = ["PostgresStore", "is_address", "open_store", "redact", "translate", "tsquery"]
