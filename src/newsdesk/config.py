@@ -50,6 +50,17 @@ SETTINGS: list[Setting] = [
     Setting("webhook_backoff", 1.0, "Seconds before the first webhook retry; doubles each retry."),
 ]
 
+
+
+def _story_settings() -> list[Setting]:
+    """Returns the story stage's settings (`story_<key>`), defaults from its settings.json."""
+    from newsdesk.stories.params import SPECS, shipped
+
+    values = shipped()
+    return [Setting("story_" + spec.key, values[spec.key], spec.help) for spec in SPECS]
+
+
+SETTINGS += _story_settings()
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 

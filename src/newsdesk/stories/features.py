@@ -149,14 +149,10 @@ def raw_counts(item: Item, params: dict[str, Any]) -> Counter[str]:
     """Returns weighted term counts: title words count `title_weight` times, lead only."""
     counts: Counter[str] = Counter()
     title_w = float(params["title_weight"])
-    proper = float(params["proper_weight"])
-    # A title in Title Case says nothing about names; only trust capitals in running text.
-    title = cased_tokens(item.title, 40)
-    title_case = sum(c for _, c in title) * 2 > len(title)
-    for t, cap in title:
-        counts[t] += title_w * (proper if cap and not title_case else 1.0)
-    for t, cap in cased_tokens(item.text, int(params["lead_words"])):
-        counts[t] += proper if cap else 1.0
+    for t in tokens(item.title, 40):
+        counts[t] += title_w
+    for t in tokens(item.text, int(params["lead_words"])):
+        counts[t] += 1.0
     return counts
 
 
