@@ -81,5 +81,10 @@ def get(name: str, override: Any = None) -> Any:
         return override
     raw = os.environ.get(setting.env)
     if raw is not None and raw != "":
-        return _coerce(raw, setting.default)
+        try:
+            return _coerce(raw, setting.default)
+        except ValueError:
+            from newsdesk.errors import InputError
+
+            raise InputError(f"{setting.env}={raw!r}: not a {type(setting.default).__name__}") from None
     return setting.default

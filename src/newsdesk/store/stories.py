@@ -190,6 +190,12 @@ class StoriesStore:
                 chunk).fetchall())
         return out
 
+    def latest_members(self, limit: int) -> list[dict[str, Any]]:
+        """Returns (item_id, story_id, pinned) of the latest canonical members, newest first."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT item_id, story_id, pinned FROM story_members WHERE copy_of IS NULL "
+            "ORDER BY rowid DESC LIMIT ?", (limit,))]
+
     def all_memberships(self) -> dict[str, str]:
         """Returns item id -> story id for every member."""
         return dict(self.conn.execute("SELECT item_id, story_id FROM story_members").fetchall())

@@ -59,8 +59,9 @@ def check(values: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def coerce(spec: Spec, value: Any, where: str) -> Any:
-    """Returns one value as its declared type, or raises InputError naming the key."""
+def coerce(spec: Spec, value: Any, where: str, name: str | None = None) -> Any:
+    """Returns one value as its declared type, or raises InputError naming the setting."""
+    label = f"{where}: story setting {name or repr(spec.key)}"
     try:
         if isinstance(value, bool) or value is None:
             raise ValueError
@@ -70,10 +71,10 @@ def coerce(spec: Spec, value: Any, where: str) -> Any:
                 raise ValueError
             number = int(number)
     except (TypeError, ValueError):
-        raise InputError(f"{where}: story setting {spec.key!r} must be a number, not {value!r}") from None
+        raise InputError(f"{label} must be a{'' if spec.kind is float else 'n integer'} number, "
+                         f"not {value!r}") from None
     if not spec.low <= number <= spec.high:
-        raise InputError(f"{where}: story setting {spec.key!r} = {value!r} is out of range "
-                         f"[{spec.low:g}, {spec.high:g}]")
+        raise InputError(f"{label} = {value!r} is out of range [{spec.low:g}, {spec.high:g}]")
     return number
 
 

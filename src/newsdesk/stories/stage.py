@@ -69,7 +69,7 @@ def desk_params(desk: Desk) -> dict[str, Any]:
     out = {}
     for spec in SPECS:
         name = "story_" + spec.key
-        out[spec.key] = coerce(spec, desk.setting(name), "NEWSDESK_" + name.upper())
+        out[spec.key] = coerce(spec, desk.setting(name), "settings", f"{name} (NEWSDESK_{name.upper()})")
     return out
 
 
@@ -101,6 +101,7 @@ class StoryStage(Stage):
         self.article_terms: OrderedDict[str, tuple[dict[str, float], int, bool]] = OrderedDict()
         self.redirects: dict[str, str] = {}
         self.evict_at = 5000  # engine size that triggers dropping dormant stories
+        self.since_pass = 0  # canonical items since the last consolidation pass
         if desk.setting("embed"):
             from newsdesk.nlp.embed import load_embedder
 
@@ -221,6 +222,21 @@ class StoryStage(Stage):
                     and story.n in SPLIT_CHECKS and story.articles * 2 > story.n):
                 self._maybe_split(desk, story, members, decisions)
         self._flush(desk, members, decisions)
+        every = int(self.params["consolidate_every"])
+        if every:
+            self.since_pass += sum(1 for it in items if not it.annotations.get("copy_of"))
+            if self.since_pass >= every:
+                self.since_pass = 0
+                self.consolidate(desk)
+
+    def consolidate(self, desk: Desk) -> dict[str, int]:
+        """Clusters the active window again and applies the differences (see consolidate.py)."""
+        from newsdesk.stories.consolidate import consolidate
+
+        start = time.perf_counter()
+        done = consolidate(self, desk)
+        desk.add_time("consolidation", time.perf_counter() - start)
+        return done
 
     def _current(self, sid: str) -> str:
         seen = 0
