@@ -121,9 +121,9 @@ def slices(parts: int, embed: bool) -> None:
 # The grid: the three join thresholds (bare headline, lede, full article) and the time
 # penalty. Every other setting keeps its shipped value.
 GRID = {
-    "threshold_headline": (0.10, 0.14, 0.18),
+    "threshold_headline": (0.06, 0.10, 0.14),
     "threshold": (0.16, 0.20, 0.24),
-    "threshold_article": (0.22, 0.26, 0.30),
+    "threshold_article": (0.18, 0.22, 0.26),
     "time_penalty": (0.1, 0.2),
 }
 VISIBLE = ("allsides-stream", "ecbplus", "giveme5w1h", "googlenews-headlines")

@@ -1,4 +1,4 @@
-"""Quality gate: story clustering F1 on shared gold sets must not drop below pinned minimums.
+"""Quality gate: story clustering F1 on every visible gold set must not drop below pinned minimums.
 
 Runs the whole ingest path (parse, store, copies, stories) with the shipped settings; the
 entity stage is left out to keep the gate cheap and independent of the NLP models.
@@ -10,10 +10,14 @@ import pytest
 
 from newsdesk.evaluate import evaluate_file
 
-# B-cubed F1 reached when the settings were fixed, minus 0.02 of slack.
+# Held-out B-cubed F1 from `python benchmarks/cluster.py --tune --held-out` (each set scored at
+# the point chosen without it; allsides-probe-val is never tuned on), minus 0.02 of slack.
 PINNED = {
-    "allsides-probe-val": 0.838,  # reached 0.858 (held out: never used for tuning)
-    "ecbplus": 0.859,  # reached 0.879
+    "allsides-probe-val": 0.840,  # held out 0.860
+    "allsides-stream": 0.842,  # held out 0.862 (0.899 in sample)
+    "ecbplus": 0.863,  # held out 0.883
+    "giveme5w1h": 0.881,  # held out 0.901
+    "googlenews-headlines": 0.773,  # held out 0.793
 }
 
 

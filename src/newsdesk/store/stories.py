@@ -352,10 +352,12 @@ class StoriesStore:
             "WHERE m.story_id = ? AND m.copy_of IS NULL AND i.source IS NULL", (story_id,)).fetchone()[0]
         head = c.execute(
             "SELECT i.title, i.text, m.time FROM story_members m JOIN items i ON i.id = m.item_id "
-            "WHERE m.story_id = ? AND m.copy_of IS NULL ORDER BY m.time, m.rowid LIMIT 1", (story_id,)).fetchone()
-        title = ""
-        if head is not None:
-            title = head["title"] or (head["text"] or "").split("\n", 1)[0][:200]
+            "WHERE m.story_id = ? AND m.copy_of IS NULL "
+            "ORDER BY COALESCE(TRIM(i.title), '') = '', m.time, m.rowid LIMIT 1", (story_id,)).fetchone()
+        title, titled = "", False
+        if head is not None:  # the earliest headline, else the earliest lead (cut by the caller)
+            titled = bool((head["title"] or "").strip())
+            title = " ".join(head["title"].split()) if titled else (head["text"] or "")[:2000]
         return {"size": size, "copies": copies, "first": epoch(first), "last": epoch(last),
-                "sources": srcs, "unattributed": unattributed, "title": title,
+                "sources": srcs, "unattributed": unattributed, "title": title, "titled": titled,
                 "title_time": epoch(head["time"]) if head is not None else None}

@@ -57,6 +57,7 @@ class StoryState:
     unattributed: int = 0                # canonical members without a source
     title: str = ""
     title_time: float = math.inf
+    titled: bool = False                 # the title is a member's headline (not a lead)
     dfirst: float = math.inf             # span of the members with a publication time
     dlast: float = -math.inf
     recent: list[dict[str, float]] = field(default_factory=list)  # latest members' strongest terms
@@ -85,6 +86,7 @@ class StoryState:
             "recent": [{t: round(w, 4) for t, w in m.items()} for m in self.recent],
             "lsum": self.lsum,
             "articles": self.articles,
+            "titled": self.titled,
         }
         if self.vector is not None:
             out["vector"] = [round(float(x), 5) for x in self.vector]
@@ -104,7 +106,7 @@ class StoryState:
             unattributed=int(state.get("unattributed") or 0), title=row["title"] or "",
             title_time=state.get("title_time") or math.inf, dfirst=dated[0], dlast=dated[1],
             recent=list(state.get("recent") or []), lsum=float(state.get("lsum") or 0),
-            articles=int(state.get("articles") or 0), dirty=False,
+            articles=int(state.get("articles") or 0), titled=bool(state.get("titled")), dirty=False,
         )
         s.norm = math.sqrt(sum(w * w for w in s.terms.values()))
         return s
@@ -356,7 +358,7 @@ class Engine:
         return Choice(best, runner, self.threshold(f.length, f.article))
 
     # -- growth ---------------------------------------------------------------------------
-    def add(self, s: StoryState, f: Features, headline: str = "") -> None:
+    def add(self, s: StoryState, f: Features, headline: str = "", titled: bool = False) -> None:
         """Folds a canonical member into a story's centroid, entities, span and sources."""
         self.fold(s, f.terms, f.entities, f.vector, 1)
         s.lsum += f.length
@@ -366,7 +368,7 @@ class Engine:
             s.recent.append(dict(top))
             if len(s.recent) > RECENT_MEMBERS:
                 del s.recent[0]
-        self.touch(s, f.time, f.source, copy=False, headline=headline, dated=f.dated)
+        self.touch(s, f.time, f.source, copy=False, headline=headline, dated=f.dated, titled=titled)
         if s.n <= 8 or s.n % 8 == 0:
             self._reindex(s)
         else:  # between full refreshes, index the new member's strongest terms too
@@ -409,7 +411,7 @@ class Engine:
         s.dirty = True
 
     def touch(self, s: StoryState, t: float, source: str | None, *, copy: bool, headline: str = "",
-              dated: bool = False) -> None:
+              dated: bool = False, titled: bool = False) -> None:
         """Counts a member in a story's size, span and sources."""
         s.size += 1
         s.first = min(s.first, t)
@@ -425,8 +427,9 @@ class Engine:
                     s.sources.append(source)
             else:
                 s.unattributed += 1
-            if headline and (t < s.title_time or not s.title):
-                s.title, s.title_time = headline, t
+            # The earliest headline; a lead only while no member has a headline.
+            if headline and (not s.title or (titled, -t) > (s.titled, -s.title_time)):
+                s.title, s.title_time, s.titled = headline, t, titled
         s.dirty = True
 
     def absorb(self, keep: StoryState, gone: StoryState) -> None:
@@ -445,8 +448,8 @@ class Engine:
         keep.lsum += gone.lsum
         keep.articles += gone.articles
         keep.recent = (keep.recent + gone.recent)[-RECENT_MEMBERS:]
-        if gone.title and gone.title_time < keep.title_time:
-            keep.title, keep.title_time = gone.title, gone.title_time
+        if gone.title and (not keep.title or (gone.titled, -gone.title_time) > (keep.titled, -keep.title_time)):
+            keep.title, keep.title_time, keep.titled = gone.title, gone.title_time, gone.titled
         self.drop(gone.id)
         self._reindex(keep)
 

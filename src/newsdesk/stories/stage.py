@@ -40,6 +40,7 @@ from newsdesk.stories.features import (
     entity_keys,
     is_article,
     item_time,
+    item_title,
     raw_counts,
     vectorise,
 )
@@ -212,7 +213,8 @@ class StoryStage(Stage):
             else:
                 story = self._new_story(desk, item.id)
                 action = "started"
-            engine.add(story, f, headline=item.headline)
+            title, titled = item_title(item)
+            engine.add(story, f, headline=title, titled=titled)
             placed[item.id] = story.id
             members.append((item.id, story.id, iso_from_epoch(f.time), None, action, 0))
             decisions.append(_choice_row(item.id, story.id, action, choice))
