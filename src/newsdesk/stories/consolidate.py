@@ -175,8 +175,12 @@ def consolidate(stage: StoryStage, desk: Desk, window: int = WINDOW_ITEMS) -> di
             touched.add(keep)
         else:
             moved = edits.move(desk, group, source, dest, how="consolidation", pinned=False)
-            store.add_correction("move", dest, source, moved,
-                                 f"consolidation: {len(group)} items clustered with story {dest}")
+            if isinstance(target, int):  # a part of the story split off as a new one
+                store.add_correction("split", source, dest, moved,
+                                     f"consolidation: {len(group)} items apart from the rest of story {source}")
+            else:
+                store.add_correction("move", dest, source, moved,
+                                     f"consolidation: {len(group)} items clustered with story {dest}")
             done["moved"] += len(group)
             touched |= {source, dest}
             for i in group:  # what the centroid arithmetic of a move does not count
