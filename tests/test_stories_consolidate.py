@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from test_stories import BRIDGE, STRIKE, T0, _items
 
 from newsdesk import Desk, InputError, Item
-from tests.test_stories import BRIDGE, STRIKE, T0, _items
 
 STAGES = ["copies", "stories"]
 # The online pass forced to keep every item apart (a threshold no item reaches) or to join

@@ -6,10 +6,10 @@ import html
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from test_stories import BRIDGE, T0, _items
 
 from newsdesk import Desk, Item
 from newsdesk.stories.features import lead_title
-from tests.test_stories import BRIDGE, T0, _items
 
 LONG = ("Delegates from forty nations gathered in the lakeside conference hall on Monday morning to "
         "negotiate the most ambitious treaty on river pollution that the region has seen since the "
