@@ -142,9 +142,8 @@ class Engine:
         self.stories: dict[str, StoryState] = {}
         self.index: dict[str, dict[str, None]] = {}   # term -> story ids, most recent last
         self.ent_index: dict[str, dict[str, None]] = {}
-        # Running means of the vector and term similarities of scored candidates.
-        self.vector_level = 0.3
-        self.term_level = 0.1
+        # Running means and spreads of the vector and term scores of scored candidates.
+        self.levels = Levels()
 
     # -- index upkeep ---------------------------------------------------------------------
     def put(self, story: StoryState) -> None:
@@ -311,9 +310,8 @@ class Engine:
             # stream (a running mean), so it needs no offset fitted to one model or one set.
             a = p["vector_weight"]
             if not explain:
-                self.vector_level += (vsim - self.vector_level) * 0.01
-                self.term_level += (max(score, 0.0) - self.term_level) * 0.01
-            score = (1 - a) * score + a * (vsim - self.vector_level + self.term_level)
+                self.levels.observe(max(score, 0.0), vsim)
+            score = (1 - a) * score + a * self.levels.on_term_scale(vsim)
             comp["vector"] = vsim
         if f.dated and s.dlast >= s.dfirst:
             gap = max(0.0, s.dfirst - f.time, f.time - s.dlast) / DAY
@@ -474,6 +472,33 @@ class Engine:
             if sc.score >= need and (best is None or sc.score > best.score):
                 best = sc
         return best
+
+
+class Levels:
+    """Running means and spreads of candidates' term scores and vector similarities.
+
+    A vector similarity counts on the term score's scale: as many spreads above the
+    candidates' mean as it is above theirs. Models (and streams) differ in where unrelated
+    texts sit and how far apart related ones are; this needs no offset fitted to one model.
+    """
+
+    RATE = 0.01
+
+    def __init__(self) -> None:
+        self.t_mean, self.t_var = 0.1, 0.08 ** 2
+        self.v_mean, self.v_var = 0.3, 0.15 ** 2
+
+    def observe(self, term: float, vsim: float) -> None:
+        r = self.RATE
+        dt, dv = term - self.t_mean, vsim - self.v_mean
+        self.t_mean += r * dt
+        self.v_mean += r * dv
+        self.t_var = (1 - r) * (self.t_var + r * dt * dt)
+        self.v_var = (1 - r) * (self.v_var + r * dv * dv)
+
+    def on_term_scale(self, vsim: Any) -> Any:
+        """Returns vector similarity (a number or an array) mapped onto the term score's scale."""
+        return self.t_mean + (vsim - self.v_mean) * math.sqrt(self.t_var / max(self.v_var, 1e-6))
 
 
 # -- sparse vector arithmetic (scoring and the split check) -------------------------------

@@ -62,7 +62,7 @@ def pair_scores(engine: Engine, feats: list[Features]) -> np.ndarray:
     if vectors:
         v = np.stack([np.asarray(f.vector, dtype=np.float32) for f in feats])
         a = p["vector_weight"]
-        score = (1 - a) * score + a * (v @ v.T - engine.vector_level + engine.term_level)
+        score = (1 - a) * score + a * engine.levels.on_term_scale(v @ v.T)
     article = np.array([f.article for f in feats])
     dated = np.array([f.dated for f in feats])
     times = np.array([f.time for f in feats])
