@@ -1,13 +1,14 @@
 """Story clustering: quality beside the anchors, speed, memory, and time per item as the store grows.
 
-    python benchmarks/cluster.py                 # quality table (+ items/s, peak memory) per set
-    python benchmarks/cluster.py --embed         # the same with dense vectors (needs [embed])
+    python benchmarks/cluster.py                 # quality per set: default vectors beside MiniLM
+    python benchmarks/cluster.py --backends static none   # F1 columns for these embedding backends
     python benchmarks/cluster.py --growth 10000 100000   # items/s of new items at two store sizes
     python benchmarks/cluster.py --sets ecbplus --enrich  # include the entity stage
     python benchmarks/cluster.py --slices 8      # F1 on val-sized parts of the training set
     python benchmarks/cluster.py --tune --held-out   # the grid, settings.json, held-out figures
 
---tune scores a small grid over the join thresholds and the time penalty on the tuning sets
+--tune scores a small grid over the join thresholds and the time penalty, with the first of
+--backends (default static: the default install), on the tuning sets
 (two val-sized parts of allsides-probe-train and the visible sets, never allsides-probe-val)
 and writes the point with the best mean F1 to src/newsdesk/stories/settings.json.
 --held-out prints, for each visible set, its F1 at the point chosen without it (held out)
@@ -48,13 +49,16 @@ ANCHORS = {
 ANCHOR_NAMES = ("online tfidf", "avg-link tfidf", "avg-link MiniLM", "BERTopic")
 
 
-def child_quality(name: str, embed: bool, enrich: bool) -> None:
+def child_quality(name: str, backend: str, enrich: bool) -> None:
     from newsdesk.evaluate import evaluate_file
 
     stages = None if enrich else ["copies", "stories"]
     path = Path(name) if name.endswith(".jsonl") else DATA / f"{name}.jsonl"
-    r = evaluate_file(path, settings={"embed": embed}, stages=stages)
+    r = evaluate_file(path, settings={"embed_backend": backend}, stages=stages)
     out = r.to_dict()
+    from newsdesk.nlp.embed import LOADED
+
+    out["encoded"] = {name: e.misses for name, e in LOADED.items()}
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
@@ -68,34 +72,46 @@ def run_child(args: list[str]) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def quality(sets: list[str], embed: bool, enrich: bool) -> None:
-    label = "newsdesk" + (" +embed" if embed else "") + (" +entities" if enrich else "")
-    head = f"{'set':22} {label:>20} " + " ".join(f"{a:>16}" for a in ANCHOR_NAMES)
-    print(head + f" {'best+':>6} {'P':>6} {'R':>6} {'ARI':>6} {'found/gold':>11} {'items/s':>8} {'peak MB':>8}")
+def quality(sets: list[str], backends: list[str], enrich: bool) -> None:
+    """Prints F1 per set for each embedding backend (first: P, R, ARI, speed), then where the
+    time went for each."""
+    first = backends[0]
+    tag = " +entities" if enrich else ""
+    head = f"{'set':22} " + " ".join(f"{'F1 ' + b + tag:>16}" for b in backends) + " "
+    head += " ".join(f"{a:>16}" for a in ANCHOR_NAMES)
+    print(head + f" {'best+':>6} {'P':>6} {'R':>6} {'ARI':>6} {'found/gold':>11} {'items/s':>8} {'peak MB':>8}"
+          + f"   ({first}; items/s and peak MB per backend below)")
     for name in sets:
-        r = run_child(["quality", name, str(int(embed)), str(int(enrich))])
+        runs = {b: run_child(["quality", name, b, str(int(enrich))]) for b in backends}
+        r = runs[first]
         anchors = ANCHORS.get(name, (float("nan"),) * 4)
         best = max(anchors)
-        print(f"{name:22} {r['f1']:>20.3f} " + " ".join(f"{a:>16.3f}" for a in anchors)
+        print(f"{name:22} " + " ".join(f"{runs[b]['f1']:>16.3f}" for b in backends) + " "
+              + " ".join(f"{a:>16.3f}" for a in anchors)
               + f" {r['f1'] - best:>+6.3f} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['ari']:>6.3f}"
               + f" {str(r['stories_found']) + '/' + str(r['stories_gold']):>11} {r['items_per_second']:>8.0f}"
               + f" {r['peak_mb']:>8.0f}", flush=True)
-        print(f"{'':22} time: {where_time_goes(r.get('timings') or {}, r['seconds'])}", flush=True)
+        for b in backends:
+            rb = runs[b]
+            encoded = ", ".join(f"{k} {v}" for k, v in (rb.get("encoded") or {}).items())
+            print(f"{'':22} {b:>7}: {rb['items_per_second']:.0f} items/s, peak {rb['peak_mb']:.0f} MB; "
+                  f"time: {where_time_goes(rb.get('timings') or {}, rb['seconds'], b)}"
+                  + (f"; texts encoded: {encoded} (of {r['documents']} items)" if encoded else ""), flush=True)
 
 
-def where_time_goes(timings: dict[str, float], seconds: float) -> str:
+def where_time_goes(timings: dict[str, float], seconds: float, backend: str = "") -> str:
     """Returns the ingest time by part as shares of the whole, largest first."""
     parts = dict(timings)
     vectors = parts.pop("vectors", 0.0)
     if vectors:  # within the story stage: show them apart
         parts["stories"] = max(0.0, parts.get("stories", 0.0) - vectors)
-        parts["vectors (MiniLM)"] = vectors
+        parts[f"vectors ({backend or 'dense'})"] = vectors
     total = seconds or sum(parts.values()) or 1.0
     return ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])
                      if v >= 0.005 * total)
 
 
-def slices(parts: int, embed: bool) -> None:
+def slices(parts: int, backend: str) -> None:
     """Prints F1 on allsides-probe-train cut into parts the size of allsides-probe-val.
 
     The whole training file is eight times denser in stories than the held-out file; its
@@ -110,11 +126,11 @@ def slices(parts: int, embed: bool) -> None:
         for k in range(min(parts, len(lines) // size)):
             path = Path(tmp) / f"allsides-probe-train-part{k}.jsonl"
             path.write_text("".join(lines[k * size:(k + 1) * size]), encoding="utf-8")
-            r = run_child(["quality-file", str(path), str(int(embed))])
+            r = run_child(["quality-file", str(path), backend])
             scores.append(r["f1"])
             print(f"part {k}: {size} docs  F1 {r['f1']:.3f}  P {r['precision']:.3f}  R {r['recall']:.3f}",
                   flush=True)
-    print(f"mean F1 over {len(scores)} parts{' (+embed)' if embed else ''}: {sum(scores) / len(scores):.4f}")
+    print(f"mean F1 over {len(scores)} parts (vectors: {backend}): {sum(scores) / len(scores):.4f}")
 
 
 # -- tuning and held-out figures -----------------------------------------------------------
@@ -142,11 +158,11 @@ def point_key(point: dict[str, float]) -> str:
     return ",".join(f"{k}={point[k]:g}" for k in sorted(point))
 
 
-def eval_point(path: str, point: dict[str, float], embed: bool) -> dict:
+def eval_point(path: str, point: dict[str, float], backend: str) -> dict:
     from newsdesk.evaluate import evaluate_file
 
     settings = {"story_" + k: v for k, v in point.items()}
-    settings["embed"] = embed
+    settings["embed_backend"] = backend
     r = evaluate_file(path, settings=settings, stages=["copies", "stories"])
     return {"f1": r.f1, "precision": r.precision, "recall": r.recall}
 
@@ -196,12 +212,12 @@ def effective(point: dict[str, float], live: set[str]) -> dict[str, float]:
     return {k: (v if k in live else shipped()[k]) for k, v in point.items()}
 
 
-def run_grid(files: dict[str, list[Path]], embed: bool, cache: Path, workers: int) -> dict:
+def run_grid(files: dict[str, list[Path]], backend: str, cache: Path, workers: int) -> dict:
     """Returns {set: {point key: scores}} over the grid, reusing what the cache file holds."""
     from concurrent.futures import ProcessPoolExecutor
 
     data = json.loads(cache.read_text()) if cache.exists() else {}
-    tag = "embed" if embed else "plain"
+    tag = backend
     scores = data.setdefault(tag, {})
     jobs, seen = [], set()
     live = {name: live_settings(paths[0]) for name, paths in files.items()}
@@ -217,7 +233,7 @@ def run_grid(files: dict[str, list[Path]], embed: bool, cache: Path, workers: in
           f"{len(jobs)} runs to do ({workers} workers)", flush=True)
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(eval_point, str(path), point, embed): (name, k, point)
+        futures = {pool.submit(eval_point, str(path), point, backend): (name, k, point)
                    for name, k, path, point in jobs}
         for done, fut in enumerate(futures, 1):
             name, k, point = futures[fut]
@@ -246,12 +262,13 @@ def choose(grid: dict[str, dict[str, float]], names: list[str]) -> dict[str, flo
     return best
 
 
-def tune_and_hold_out(embed: bool, tune: bool, held_out: bool, cache: Path, workers: int) -> None:
+def tune_and_hold_out(backend: str, tune: bool, held_out: bool, cache: Path, workers: int) -> None:
     from newsdesk.stories.params import shipped
 
     with tempfile.TemporaryDirectory(prefix="newsdesk-tune-") as tmp:
         files = tuning_files(Path(tmp))
-        grid = run_grid(files, embed, cache, workers)
+        grid = run_grid(files, backend, cache, workers)
+        print(f"embedding backend: {backend}")
         names = list(files)
         chosen = choose(grid, names)
         print(f"chosen on {', '.join(names)}: {point_key(chosen)}")
@@ -268,7 +285,7 @@ def tune_and_hold_out(embed: bool, tune: bool, held_out: bool, cache: Path, work
         for name in [HELD_OUT, *VISIBLE]:
             if name == HELD_OUT:  # never among the tuning sets: scored at the point chosen on all
                 point = chosen
-                held = eval_point(str(DATA / f"{name}.jsonl"), point, embed)["f1"]
+                held = eval_point(str(DATA / f"{name}.jsonl"), point, backend)["f1"]
                 inside = float("nan")
             else:
                 point = choose(grid, [n for n in names if n != name])
@@ -352,8 +369,9 @@ def child_growth(sizes: list[int], measure: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="*", default=list(ANCHORS), help="set names under the shared data folder")
-    ap.add_argument("--embed", action="store_true", help="only the run with dense vectors")
-    ap.add_argument("--no-embed", action="store_true", help="skip the dense-vector run")
+    ap.add_argument("--backends", nargs="*", default=["static", "minilm"],
+                    help="embedding backends, one F1 column each (static, minilm, cascade, none); "
+                         "minilm is left out when the [embed] extra is missing")
     ap.add_argument("--enrich", action="store_true", help="include the entity stage")
     ap.add_argument("--growth", nargs="*", type=int, help="store sizes at which to time new items")
     ap.add_argument("--slices", type=int, metavar="N",
@@ -371,9 +389,9 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         if kind == "quality":
-            child_quality(rest[0], bool(int(rest[1])), bool(int(rest[2])))
+            child_quality(rest[0], rest[1], bool(int(rest[2])))
         elif kind == "quality-file":
-            child_quality(rest[0], bool(int(rest[1])), False)
+            child_quality(rest[0], rest[1], False)
         else:
             child_growth([int(x) for x in rest[1:]], int(rest[0]))
         return
@@ -381,10 +399,10 @@ def main() -> None:
         raise SystemExit(f"no shared data at {DATA}")
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}")
     if args.slices:
-        slices(args.slices, embed=args.embed)
+        slices(args.slices, backend=args.backends[0])
         return
     if args.tune or args.held_out:
-        tune_and_hold_out(args.embed, args.tune, args.held_out, args.grid_file, args.workers)
+        tune_and_hold_out(args.backends[0], args.tune, args.held_out, args.grid_file, args.workers)
         return
     if args.growth:
         rows = run_child(["growth", str(args.measure), *map(str, args.growth)])
@@ -394,18 +412,15 @@ def main() -> None:
                   f"first batch incl. state load {r['first_batch_with_load_s']}s, "
                   f"peak {r['peak_mb']} MB")
         return
-    if not args.embed:
-        quality(args.sets, embed=False, enrich=args.enrich)
-    has_embed = True
+    backends = list(args.backends)
     try:
         import sentence_transformers  # noqa: F401
     except ImportError:
-        has_embed = False
-    if (args.embed or not args.no_embed) and has_embed:
-        print()
-        quality(args.sets, embed=True, enrich=args.enrich)
-    elif not has_embed:
-        print("\n[embed] extra not installed: skipping the dense-vector run")
+        if {"minilm", "cascade"} & set(backends):
+            backends = [b for b in backends if b not in ("minilm", "cascade")]
+            print("[embed] extra not installed: no minilm or cascade column")
+    if backends:
+        quality(args.sets, backends, enrich=args.enrich)
 
 
 if __name__ == "__main__":

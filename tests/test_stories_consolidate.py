@@ -12,8 +12,9 @@ from newsdesk import Desk, InputError, Item
 STAGES = ["copies", "stories"]
 # The online pass forced to keep every item apart (a threshold no item reaches) or to join
 # whatever shares two words (a threshold every such item reaches): what consolidation sees.
-APART = {"story_threshold": 1.0, "story_threshold_headline": 1.0, "story_threshold_article": 1.0}
-CHAINED = {"story_threshold": 0.0, "story_threshold_headline": 0.0, "story_threshold_article": 0.0}
+PLAIN = {"embed_backend": "none"}  # the mechanics, on term evidence alone
+APART = {**PLAIN, "story_threshold": 1.0, "story_threshold_headline": 1.0, "story_threshold_article": 1.0}
+CHAINED = {**PLAIN, "story_threshold": 0.0, "story_threshold_headline": 0.0, "story_threshold_article": 0.0}
 BRIDGING = ("Velmora bridge crack and Quillfield orchestra strike disrupt the city",
             "The Velmora bridge crack and the Quillfield orchestra strike over pay disrupted the city.")
 
@@ -28,7 +29,7 @@ def test_consolidation_merges_what_the_online_pass_kept_apart(db_path):
         d.ingest(bridge)
         before = [_story(d, it) for it in bridge]
     assert len(set(before)) == 4
-    with Desk(db_path, stages=STAGES) as d:
+    with Desk(db_path, stages=STAGES, settings=PLAIN) as d:
         done = d.consolidate()
         after = {_story(d, it) for it in bridge}
         assert done["merged"] == 3 and after == {before[0]}  # the oldest id stays
@@ -47,7 +48,7 @@ def test_consolidation_splits_a_chained_story_and_keeps_its_id(db_path):
         chained = {_story(d, it) for it in bridge + strike}
     assert len(chained) == 1
     (sid,) = chained
-    with Desk(db_path, stages=STAGES) as d:
+    with Desk(db_path, stages=STAGES, settings=PLAIN) as d:
         done = d.consolidate()
         assert done["new"] >= 1
         assert {_story(d, it) for it in bridge} == {sid}  # the larger part keeps the id
@@ -59,7 +60,7 @@ def test_consolidation_splits_a_chained_story_and_keeps_its_id(db_path):
 
 def test_consolidation_leaves_an_editors_move(db_path):
     bridge, strike = _items(BRIDGE), _items(STRIKE, source="City Times")
-    with Desk(db_path, stages=STAGES) as d:
+    with Desk(db_path, stages=STAGES, settings=PLAIN) as d:
         d.ingest(bridge + strike)
         bridge_id, strike_id = _story(d, bridge[0]), _story(d, strike[0])
         assert bridge_id != strike_id
@@ -77,7 +78,7 @@ def test_consolidation_runs_every_n_items(db_path):
         d.ingest(bridge[2:])
         # The pass reads the online settings (here: nothing joins), so it changes nothing ...
         assert len({_story(d, it) for it in bridge}) == 4
-    with Desk(db_path, stages=STAGES, settings={"story_consolidate_every": 1}) as d:
+    with Desk(db_path, stages=STAGES, settings={**PLAIN, "story_consolidate_every": 1}) as d:
         d.ingest(Item(title="Velmora bridge crack repairs begin", text="", published=T0 + timedelta(hours=9)))
         # ... and with the shipped settings the pass after one more item joins them all.
         assert len({_story(d, it) for it in bridge}) == 1

@@ -10,14 +10,15 @@ import pytest
 
 from newsdesk.evaluate import evaluate_file
 
-# Held-out B-cubed F1 from `python benchmarks/cluster.py --tune --held-out` (each set scored at
-# the point chosen without it; allsides-probe-val is never tuned on), minus 0.02 of slack.
+# Held-out B-cubed F1 from `python benchmarks/cluster.py --tune --held-out` with the default
+# embedding backend (static): each set scored at the point chosen without it (allsides-probe-val
+# is never tuned on), minus 0.02 of slack.
 PINNED = {
-    "allsides-probe-val": 0.840,  # held out 0.860
-    "allsides-stream": 0.842,  # held out 0.862 (0.899 in sample)
-    "ecbplus": 0.863,  # held out 0.883
-    "giveme5w1h": 0.881,  # held out 0.901
-    "googlenews-headlines": 0.773,  # held out 0.793
+    "allsides-probe-val": 0.835,  # held out 0.855
+    "allsides-stream": 0.850,  # held out 0.870 (0.900 in sample)
+    "ecbplus": 0.861,  # held out 0.881 (0.889 in sample)
+    "giveme5w1h": 0.862,  # held out 0.882
+    "googlenews-headlines": 0.786,  # held out 0.806
 }
 
 

@@ -292,7 +292,7 @@ class SearchAPI:
     ) -> SearchPage:
         """Returns a page of items matching the query, best first, with highlighted snippets.
 
-        mode: "text" (BM25), "semantic" (vectors, needs the [embed] extra), "hybrid" (both,
+        mode: "text" (BM25), "semantic" (vectors of `embed_backend`), "hybrid" (both,
         fused by rank), or "auto" (hybrid when vectors are available and enabled, else text).
         """
         if mode not in MODES:
@@ -418,32 +418,46 @@ class SearchAPI:
     def _semantic_ready(self) -> bool:
         """Returns whether auto mode should go hybrid: vectors on, the extra installed, and
         no more items waiting for a vector than one query embeds."""
-        if not self.setting("embed"):
+        from newsdesk.nlp.embed import backend_for
+
+        if backend_for(getattr(self, "settings", None)) == "none":
             return False
         try:
-            self._search_embedder()
+            embedder = self._search_embedder()
         except NotInstalled:
             return False
-        return self.store.count_items_without_vectors() <= VECTORS_PER_QUERY
+        return self.store.count_items_without_vectors(embedder.name) <= VECTORS_PER_QUERY
 
     def _search_embedder(self) -> Any:
-        try:
-            from newsdesk.nlp.embed import load_embedder
-        except ImportError:
-            raise NotInstalled("semantic search", "embed") from None
-        return load_embedder()
+        """Returns the embedder of the desk's backend (`embed_backend`); NotInstalled when it
+        is `none` or its model is missing."""
+        from newsdesk.nlp.embed import backend_for, load_embedder
 
-    def index_vectors(self, *, batch: int = 256, limit: int | None = None) -> int:
-        """Returns how many items got a search vector now (those stored without one)."""
+        embedder = load_embedder(backend_for(getattr(self, "settings", None)))
+        if embedder is None:
+            raise NotInstalled("semantic search (embed_backend is 'none')", "embed")
+        return embedder
+
+    def index_vectors(self, *, batch: int = 256, limit: int | None = None,
+                      progress: Any = None) -> int:
+        """Returns how many items got a search vector now (those stored without one, or with
+        one of another backend). progress(done, total) is called after each batch."""
         embedder = self._search_embedder()
+        total = self.store.count_items_without_vectors(embedder.name)
+        if limit is not None:
+            total = min(total, limit)
         done = 0
         while limit is None or done < limit:
-            todo = self.store.items_without_vectors(batch if limit is None else min(batch, limit - done))
+            want = batch if limit is None else min(batch, limit - done)
+            todo = self.store.items_without_vectors(want, embedder.name)
             if not todo:
                 break
             vectors = embedder.encode([text for _, text in todo])
-            self.store.save_vectors([(iid, vec) for (iid, _), vec in zip(todo, vectors, strict=True)])
+            self.store.save_vectors([(iid, vec) for (iid, _), vec in zip(todo, vectors, strict=True)],
+                                    model=embedder.name)
             done += len(todo)
+            if progress is not None:
+                progress(done, max(total, done))
         if done:
             LOGGER.info("indexed %d item vectors for semantic search", done)
         return done
@@ -465,7 +479,8 @@ class SearchAPI:
             snapshot = self.store.last_item_rowid()
         want = max(position + 2 * limit + 1, 50)
         vector = embedder.encode([query])[0]
-        sem = self.store.nearest_items(vector, limit=want, max_rowid=snapshot, **filters)
+        sem = (self.store.nearest_items(vector, limit=want, max_rowid=snapshot, model=embedder.name, **filters)
+               if vector.any() else [])  # a query of unknown symbols only: text ranks alone
         scores: dict[str, float] = {}
         for rank, (iid, sim) in enumerate(sem):
             scores[iid] = sim if mode == "semantic" else 1.0 / (RRF_K + rank)
@@ -488,5 +503,5 @@ class SearchAPI:
             hit.title_marked, hit.text_marked = marked.get(hit.item.id, (None, None))
         if len(ranked) > start + limit and chunk:
             page.next_cursor = encode_cursor([start + limit, chunk[-1][0], snapshot])
-        page.unindexed = self.store.count_items_without_vectors()
+        page.unindexed = self.store.count_items_without_vectors(embedder.name)
         return page

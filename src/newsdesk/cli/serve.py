@@ -82,13 +82,16 @@ def _run_workers(host: str, port: int, workers: int) -> None:
 @click.option("--limit", default=20, show_default=True, help="Most hits to show.")
 @click.option("--cursor", help="Continue after a previous page (its next_cursor).")
 @click.option("--index-vectors", is_flag=True,
-              help="First embed every item without a search vector (semantic search; [embed] extra).")
+              help="First embed every item without a search vector of the current embed_backend "
+                   "(backfills an older store; shows a progress bar on a terminal).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar for --index-vectors (default: on a terminal).")
 @output_options
-def search(query, source, kind, since, until, story, entity, mode, limit, cursor, index_vectors, as_json) -> None:
+def search(query, source, kind, since, until, story, entity, mode, limit, cursor, index_vectors, progress,
+           as_json) -> None:
     """Search items: words, "a phrase", prefix*, a OR b, -without."""
     desk = get_desk()
     if index_vectors:
-        click.echo(f"indexed {desk.index_vectors()} item vectors", err=True)
+        click.echo(f"indexed {_index_vectors(desk, progress)} item vectors", err=True)
         if not query:
             return
     if not query:
@@ -124,6 +127,21 @@ def search(query, source, kind, since, until, story, entity, mode, limit, cursor
         console.print(f"[dim]more: --cursor {page.next_cursor}[/dim]")
     if page.unindexed:
         console.print(f"[dim]{page.unindexed} items have no vector yet: newsdesk search --index-vectors[/dim]")
+
+
+def _index_vectors(desk, progress: bool | None) -> int:
+    import sys
+
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return desk.index_vectors()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("[bold]vectors"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("vectors", total=None)
+        return desk.index_vectors(progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def register(main: click.Group) -> None:

@@ -150,43 +150,49 @@ class SearchStore:
 
     # -- vectors ----------------------------------------------------------------------------
 
-    def items_without_vectors(self, limit: int) -> list[tuple[str, str]]:
-        """Returns (id, title and start of text) of items that have no search vector yet."""
+    def items_without_vectors(self, limit: int, model: str | None = None) -> list[tuple[str, str]]:
+        """Returns (id, title and start of text) of items that have no search vector yet
+        (with model: none made by that backend; one of another backend counts as none)."""
         rows = self.conn.execute(
             "SELECT i.id, COALESCE(i.title, '') || char(10) || substr(i.text, 1, 1000) AS body "
-            "FROM items i LEFT JOIN item_vectors v ON v.item_id = i.id WHERE v.item_id IS NULL "
+            "FROM items i LEFT JOIN item_vectors v ON v.item_id = i.id "
+            "WHERE v.item_id IS NULL OR (? IS NOT NULL AND v.model != ?) "
             "ORDER BY i.rowid LIMIT ?",
-            (limit,),
+            (model, model, limit),
         )
         return [(r["id"], r["body"]) for r in rows]
 
-    def count_items_without_vectors(self) -> int:
-        """Returns how many items have no search vector yet."""
-        return int(self.conn.execute(
-            "SELECT (SELECT COUNT(*) FROM items) - (SELECT COUNT(*) FROM item_vectors)"
-        ).fetchone()[0])
+    def count_items_without_vectors(self, model: str | None = None) -> int:
+        """Returns how many items have no search vector yet (with model: none of that backend)."""
+        if model is None:
+            sql, args = "SELECT (SELECT COUNT(*) FROM items) - (SELECT COUNT(*) FROM item_vectors)", ()
+        else:
+            sql = "SELECT (SELECT COUNT(*) FROM items) - (SELECT COUNT(*) FROM item_vectors WHERE model = ?)"
+            args = (model,)
+        return int(self.conn.execute(sql, args).fetchone()[0])
 
-    def save_vectors(self, rows: Sequence[tuple[str, Any]]) -> None:
-        """Stores unit-length vectors (numpy arrays) for items."""
+    def save_vectors(self, rows: Sequence[tuple[str, Any]], model: str = "minilm") -> None:
+        """Stores unit-length vectors (numpy arrays) for items, made by backend `model`."""
         import numpy as np
 
         with self.transaction():  # type: ignore[attr-defined]
             self.conn.executemany(
-                "INSERT OR REPLACE INTO item_vectors (item_id, dim, vector) VALUES (?, ?, ?)",
-                [(iid, len(vec), np.asarray(vec, dtype=np.float32).tobytes()) for iid, vec in rows],
+                "INSERT OR REPLACE INTO item_vectors (item_id, dim, vector, model) VALUES (?, ?, ?, ?)",
+                [(iid, len(vec), np.asarray(vec, dtype=np.float32).tobytes(), model) for iid, vec in rows],
             )
 
-    def _vector_matrix(self) -> tuple[Any, Any, list[str]]:
-        """Returns (matrix, item rowids, item ids) of every stored vector, cached until they change."""
+    def _vector_matrix(self, model: str, dim: int) -> tuple[Any, Any, list[str]]:
+        """Returns (matrix, item rowids, item ids) of every stored vector of this backend, cached
+        until they change."""
         import numpy as np
 
-        stamp = tuple(self.conn.execute("SELECT COUNT(*), MAX(rowid) FROM item_vectors").fetchone())
+        stamp = (model, dim, *self.conn.execute("SELECT COUNT(*), MAX(rowid) FROM item_vectors").fetchone())
         cached = getattr(self, "_vectors_cache", None)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         rows = self.conn.execute(
             "SELECT i.rowid AS rid, v.item_id, v.vector FROM item_vectors v JOIN items i ON i.id = v.item_id "
-            "ORDER BY i.rowid"
+            "WHERE v.model = ? AND v.dim = ? ORDER BY i.rowid", (model, dim)
         ).fetchall()
         if rows:
             matrix = np.vstack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
@@ -197,15 +203,18 @@ class SearchStore:
         return value
 
     def nearest_items(
-        self, vector: Any, *, limit: int = 20, max_rowid: int | None = None, **filters: Any
+        self, vector: Any, *, limit: int = 20, max_rowid: int | None = None, model: str = "minilm",
+        **filters: Any,
     ) -> list[tuple[str, float]]:
-        """Returns (item id, cosine similarity) of the items closest to the vector, best first."""
+        """Returns (item id, cosine similarity) of the items closest to the vector (one made by
+        backend `model`), best first."""
         import numpy as np
 
-        matrix, rowids, ids = self._vector_matrix()
+        vector = np.asarray(vector, dtype=np.float32)
+        matrix, rowids, ids = self._vector_matrix(model, len(vector))
         if not ids:
             return []
-        sims = matrix @ np.asarray(vector, dtype=np.float32)
+        sims = matrix @ vector
         keep = np.ones(len(ids), dtype=bool)
         if max_rowid is not None:
             keep &= rowids <= max_rowid

@@ -288,7 +288,7 @@ class Engine:
             comp["best_member"] = best
         score = cos
         # With dense vectors the vector judges a thin overlap; without, two shared words at least.
-        vectors = f.vector is not None and s.vector is not None
+        vectors = f.vector is not None and s.vector is not None and f.vector.shape == s.vector.shape
         if n_shared < (1 if vectors else 2):
             score -= 1.0  # one shared word (a place name, say) is not a story
             comp["too_few_shared"] = n_shared
@@ -401,8 +401,9 @@ class Engine:
                 s.entities.pop(e, None)
         if len(s.entities) > 60:
             s.entities = dict(heapq.nlargest(40, s.entities.items(), key=lambda kv: kv[1]))
-        if vector is not None:
-            s.vector = vector * sign if s.vector is None else s.vector + sign * vector
+        if vector is not None:  # a vector of another backend (other size) is replaced
+            same = s.vector is not None and s.vector.shape == vector.shape
+            s.vector = s.vector + sign * vector if same else vector * sign
             s.vnorm = 0.0
         s.n = max(0, s.n + int(sign) * n)
         s.norm = math.sqrt(sum(w * w for w in st.values()))

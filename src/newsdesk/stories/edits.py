@@ -99,7 +99,7 @@ def move(desk: Desk, item_ids: Sequence[str], source: str | None, target: str, *
     canonical = [it for it in store.items_by_ids(group) if not store.copy_of(it.id)]
     vectors: list[Any] = [None] * len(canonical)
     if stage.embedder is not None and canonical:
-        vectors = list(stage.embedder.encode([it.body for it in canonical]))
+        vectors = [v if v.any() else None for v in stage.embedder.encode([it.body for it in canonical])]
     for it, vec in zip(canonical, vectors, strict=True):
         f = stage.features(it, vec, learn=False)
         if src is not None and in_source.get(it.id) == source:

@@ -103,15 +103,21 @@ class StoryStage(Stage):
         self.redirects: dict[str, str] = {}
         self.evict_at = 5000  # engine size that triggers dropping dormant stories
         self.since_pass = 0  # canonical items since the last consolidation pass
-        if desk.setting("embed"):
-            from newsdesk.nlp.embed import load_embedder
+        self.refiner = None  # cascade: the transformer, asked again for close decisions only
+        self.refine_calls = 0
+        self.cascade_margin = float(desk.setting("embed_cascade_margin"))
+        from newsdesk.nlp.embed import backend_for, load_embedder
 
-            try:
-                self.embedder = load_embedder()
-            except NotInstalled as e:
-                if str(e) not in _WARNED:
-                    _WARNED.add(str(e))
-                    LOGGER.warning("story clustering without dense vectors: %s", e)
+        backend = backend_for(desk.settings)
+        try:
+            self.embedder = load_embedder(backend)
+            if backend == "cascade":
+                self.refiner = load_embedder("minilm")
+        except NotInstalled as e:
+            if str(e) not in _WARNED:
+                _WARNED.add(str(e))
+                LOGGER.warning("story clustering without %s vectors: %s",
+                               "transformer" if self.embedder is not None else "dense", e)
 
     # -- loading --------------------------------------------------------------------------
     def ensure(self, desk: Desk) -> Engine:
@@ -171,8 +177,11 @@ class StoryStage(Stage):
             need = [i for i, it in enumerate(items) if not it.annotations.get("copy_of")]
             start = time.perf_counter()
             for i, vec in zip(need, self.embedder.encode([items[i].body for i in need]), strict=True):
-                vectors[i] = vec
+                vectors[i] = vec if vec.any() else None  # nothing to embed: words alone
             desk.add_time("vectors", time.perf_counter() - start)
+            # The same vectors serve semantic search (its text is the same title and lead).
+            store.save_vectors([(items[i].id, vectors[i]) for i in need if vectors[i] is not None],
+                               model=self.embedder.name)
         members: list[tuple] = []
         decisions: list[tuple] = []
         placed: dict[str, str] = {}
@@ -198,6 +207,7 @@ class StoryStage(Stage):
                     continue
             if vec is None and copy_of and self.embedder is not None:  # its story is gone
                 vec = self.embedder.encode([item.body])[0]
+                vec = vec if vec.any() else None
             f = self.features(item, vec)
             if f.article:
                 self.article_terms[item.id] = (f.terms, f.length, True)
@@ -206,6 +216,8 @@ class StoryStage(Stage):
             if f.dated:
                 self._cover(desk, f.time - (window_article if f.article else window), f.article)
             choice = engine.choose(f)
+            if self.refiner is not None and f.vector is not None and choice.best is not None:
+                choice, f = self._refine(desk, item, choice, f)
             if choice.joins:
                 assert choice.best is not None
                 story = choice.best.story
@@ -239,6 +251,20 @@ class StoryStage(Stage):
         done = consolidate(self, desk)
         desk.add_time("consolidation", time.perf_counter() - start)
         return done
+
+    def _refine(self, desk: Desk, item: Item, choice: Choice, f: Features) -> tuple[Choice, Features]:
+        """Cascade: a decision close to the threshold is taken again with the transformer's vector."""
+        assert self.engine is not None and self.refiner is not None and choice.best is not None
+        if abs(choice.best.score - choice.threshold) > self.cascade_margin:
+            return choice, f
+        start = time.perf_counter()
+        vec = self.refiner.encode([item.body])[0]
+        desk.add_time("vectors", time.perf_counter() - start)
+        self.refine_calls += 1
+        if not vec.any():
+            return choice, f
+        f.vector = vec
+        return self.engine.choose(f), f
 
     def _current(self, sid: str) -> str:
         seen = 0

