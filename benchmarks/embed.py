@@ -30,14 +30,17 @@ def corpus(n_head: int, n_art: int) -> tuple[list[str], list[str]]:
     arts: list[str] = []
     if DATA.is_dir():
         with open(DATA / "googlenews-headlines.jsonl", encoding="utf-8") as fh:
-            heads = [json.loads(line)["title"] or "" for line in fh]
+            recs = [json.loads(line) for line in fh]
+            heads = [r["title"] or r["text"] or "" for r in recs]
         for name in ("ecbplus", "giveme5w1h"):
             with open(DATA / f"{name}.jsonl", encoding="utf-8") as fh:
-                for line in fh:
+                words: list[str] = []
+                for line in fh:  # articles run together and cut into 300-word pieces
                     rec = json.loads(line)
-                    words = f"{rec.get('title') or ''}\n{rec.get('text') or ''}".split(" ")
-                    if len(words) >= 300:
+                    words += f"{rec.get('title') or ''}\n{rec.get('text') or ''}".split()
+                    while len(words) >= 300:
                         arts.append(" ".join(words[:300]))
+                        words = words[300:]
     else:
         from newsdesk import Desk
         from newsdesk.data import demo_path
@@ -106,9 +109,8 @@ def main() -> None:
     print(f"{'backend':10} {'device':7} {'dim':>4} {'load s':>7} {'headlines/s':>12} {'articles/s':>11} "
           f"{'peak MB':>8} {'model MB':>9}")
     for b in backends:
-        fast = b == "static"
-        n_head = args.n or (20000 if fast else (20000 if args.device.startswith("cuda") else 2000))
-        n_art = max(200, n_head // 10 if fast else n_head // 10)
+        n_head = args.n or (2000 if b != "static" and not args.device.startswith("cuda") else 20000)
+        n_art = max(200, n_head // 10)
         res = subprocess.run([sys.executable, __file__, "--child", b, args.device, str(n_head), str(n_art)],
                              capture_output=True, text=True, check=False)
         if res.returncode != 0:

@@ -130,9 +130,9 @@ def test_search_route(client):
 
 
 def test_search_pages_with_cursor(client):
-    first = client.get("/api/search", params={"q": "Port Avalon", "limit": 1}).json()
+    first = client.get("/api/search", params={"q": "Port Avalon", "limit": 1, "mode": "text"}).json()
     assert first["next_cursor"]
-    second = client.get("/api/search", params={"q": "Port Avalon", "limit": 1, "cursor": first["next_cursor"]}).json()
+    second = client.get("/api/search", params={"q": "Port Avalon", "limit": 1, "mode": "text", "cursor": first["next_cursor"]}).json()
     assert second["hits"] and second["hits"][0]["id"] != first["hits"][0]["id"]
     assert second["next_cursor"] is None
 

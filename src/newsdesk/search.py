@@ -293,7 +293,8 @@ class SearchAPI:
         """Returns a page of items matching the query, best first, with highlighted snippets.
 
         mode: "text" (BM25), "semantic" (vectors of `embed_backend`), "hybrid" (both,
-        fused by rank), or "auto" (hybrid when vectors are available and enabled, else text).
+        fused by rank), or "auto" (hybrid when an embedding backend was chosen explicitly and
+        the vectors are indexed, else text).
         """
         if mode not in MODES:
             raise InputError(f"search mode {mode!r} unknown (use one of {', '.join(MODES)})")
@@ -418,9 +419,12 @@ class SearchAPI:
     def _semantic_ready(self) -> bool:
         """Returns whether auto mode should go hybrid: vectors on, the extra installed, and
         no more items waiting for a vector than one query embeds."""
-        from newsdesk.nlp.embed import backend_for
+        from newsdesk.nlp.embed import backend_for, chosen_explicitly
 
-        if backend_for(getattr(self, "settings", None)) == "none":
+        settings = getattr(self, "settings", None)
+        # Vectors are on by default, but `auto` keeps the query language's exact meaning (a
+        # phrase, -without, filters by words) unless a backend was chosen on purpose.
+        if not chosen_explicitly(settings) or backend_for(settings) == "none":
             return False
         try:
             embedder = self._search_embedder()

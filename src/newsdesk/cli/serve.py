@@ -78,7 +78,7 @@ def _run_workers(host: str, port: int, workers: int) -> None:
 @click.option("--story", help="Only items of this story.")
 @click.option("--entity", help="Only items mentioning this entity.")
 @click.option("--mode", type=click.Choice(MODES), default="auto", show_default=True,
-              help="text (BM25), semantic, hybrid, or auto (hybrid when vectors are on).")
+              help="text (BM25), semantic, hybrid, or auto (hybrid when embed_backend is set explicitly).")
 @click.option("--limit", default=20, show_default=True, help="Most hits to show.")
 @click.option("--cursor", help="Continue after a previous page (its next_cursor).")
 @click.option("--index-vectors", is_flag=True,
@@ -136,7 +136,13 @@ def _index_vectors(desk, progress: bool | None) -> int:
     if not show:
         return desk.index_vectors()
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(TextColumn("[bold]vectors"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=Console(stderr=True), transient=True) as bar:

@@ -219,6 +219,14 @@ def backend_for(settings: dict[str, Any] | None) -> str:
     return backend_name(None)
 
 
+def chosen_explicitly(settings: dict[str, Any] | None) -> bool:
+    """Returns whether a backend was picked on purpose (desk settings or environment), not by default."""
+    settings = settings or {}
+    if settings.get("embed_backend") or settings.get("embed") not in (None, ""):
+        return True
+    return bool(os.environ.get("NEWSDESK_EMBED_BACKEND") or os.environ.get("NEWSDESK_EMBED"))
+
+
 def load_embedder(name: str | None = None, device: str | None = None) -> Embedder | None:
     """Returns the shared embedder of a backend (None for `none`), loaded once per process.
 
