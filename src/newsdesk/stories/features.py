@@ -24,6 +24,7 @@ from typing import Any
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from newsdesk.model import Item
+from newsdesk.nlp.words import light_stem as stem
 from newsdesk.nlp.words import tokeniser_for
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -31,18 +32,6 @@ _STOP = frozenset(ENGLISH_STOP_WORDS) | frozenset(
     {"said", "says", "say", "mr", "mrs", "ms", "new", "news", "just", "like", "year", "years",
      "told", "according", "including", "percent", "also", "will", "would", "could"}
 )
-
-
-def stem(word: str) -> str:
-    """Returns a word with possessive and plural endings removed (a light stemmer)."""
-    if word.endswith(("'s", "’s")):
-        word = word[:-2]
-    n = len(word)
-    if n > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if n > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "os")):
-        return word[:-1]
-    return word
 
 
 @lru_cache(maxsize=200_000)
