@@ -5,6 +5,15 @@
     python benchmarks/cluster.py --growth 10000 100000   # items/s of new items at two store sizes
     python benchmarks/cluster.py --sets ecbplus --enrich  # include the entity stage
     python benchmarks/cluster.py --slices 8      # F1 on val-sized parts of the training set
+    python benchmarks/cluster.py --tune --held-out   # the grid, settings.json, held-out figures
+
+--tune scores a small grid over the join thresholds and the time penalty, with the first of
+--backends (default static: the default install), on the tuning sets
+(two val-sized parts of allsides-probe-train and the visible sets, never allsides-probe-val)
+and writes the point with the best mean F1 to src/newsdesk/stories/settings.json.
+--held-out prints, for each visible set, its F1 at the point chosen without it (held out)
+beside its F1 at the point chosen with it (in sample) and the best oracle anchor; the grid's
+scores are kept in --grid-file, so a second run reuses them.
 
 Each set runs in a child process (clean peak memory) through the whole ingest path:
 parse, store, copies, stories (and entities with --enrich). Settings are the shipped ones;
@@ -124,6 +133,171 @@ def slices(parts: int, backend: str) -> None:
     print(f"mean F1 over {len(scores)} parts (vectors: {backend}): {sum(scores) / len(scores):.4f}")
 
 
+# -- tuning and held-out figures -----------------------------------------------------------
+# The grid: the three join thresholds (bare headline, lede, full article) and the time
+# penalty. Every other setting keeps its shipped value.
+GRID = {
+    "threshold_headline": (0.06, 0.10, 0.14),
+    "threshold": (0.16, 0.20, 0.24),
+    "threshold_article": (0.18, 0.22, 0.26),
+    "time_penalty": (0.1, 0.2),
+}
+VISIBLE = ("allsides-stream", "ecbplus", "giveme5w1h", "googlenews-headlines")
+HELD_OUT = "allsides-probe-val"  # never tuned on, only scored
+TRAIN_PARTS = 2  # val-sized parts of allsides-probe-train, always among the tuning sets
+
+
+def grid_points() -> list[dict[str, float]]:
+    import itertools
+
+    keys = list(GRID)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*GRID.values())]
+
+
+def point_key(point: dict[str, float]) -> str:
+    return ",".join(f"{k}={point[k]:g}" for k in sorted(point))
+
+
+def eval_point(path: str, point: dict[str, float], backend: str) -> dict:
+    from newsdesk.evaluate import evaluate_file
+
+    settings = {"story_" + k: v for k, v in point.items()}
+    settings["embed_backend"] = backend
+    r = evaluate_file(path, settings=settings, stages=["copies", "stories"])
+    return {"f1": r.f1, "precision": r.precision, "recall": r.recall}
+
+
+def tuning_files(tmp: Path) -> dict[str, list[Path]]:
+    """Returns the tuning sets: each name with its files (the training parts under one name)."""
+    lines = (DATA / "allsides-probe-train.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    with open(DATA / f"{HELD_OUT}.jsonl", encoding="utf-8") as fh:
+        size = sum(1 for _ in fh)  # only its size: parts as dense in stories as it is
+    size -= size % 3
+    parts = []
+    for k in range(TRAIN_PARTS):
+        path = tmp / f"allsides-probe-train-part{k}.jsonl"
+        path.write_text("".join(lines[k * size:(k + 1) * size]), encoding="utf-8")
+        parts.append(path)
+    out = {"allsides-probe-train": parts}
+    out.update({name: [DATA / f"{name}.jsonl"] for name in VISIBLE})
+    return out
+
+
+def live_settings(path: Path) -> set[str]:
+    """Returns the grid's settings a file's items can read: the lede and headline thresholds
+    only with items that are not full articles, the article one only with full articles, the
+    time penalty only with dated items. The others are left at their shipped values (the
+    score cannot depend on them), which saves runs."""
+    from newsdesk.model import Item
+    from newsdesk.stories.features import is_article
+    from newsdesk.stories.params import shipped
+
+    live = set()
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            item = Item(title=rec.get("title"), text=rec.get("text") or "")
+            if is_article(item, shipped()):
+                live.add("threshold_article")
+            else:
+                live |= {"threshold_headline", "threshold"}
+            if rec.get("published"):
+                live.add("time_penalty")
+    return live
+
+
+def effective(point: dict[str, float], live: set[str]) -> dict[str, float]:
+    from newsdesk.stories.params import shipped
+
+    return {k: (v if k in live else shipped()[k]) for k, v in point.items()}
+
+
+def run_grid(files: dict[str, list[Path]], backend: str, cache: Path, workers: int) -> dict:
+    """Returns {set: {point key: scores}} over the grid, reusing what the cache file holds."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    data = json.loads(cache.read_text()) if cache.exists() else {}
+    tag = backend
+    scores = data.setdefault(tag, {})
+    jobs, seen = [], set()
+    live = {name: live_settings(paths[0]) for name, paths in files.items()}
+    for name, paths in files.items():
+        for point in grid_points():
+            for k, path in enumerate(paths):
+                key = point_key(effective(point, live[name]))
+                if key not in scores.get(f"{name}#{k}", {}) and (name, k, key) not in seen:
+                    seen.add((name, k, key))
+                    jobs.append((name, k, path, effective(point, live[name])))
+    print("settings each set can read: " + "; ".join(f"{n}: {', '.join(sorted(v))}" for n, v in live.items()))
+    print(f"grid: {len(grid_points())} points x {sum(len(p) for p in files.values())} files; "
+          f"{len(jobs)} runs to do ({workers} workers)", flush=True)
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(eval_point, str(path), point, backend): (name, k, point)
+                   for name, k, path, point in jobs}
+        for done, fut in enumerate(futures, 1):
+            name, k, point = futures[fut]
+            scores.setdefault(f"{name}#{k}", {})[point_key(point)] = fut.result()
+            if done % 20 == 0 or done == len(jobs):
+                cache.write_text(json.dumps(data))
+                print(f"  {done}/{len(jobs)} runs, {time.perf_counter() - start:.0f}s", flush=True)
+    out: dict[str, dict[str, float]] = {}
+    for name, paths in files.items():
+        out[name] = {}
+        for point in grid_points():
+            key = point_key(effective(point, live[name]))
+            out[name][point_key(point)] = sum(scores[f"{name}#{k}"][key]["f1"]
+                                              for k in range(len(paths))) / len(paths)
+    return out
+
+
+def choose(grid: dict[str, dict[str, float]], names: list[str]) -> dict[str, float]:
+    """Returns the grid point with the best mean F1 over the named sets (ties: the first)."""
+    best, best_score = None, -1.0
+    for point in grid_points():
+        score = sum(grid[n][point_key(point)] for n in names) / len(names)
+        if score > best_score + 1e-9:
+            best, best_score = point, score
+    assert best is not None
+    return best
+
+
+def tune_and_hold_out(backend: str, tune: bool, held_out: bool, cache: Path, workers: int) -> None:
+    from newsdesk.stories.params import shipped
+
+    with tempfile.TemporaryDirectory(prefix="newsdesk-tune-") as tmp:
+        files = tuning_files(Path(tmp))
+        grid = run_grid(files, backend, cache, workers)
+        print(f"embedding backend: {backend}")
+        names = list(files)
+        chosen = choose(grid, names)
+        print(f"chosen on {', '.join(names)}: {point_key(chosen)}")
+        if tune:
+            path = ROOT / "src" / "newsdesk" / "stories" / "settings.json"
+            values = dict(shipped())
+            values.update(chosen)
+            path.write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
+        if not held_out:
+            return
+        print(f"\n{'set':22} {'held out':>9} {'in sample':>10} {'best anchor':>12} {'held-best':>10}  chosen without it")
+        rows = []
+        for name in [HELD_OUT, *VISIBLE]:
+            if name == HELD_OUT:  # never among the tuning sets: scored at the point chosen on all
+                point = chosen
+                held = eval_point(str(DATA / f"{name}.jsonl"), point, backend)["f1"]
+                inside = float("nan")
+            else:
+                point = choose(grid, [n for n in names if n != name])
+                held = grid[name][point_key(point)]
+                inside = grid[name][point_key(chosen)]
+            best = max(ANCHORS[name])
+            rows.append((name, held, inside, best))
+            print(f"{name:22} {held:>9.3f} {inside:>10.3f} {best:>12.3f} {held - best:>+10.3f}  {point_key(point)}",
+                  flush=True)
+        print(json.dumps({"held_out": {n: round(h, 4) for n, h, _, _ in rows}}))
+
+
 # -- growth: time per item as the store grows --------------------------------------------
 _WORD = re.compile(r"\w+")
 GROWTH_SETS = ("allsides-probe-train", "allsides-stream", "ecbplus", "giveme5w1h", "googlenews-headlines")
@@ -202,6 +376,13 @@ def main() -> None:
     ap.add_argument("--growth", nargs="*", type=int, help="store sizes at which to time new items")
     ap.add_argument("--slices", type=int, metavar="N",
                     help="F1 on N val-sized parts of allsides-probe-train (what settings are tuned on)")
+    ap.add_argument("--tune", action="store_true",
+                    help="score the grid on the tuning sets and write the best point to settings.json")
+    ap.add_argument("--held-out", action="store_true",
+                    help="each visible set's F1 at the point chosen without it, beside in-sample and anchors")
+    ap.add_argument("--grid-file", type=Path, default=Path(tempfile.gettempdir()) / "newsdesk-grid.json",
+                    help="where grid scores are kept between runs (delete it after changing the code)")
+    ap.add_argument("--workers", type=int, default=2, help="processes scoring the grid")
     ap.add_argument("--measure", type=int, default=2500, help="items timed per growth point")
     ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -219,6 +400,9 @@ def main() -> None:
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}")
     if args.slices:
         slices(args.slices, backend=args.backends[0])
+        return
+    if args.tune or args.held_out:
+        tune_and_hold_out(args.backends[0], args.tune, args.held_out, args.grid_file, args.workers)
         return
     if args.growth:
         rows = run_child(["growth", str(args.measure), *map(str, args.growth)])

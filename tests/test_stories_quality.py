@@ -1,4 +1,4 @@
-"""Quality gate: story clustering F1 on shared gold sets must not drop below pinned minimums.
+"""Quality gate: story clustering F1 on every visible gold set must not drop below pinned minimums.
 
 Runs the whole ingest path (parse, store, copies, stories) with the shipped settings; the
 entity stage is left out to keep the gate cheap and independent of the NLP models.
@@ -10,10 +10,15 @@ import pytest
 
 from newsdesk.evaluate import evaluate_file
 
-# B-cubed F1 reached when the settings were fixed, minus 0.02 of slack.
+# Held-out B-cubed F1 from `python benchmarks/cluster.py --tune --held-out` with the default
+# embedding backend (static): each set scored at the point chosen without it (allsides-probe-val
+# is never tuned on), minus 0.02 of slack.
 PINNED = {
-    "allsides-probe-val": 0.838,  # reached 0.858 (held out: never used for tuning)
-    "ecbplus": 0.859,  # reached 0.879
+    "allsides-probe-val": 0.835,  # held out 0.855
+    "allsides-stream": 0.850,  # held out 0.870 (0.900 in sample)
+    "ecbplus": 0.861,  # held out 0.881 (0.889 in sample)
+    "giveme5w1h": 0.862,  # held out 0.882
+    "googlenews-headlines": 0.786,  # held out 0.806
 }
 
 

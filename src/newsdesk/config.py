@@ -63,6 +63,17 @@ SETTINGS: list[Setting] = [
     Setting("blindspot_min_sources", 3, "Fewest independent sources a story needs to be called a blindspot."),
 ]
 
+
+
+def _story_settings() -> list[Setting]:
+    """Returns the story stage's settings (`story_<key>`), defaults from its settings.json."""
+    from newsdesk.stories.params import SPECS, shipped
+
+    values = shipped()
+    return [Setting("story_" + spec.key, values[spec.key], spec.help) for spec in SPECS]
+
+
+SETTINGS += _story_settings()
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -83,5 +94,10 @@ def get(name: str, override: Any = None) -> Any:
         return override
     raw = os.environ.get(setting.env)
     if raw is not None and raw != "":
-        return _coerce(raw, setting.default)
+        try:
+            return _coerce(raw, setting.default)
+        except ValueError:
+            from newsdesk.errors import InputError
+
+            raise InputError(f"{setting.env}={raw!r}: not a {type(setting.default).__name__}") from None
     return setting.default

@@ -90,13 +90,8 @@ def install(app: FastAPI) -> None:
             return call(desk.stories, limit=n, offset=offset, order="rank")
 
         page, nxt = page_by_anchor(fetch, lambda st: str(field(st, "id")), cursor or None, RIVER_SIZE)
-        # The title shown on a story's page is stored; the river reads it rather than
-        # recomputing titles of 30 stories per view (story_title reads every member).
-        shown = getattr(desk.store, "shown_title", None)
-        titles = {}
-        for st in page:
-            row = shown(field(st, "id")) if shown is not None else None
-            titles[field(st, "id")] = (row or {}).get("title") or field(st, "title") or field(st, "id")
+        # The story's stored title: the same one its page and the API list show.
+        titles = {field(st, "id"): field(st, "title") or field(st, "id") for st in page}
         return render(request, "river.html", stories=page, titles=titles, items=None, next_cursor=nxt, note=None)
 
     @app.get("/brief", **opts)

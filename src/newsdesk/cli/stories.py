@@ -274,6 +274,19 @@ def eval_cmd(files: tuple[str, ...], as_json: bool) -> None:
         echo_json([r.to_dict() for r in results])
 
 
+@click.command(name="consolidate")
+@output_options
+def consolidate_cmd(as_json: bool) -> None:
+    """Cluster the latest items again (average link) and apply the differences as automatic
+    merges and moves (reason "consolidation: ..."); editors' corrections stay."""
+    done = get_desk().consolidate()
+    if as_json:
+        echo_json(done)
+        return
+    click.echo(f"read {done['items']} items: {done['merged']} stories merged, {done['moved']} items moved, "
+               f"{done['new']} new stories")
+
+
 def register(main: click.Group) -> None:
-    for cmd in (stories_cmd, story_cmd, why_cmd, eval_cmd):
+    for cmd in (stories_cmd, story_cmd, why_cmd, consolidate_cmd, eval_cmd):
         main.add_command(cmd)

@@ -103,14 +103,16 @@ def _add_latin(raw: str, stops: frozenset[str], stemmer, out: list[tuple[str, bo
         # A name keeps the form other languages write it in ("Lagarde", "Petrobras"), with
         # only the light plural ending the English reader takes off, so reports of one
         # event in two languages share it.
-        word = _light_stem(word)
+        word = light_stem(word)
     elif stemmer is not None and not word.isdigit():
         word = stemmer.stemWord(word)
     out.append((word, capital))
 
 
-def _light_stem(word: str) -> str:
+def light_stem(word: str) -> str:
     """Returns a word without a possessive or plural -s (the English reader's light stem)."""
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
     n = len(word)
     if n > 4 and word.endswith("ies"):
         return word[:-3] + "y"

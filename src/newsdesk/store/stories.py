@@ -191,6 +191,12 @@ class StoriesStore:
                 chunk).fetchall())
         return out
 
+    def latest_members(self, limit: int) -> list[dict[str, Any]]:
+        """Returns (item_id, story_id, pinned) of the latest canonical members, newest first."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT item_id, story_id, pinned FROM story_members WHERE copy_of IS NULL "
+            "ORDER BY rowid DESC LIMIT ?", (limit,))]
+
     def all_memberships(self) -> dict[str, str]:
         """Returns item id -> story id for every member."""
         return dict(self.conn.execute("SELECT item_id, story_id FROM story_members").fetchall())
@@ -356,10 +362,12 @@ class StoriesStore:
                 srcs.append(key[0])
         head = c.execute(
             "SELECT i.title, i.text, m.time FROM story_members m JOIN items i ON i.id = m.item_id "
-            "WHERE m.story_id = ? AND m.copy_of IS NULL ORDER BY m.time, m.rowid LIMIT 1", (story_id,)).fetchone()
-        title = ""
-        if head is not None:
-            title = head["title"] or (head["text"] or "").split("\n", 1)[0][:200]
+            "WHERE m.story_id = ? AND m.copy_of IS NULL "
+            "ORDER BY COALESCE(TRIM(i.title), '') = '', m.time, m.rowid LIMIT 1", (story_id,)).fetchone()
+        title, titled = "", False
+        if head is not None:  # the earliest headline, else the earliest lead (cut by the caller)
+            titled = bool((head["title"] or "").strip())
+            title = " ".join(head["title"].split()) if titled else (head["text"] or "")[:2000]
         return {"size": size, "copies": copies, "first": epoch(first), "last": epoch(last),
-                "sources": srcs, "unattributed": unattributed, "title": title,
+                "sources": srcs, "unattributed": unattributed, "title": title, "titled": titled,
                 "title_time": epoch(head["time"]) if head is not None else None}

@@ -116,6 +116,14 @@ class StoriesAPI:
             edits.finish(self)
         return self.story(keep)
 
+    def consolidate(self) -> dict[str, int]:
+        """Clusters the active window again (average link) and applies the differences as
+        automatic merges and moves; returns counts (items read, merged, moved, new)."""
+        from newsdesk.stories import edits
+
+        with self.store.transaction():
+            return edits.stage_for(self).consolidate(self)  # type: ignore[arg-type]
+
     def move_item(self, item_id: str, story_id: str, reason: str | None = None) -> Story:
         """Moves an item (and its copies) to another story, for good; returns that story."""
         from newsdesk.stories import edits

@@ -1,6 +1,6 @@
 """Story titles, summaries, timelines, briefings and trending (mixed into Desk).
 
-    story_title(story_id) -> StoryTitle                  best headline, kept stable (hysteresis)
+    story_title(story_id) -> StoryTitle                  the title the story is listed with
     story_summary(story_id, since=None) -> Summary       2-5 cited sentences; with since: what is new
     story_timeline(story_id) -> list[TimelineEntry]      members by time, copies folded, new facts
     brief(since=None, top=10, now=None) -> Brief         the top stories, ranked, each summarised
@@ -23,7 +23,7 @@ from typing import Any
 
 from newsdesk.errors import InputError, NewsdeskError
 from newsdesk.model import Item
-from newsdesk.stories.label import StoryTitle, story_title
+from newsdesk.stories.label import StoryTitle
 from newsdesk.stories.sentences import as_utc, fold_copies, when
 from newsdesk.stories.summarize import Summary, summarize
 from newsdesk.stories.timeline import TimelineEntry, build_timeline
@@ -144,16 +144,10 @@ class BriefAPI:
         return story, items, copies
 
     def story_title(self, story_id: str) -> StoryTitle:
-        """Returns the story's title: its most representative headline, stable as it grows."""
-        story, items, copies = self._story_input(story_id)
-        shown = getattr(self.store, "shown_title", lambda _sid: None)(story.id)
-        if shown and shown["size"] == story.size:
-            return StoryTitle(shown["title"], shown["item_id"], shown["score"], shown["kind"])
-        title = story_title(items, copies, current=shown["title"] if shown else None)
-        saver = getattr(self.store, "save_shown_title", None)
-        if saver is not None:
-            saver(story.id, title.text, title.item_id, title.kind, title.score, story.size)
-        return title
+        """Returns the story's title as listed: its earliest headline (else its earliest lead,
+        cut at a word), kept by the story stage. Reading it writes nothing."""
+        story = self.story(story_id)  # type: ignore[attr-defined]
+        return StoryTitle(story.title or story.id, None, 0.0, "headline")
 
     def story_summary(self, story_id: str, since: datetime | None = None) -> Summary:
         """Returns the story's cited summary; with since, only what it added after that time."""

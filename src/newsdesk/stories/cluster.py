@@ -22,6 +22,21 @@ import numpy as np
 from newsdesk.stories.features import Features
 
 DAY = 86400.0
+# Capacity limits, not fitted: they bound the work per item and the memory per story.
+INDEX_TERMS = 40        # a story is found through its strongest terms
+QUERY_TERMS = 12        # an item looks stories up by its strongest terms
+POSTING_CAP = 300       # most recent stories read per term
+MAX_CANDIDATES = 25     # stories compared by centroid cosine
+RESCORE = 5             # of those, fully scored (closest member, vectors, time)
+CENTROID_TERMS = 150    # terms a story centroid keeps
+RECENT_MEMBERS = 8      # latest members kept for the closest-member score ...
+MEMBER_TERMS = 40       # ... each by its strongest terms
+# What a headline and a lede are: distinct content words of a bare headline, of a lede.
+HEADLINE_WORDS = 6
+LEDE_WORDS = 30
+ENTITY_NORM = 5         # shared entities counted up to this many
+ENTITY_WEIGHT = 0.1     # weight of shared entities, for full articles (entity stage on)
+TIME_SCALE_DAYS = 0.5   # gaps shorter than half a day count as the same news cycle
 
 
 @dataclass
@@ -42,6 +57,7 @@ class StoryState:
     unattributed: int = 0                # canonical members without a source
     title: str = ""
     title_time: float = math.inf
+    titled: bool = False                 # the title is a member's headline (not a lead)
     dfirst: float = math.inf             # span of the members with a publication time
     dlast: float = -math.inf
     recent: list[dict[str, float]] = field(default_factory=list)  # latest members' strongest terms
@@ -70,6 +86,7 @@ class StoryState:
             "recent": [{t: round(w, 4) for t, w in m.items()} for m in self.recent],
             "lsum": self.lsum,
             "articles": self.articles,
+            "titled": self.titled,
         }
         if self.vector is not None:
             out["vector"] = [round(float(x), 5) for x in self.vector]
@@ -89,7 +106,7 @@ class StoryState:
             unattributed=int(state.get("unattributed") or 0), title=row["title"] or "",
             title_time=state.get("title_time") or math.inf, dfirst=dated[0], dlast=dated[1],
             recent=list(state.get("recent") or []), lsum=float(state.get("lsum") or 0),
-            articles=int(state.get("articles") or 0), dirty=False,
+            articles=int(state.get("articles") or 0), titled=bool(state.get("titled")), dirty=False,
         )
         s.norm = math.sqrt(sum(w * w for w in s.terms.values()))
         return s
@@ -125,6 +142,8 @@ class Engine:
         self.stories: dict[str, StoryState] = {}
         self.index: dict[str, dict[str, None]] = {}   # term -> story ids, most recent last
         self.ent_index: dict[str, dict[str, None]] = {}
+        # Running means and spreads of the vector and term scores of scored candidates.
+        self.levels = Levels()
 
     # -- index upkeep ---------------------------------------------------------------------
     def put(self, story: StoryState) -> None:
@@ -149,7 +168,7 @@ class Engine:
                 posting.pop(story_id, None)
 
     def _reindex(self, story: StoryState) -> None:
-        k = int(self.p["index_terms"])
+        k = INDEX_TERMS
         top = heapq.nlargest(k, story.terms.items(), key=lambda kv: kv[1])
         new = frozenset(t for t, _ in top)
         sid = story.id
@@ -178,30 +197,30 @@ class Engine:
         return len(old)
 
     # -- scoring --------------------------------------------------------------------------
-    def threshold(self, length: float, article: bool = False, vector: bool = False) -> float:
+    def threshold(self, length: float, article: bool = False) -> float:
         """Returns the join threshold for an item: by its distinct words, or full article.
 
         A bare headline shares few words with anything, so it needs less overlap than a
         lede; a full article is compared by its title and lead.
         """
         p = self.p
-        v = "_vec" if vector else ""  # scores mixed with vector similarity have their own scale
         if article:
-            return p["threshold_article" + v]
+            return p["threshold_article"]
         x = self.length_scale(length)
-        return p["threshold_short" + v] + x * (p["threshold_mid" + v] - p["threshold_short" + v])
+        return p["threshold_headline"] + x * (p["threshold"] - p["threshold_headline"])
 
-    def length_scale(self, length: float) -> float:
+    @staticmethod
+    def length_scale(length: float) -> float:
         """Returns 0 for a bare headline, 1 for a lede or longer, log-linear between."""
-        lo, hi = math.log(self.p["short_len"]), math.log(self.p["mid_len"])
+        lo, hi = math.log(HEADLINE_WORDS), math.log(LEDE_WORDS)
         return min(1.0, max(0.0, (math.log(max(length, 1)) - lo) / (hi - lo)))
 
     def candidates(self, f: Features) -> list[StoryState]:
         """Returns the active stories sharing strong terms or entities with the item."""
         p = self.p
-        per_term = int(p["posting_cap"])
+        per_term = POSTING_CAP
         acc: dict[str, float] = {}
-        top_terms = heapq.nlargest(int(p["query_terms"]), f.terms.items(), key=lambda kv: kv[1])
+        top_terms = heapq.nlargest(QUERY_TERMS, f.terms.items(), key=lambda kv: kv[1])
         for t, w in top_terms:
             posting = self.index.get(t)
             if not posting:
@@ -216,8 +235,8 @@ class Engine:
                     acc[sid] = acc.get(sid, 0.0) + 0.1
         if not acc:
             return []
-        keep = heapq.nlargest(int(p["max_candidates"]), acc.items(), key=lambda kv: kv[1])
-        window = p["window_days_article" if f.article else "window_days"] * DAY
+        keep = heapq.nlargest(MAX_CANDIDATES, acc.items(), key=lambda kv: kv[1])
+        window = (p["window_days_article"] if f.article else p["window_days"]) * DAY
         out = []
         for sid, _ in keep:
             s = self.stories.get(sid)
@@ -251,7 +270,7 @@ class Engine:
         cos = dot / s.norm if s.norm else 0.0
         comp: dict[str, Any] = {"terms": cos}
         if f.article or s.articles:  # full articles, or a story holding one: no coherence
-            alpha = p["coherence_power_article"]
+            alpha = 0.0
         else:
             alpha = p["coherence_power"] * self.length_scale(f.length)
         if alpha and s.n > 1 and s.norm:
@@ -269,41 +288,38 @@ class Engine:
             comp["best_member"] = best
         score = cos
         # With dense vectors the vector judges a thin overlap; without, two shared words at least.
-        both = f.vector is not None and s.vector is not None and f.vector.shape == s.vector.shape
-        v = "_vec" if both else ""
-        if n_shared < p[("min_shared" if f.article or f.length >= p["mid_len"] else "min_shared_short") + v]:
+        vectors = f.vector is not None and s.vector is not None and f.vector.shape == s.vector.shape
+        if n_shared < (1 if vectors else 2):
             score -= 1.0  # one shared word (a place name, say) is not a story
             comp["too_few_shared"] = n_shared
         if f.entities and s.entities:
             shared = [e for e in f.entities if e in s.entities]
-            ent = min(1.0, len(shared) / min(len(f.entities), int(p["entity_norm"])))
+            ent = min(1.0, len(shared) / min(len(f.entities), ENTITY_NORM))
             # Counted for full articles; between headlines and ledes the same few names
             # (a president, a country) recur across many stories and joined unrelated ones.
-            score += p["entity_weight_article" if f.article else "entity_weight"] * ent
+            if f.article:
+                score += ENTITY_WEIGHT * ent
             comp["entities"] = ent
             if explain:
                 comp["shared_entities"] = shared[:10]
-        if both:
+        if vectors:
             if s.vnorm <= 0:
                 s.vnorm = float(np.linalg.norm(s.vector))
             vsim = float(np.dot(f.vector, s.vector) / s.vnorm) if s.vnorm else 0.0
-            # A full article's vector (of its lead) weighs more: its words alone join events
-            # of the same kind (two fires, two trades), while with dates close in time (the
-            # larger time bonus below) it still joins the reports of one event.
-            if f.article:
-                a = p["vector_weight_article"]
-            else:  # a bare headline has few words: its vector says more than they do
-                a = p["vector_weight_short"] + self.length_scale(f.length) * (
-                    p["vector_weight"] - p["vector_weight_short"])
-            score = (1 - a) * score + a * (vsim - p["vector_offset"])
+            # The vector's similarity counts above what candidates typically reach in this
+            # stream (a running mean), so it needs no offset fitted to one model or one set.
+            a = p["vector_weight"]
+            if not explain:
+                self.levels.observe(max(score, 0.0), vsim)
+            score = (1 - a) * score + a * self.levels.on_term_scale(vsim)
             comp["vector"] = vsim
         if f.dated and s.dlast >= s.dfirst:
             gap = max(0.0, s.dfirst - f.time, f.time - s.dlast) / DAY
-            # Close in time is evidence for the same story; far apart, evidence against.
-            # A full article carries enough evidence of its own to bridge a longer gap.
-            cap = p["gap_cap_article" if f.article else "gap_cap"]
-            bonus = p["time_bonus_article" + v] if f.article else p["time_bonus"]
-            adj = bonus - min(cap, p["gap_penalty"] * math.log1p(gap / p["gap_scale_days"]))
+            # Close in time is evidence for the same story; far apart, evidence against. The
+            # penalty grows with the log of the gap, whole at the end of the item's window.
+            window = p["window_days_article"] if f.article else p["window_days"]
+            far = min(1.0, math.log1p(gap / TIME_SCALE_DAYS) / math.log1p(window / TIME_SCALE_DAYS))
+            adj = p["time_penalty"] * (0.2 - far)
             score += adj
             comp["gap_days"] = gap
             comp["time"] = adj
@@ -324,7 +340,7 @@ class Engine:
     def choose(self, f: Features, explain: bool = True) -> Choice:
         """Returns the best and runner-up stories for an item, and the threshold to join."""
         cands = self.candidates(f)
-        rescore = int(self.p["rescore"])
+        rescore = RESCORE
         if len(cands) > rescore:
             # Full scoring (best member, entities, vectors, time) for the closest centroids only.
             cands = heapq.nlargest(rescore, cands, key=lambda s: self.centroid_cosine(f, s))
@@ -337,21 +353,20 @@ class Engine:
                 best = self.score(f, best.story, explain=True)
             if runner is not None:
                 runner = self.score(f, runner.story, explain=True)
-        return Choice(best, runner, self.threshold(f.length, f.article, f.vector is not None))
+        return Choice(best, runner, self.threshold(f.length, f.article))
 
     # -- growth ---------------------------------------------------------------------------
-    def add(self, s: StoryState, f: Features, headline: str = "") -> None:
+    def add(self, s: StoryState, f: Features, headline: str = "", titled: bool = False) -> None:
         """Folds a canonical member into a story's centroid, entities, span and sources."""
         self.fold(s, f.terms, f.entities, f.vector, 1)
         s.lsum += f.length
         s.articles += int(f.article)
-        keep = int(self.p["recent_members"])
-        if keep and self.p["member_weight"]:
-            top = heapq.nlargest(int(self.p["member_terms"]), f.terms.items(), key=lambda kv: kv[1])
+        if self.p["member_weight"]:
+            top = heapq.nlargest(MEMBER_TERMS, f.terms.items(), key=lambda kv: kv[1])
             s.recent.append(dict(top))
-            if len(s.recent) > keep:
+            if len(s.recent) > RECENT_MEMBERS:
                 del s.recent[0]
-        self.touch(s, f.time, f.source, copy=False, headline=headline, dated=f.dated)
+        self.touch(s, f.time, f.source, copy=False, headline=headline, dated=f.dated, titled=titled)
         if s.n <= 8 or s.n % 8 == 0:
             self._reindex(s)
         else:  # between full refreshes, index the new member's strongest terms too
@@ -374,7 +389,7 @@ class Engine:
                 st[t] = v
             else:
                 st.pop(t, None)
-        cap = int(self.p["centroid_terms"])
+        cap = CENTROID_TERMS
         if len(st) > cap * 1.5:
             s.terms = st = dict(heapq.nlargest(cap, st.items(), key=lambda kv: kv[1]))
         ents = entities.items() if isinstance(entities, dict) else ((e, 1) for e in entities)
@@ -395,7 +410,7 @@ class Engine:
         s.dirty = True
 
     def touch(self, s: StoryState, t: float, source: str | None, *, copy: bool, headline: str = "",
-              dated: bool = False) -> None:
+              dated: bool = False, titled: bool = False) -> None:
         """Counts a member in a story's size, span and sources."""
         s.size += 1
         s.first = min(s.first, t)
@@ -411,8 +426,9 @@ class Engine:
                     s.sources.append(source)
             else:
                 s.unattributed += 1
-            if headline and (t < s.title_time or not s.title):
-                s.title, s.title_time = headline, t
+            # The earliest headline; a lead only while no member has a headline.
+            if headline and (not s.title or (titled, -t) > (s.titled, -s.title_time)):
+                s.title, s.title_time, s.titled = headline, t, titled
         s.dirty = True
 
     def absorb(self, keep: StoryState, gone: StoryState) -> None:
@@ -430,9 +446,9 @@ class Engine:
         keep.unattributed += gone.unattributed
         keep.lsum += gone.lsum
         keep.articles += gone.articles
-        keep.recent = (keep.recent + gone.recent)[-int(self.p["recent_members"]):]
-        if gone.title and gone.title_time < keep.title_time:
-            keep.title, keep.title_time = gone.title, gone.title_time
+        keep.recent = (keep.recent + gone.recent)[-RECENT_MEMBERS:]
+        if gone.title and (not keep.title or (gone.titled, -gone.title_time) > (keep.titled, -keep.title_time)):
+            keep.title, keep.title_time, keep.titled = gone.title, gone.title_time, gone.titled
         self.drop(gone.id)
         self._reindex(keep)
 
@@ -448,7 +464,7 @@ class Engine:
                          length=round(s.lsum / n), time=s.dlast if dated else s.last, dated=dated,
                          source=None, entities=list(s.entities), article=s.articles * 2 > n,
                          vector=None if s.vector is None else s.vector / (np.linalg.norm(s.vector) or 1))
-        need = self.threshold(probe.length, probe.article, probe.vector is not None) + self.p["merge_margin"]
+        need = self.threshold(probe.length, probe.article) + self.p["merge_margin"]
         best = None
         for other in self.candidates(probe):
             if other.id == s.id or other.id in blocked:
@@ -457,6 +473,33 @@ class Engine:
             if sc.score >= need and (best is None or sc.score > best.score):
                 best = sc
         return best
+
+
+class Levels:
+    """Running means and spreads of candidates' term scores and vector similarities.
+
+    A vector similarity counts on the term score's scale: as many spreads above the
+    candidates' mean as it is above theirs. Models (and streams) differ in where unrelated
+    texts sit and how far apart related ones are; this needs no offset fitted to one model.
+    """
+
+    RATE = 0.01
+
+    def __init__(self) -> None:
+        self.t_mean, self.t_var = 0.1, 0.08 ** 2
+        self.v_mean, self.v_var = 0.3, 0.15 ** 2
+
+    def observe(self, term: float, vsim: float) -> None:
+        r = self.RATE
+        dt, dv = term - self.t_mean, vsim - self.v_mean
+        self.t_mean += r * dt
+        self.v_mean += r * dv
+        self.t_var = (1 - r) * (self.t_var + r * dt * dt)
+        self.v_var = (1 - r) * (self.v_var + r * dv * dv)
+
+    def on_term_scale(self, vsim: Any) -> Any:
+        """Returns vector similarity (a number or an array) mapped onto the term score's scale."""
+        return self.t_mean + (vsim - self.v_mean) * math.sqrt(self.t_var / max(self.v_var, 1e-6))
 
 
 # -- sparse vector arithmetic (scoring and the split check) -------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from newsdesk.stories.cluster import Engine, StoryState
+from newsdesk.stories.features import lead_title
 from newsdesk.stories.stage import StoryStage, story_id_for, story_row
 
 if TYPE_CHECKING:
@@ -138,7 +139,8 @@ def _recount(desk: Desk, s: StoryState) -> None:
     s.first = info["first"] if info["first"] is not None else float("inf")
     s.last = info["last"] if info["last"] is not None else float("-inf")
     s.sources, s.unattributed = info["sources"], info["unattributed"]
-    s.title = info["title"]
+    s.titled = bool(info["titled"])
+    s.title = info["title"] if s.titled else lead_title(info["title"])
     s.title_time = info["title_time"] if info["title_time"] is not None else float("inf")
     s.dirty = True
 

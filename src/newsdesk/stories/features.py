@@ -24,6 +24,7 @@ from typing import Any
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from newsdesk.model import Item
+from newsdesk.nlp.words import light_stem as stem
 from newsdesk.nlp.words import tokeniser_for
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -31,18 +32,6 @@ _STOP = frozenset(ENGLISH_STOP_WORDS) | frozenset(
     {"said", "says", "say", "mr", "mrs", "ms", "new", "news", "just", "like", "year", "years",
      "told", "according", "including", "percent", "also", "will", "would", "could"}
 )
-
-
-def stem(word: str) -> str:
-    """Returns a word with possessive and plural endings removed (a light stemmer)."""
-    if word.endswith(("'s", "’s")):
-        word = word[:-2]
-    n = len(word)
-    if n > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if n > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "os")):
-        return word[:-1]
-    return word
 
 
 @lru_cache(maxsize=200_000)
@@ -135,6 +124,27 @@ def background() -> tuple[dict[str, int], int]:
     return data["df"], int(data["n"])
 
 
+def lead_title(text: str | None, limit: int = 120) -> str:
+    """Returns a title for an item without a headline: the first sentence of its first line,
+    cut at a word boundary (with an ellipsis) when longer than `limit` characters."""
+    line = " ".join((text or "").strip().split("\n", 1)[0].split())
+    m = re.search(r"(?<=[.!?])\s+(?=[A-Z0-9\"“‘'(])", line)
+    if m and m.start() >= 20:
+        line = line[:m.start()]
+    if len(line) <= limit:
+        return line.rstrip(" .")
+    cut = line[:limit + 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut[:limit]).rstrip(" ,;:.-") + "…"
+
+
+def item_title(item: Item) -> tuple[str, bool]:
+    """Returns (title, is a headline): the item's headline, else its lead as a title."""
+    if item.title and item.title.strip():
+        return " ".join(item.title.split()), True
+    return lead_title(item.text), False
+
+
 def item_time(item: Item) -> tuple[float, bool]:
     """Returns (epoch seconds, dated): publication time, else arrival time, else now."""
     if item.published is not None:
@@ -150,16 +160,12 @@ def raw_counts(item: Item, params: dict[str, Any]) -> Counter[str]:
     """Returns weighted term counts: title words count `title_weight` times, lead only."""
     counts: Counter[str] = Counter()
     title_w = float(params["title_weight"])
-    proper = float(params["proper_weight"])
     # Other languages' words come tokenised, stop-worded and stemmed for that language.
     tokenise = tokeniser_for(item.language) or cased_tokens
-    # A title in Title Case says nothing about names; only trust capitals in running text.
-    title = tokenise(item.title, 40)
-    title_case = sum(c for _, c in title) * 2 > len(title)
-    for t, cap in title:
-        counts[t] += title_w * (proper if cap and not title_case else 1.0)
-    for t, cap in tokenise(item.text, int(params["lead_words"])):
-        counts[t] += proper if cap else 1.0
+    for t, _ in tokenise(item.title, 40):
+        counts[t] += title_w
+    for t, _ in tokenise(item.text, int(params["lead_words"])):
+        counts[t] += 1.0
     return counts
 
 

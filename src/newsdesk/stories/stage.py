@@ -16,16 +16,23 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
 from hashlib import blake2b
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from newsdesk.errors import NotInstalled
 from newsdesk.model import Item
 from newsdesk.pipeline import Stage
 from newsdesk.store.stories import epoch, iso_from_epoch
-from newsdesk.stories.cluster import DAY, Choice, Engine, StoryState, separation, two_means
+from newsdesk.stories.cluster import (
+    DAY,
+    MEMBER_TERMS,
+    RECENT_MEMBERS,
+    Choice,
+    Engine,
+    StoryState,
+    separation,
+    two_means,
+)
 from newsdesk.stories.features import (
     Features,
     TermWeights,
@@ -33,9 +40,11 @@ from newsdesk.stories.features import (
     entity_keys,
     is_article,
     item_time,
+    item_title,
     raw_counts,
     vectorise,
 )
+from newsdesk.stories.params import SPECS, coerce, shipped
 
 if TYPE_CHECKING:
     from newsdesk.desk import Desk
@@ -45,11 +54,24 @@ _WARNED: set[str] = set()  # say once per process what is missing
 ARTICLE_TERMS_KEPT = 4096  # recent full articles whose terms the split check keeps
 
 
-@lru_cache(maxsize=1)
+MERGE_CHECKS = frozenset({2, 4, 8, 16, 32, 64})  # story sizes at which a merge is looked for
+SPLIT_CHECKS = frozenset({6, 8, 10, 12, 16, 20, 24, 32, 48, 64})  # ... and a split
+SPLIT_MIN = 3  # each part of a split holds at least this many members and a quarter of them
+
+
 def default_params() -> dict[str, Any]:
-    """Returns the clustering settings shipped with the package (tuned on training sets)."""
-    raw = (resources.files("newsdesk.stories") / "settings.json").read_text(encoding="utf-8")
-    return json.loads(raw)
+    """Returns the clustering settings shipped with the package (see params.py)."""
+    return dict(shipped())
+
+
+def desk_params(desk: Desk) -> dict[str, Any]:
+    """Returns the clustering settings in force for a desk: its settings, else the
+    environment (NEWSDESK_STORY_<KEY>), else settings.json; each checked."""
+    out = {}
+    for spec in SPECS:
+        name = "story_" + spec.key
+        out[spec.key] = coerce(spec, desk.setting(name), "settings", f"{name} (NEWSDESK_{name.upper()})")
+    return out
 
 
 def story_id_for(item_id: str, attempt: int = 0) -> str:
@@ -67,7 +89,7 @@ class StoryStage(Stage):
         return cls(desk)
 
     def __init__(self, desk: Desk, params: dict[str, Any] | None = None):
-        self.params = dict(default_params())
+        self.params = desk_params(desk)
         self.params.update(params or {})
         self.engine: Engine | None = None
         self.weights: TermWeights | None = None
@@ -80,6 +102,7 @@ class StoryStage(Stage):
         self.article_terms: OrderedDict[str, tuple[dict[str, float], int, bool]] = OrderedDict()
         self.redirects: dict[str, str] = {}
         self.evict_at = 5000  # engine size that triggers dropping dormant stories
+        self.since_pass = 0  # canonical items since the last consolidation pass
         self.refiner = None  # cascade: the transformer, asked again for close decisions only
         self.refine_calls = 0
         self.cascade_margin = float(desk.setting("embed_cascade_margin"))
@@ -208,16 +231,32 @@ class StoryStage(Stage):
             else:
                 story = self._new_story(desk, item.id)
                 action = "started"
-            engine.add(story, f, headline=item.headline)
+            title, titled = item_title(item)
+            engine.add(story, f, headline=title, titled=titled)
             placed[item.id] = story.id
             members.append((item.id, story.id, iso_from_epoch(f.time), None, action, 0))
             decisions.append(_choice_row(item.id, story.id, action, choice))
-            if action == "joined" and story.n in self.params["merge_checks"]:
+            if action == "joined" and story.n in MERGE_CHECKS:
                 self._maybe_merge(desk, story, members, decisions)
             if (action == "joined" and story.id in engine.stories
-                    and story.n in self.params["split_checks"] and story.articles * 2 > story.n):
+                    and story.n in SPLIT_CHECKS and story.articles * 2 > story.n):
                 self._maybe_split(desk, story, members, decisions)
         self._flush(desk, members, decisions)
+        every = int(self.params["consolidate_every"])
+        if every:
+            self.since_pass += sum(1 for it in items if not it.annotations.get("copy_of"))
+            if self.since_pass >= every:
+                self.since_pass = 0
+                self.consolidate(desk)
+
+    def consolidate(self, desk: Desk) -> dict[str, int]:
+        """Clusters the active window again and applies the differences (see consolidate.py)."""
+        from newsdesk.stories.consolidate import consolidate
+
+        start = time.perf_counter()
+        done = consolidate(self, desk)
+        desk.add_time("consolidation", time.perf_counter() - start)
+        return done
 
     def _refine(self, desk: Desk, item: Item, choice: Choice, f: Features) -> tuple[Choice, Features]:
         """Cascade: a decision close to the threshold is taken again with the transformer's vector."""
@@ -255,8 +294,6 @@ class StoryStage(Stage):
     def _maybe_merge(self, desk: Desk, story: StoryState, members: list, decisions: list) -> None:
         """Merges the story with an active one that now looks the same (unless kept apart)."""
         assert self.engine is not None
-        if not self.params["merge"]:
-            return
         blocked = desk.store.blocked_stories(story.id)
         found = self.engine.similar_story(story, blocked)
         if found is None:
@@ -289,7 +326,7 @@ class StoryStage(Stage):
         rows = [(r["item_id"], r["pinned"]) for r in store.story_member_rows(story.id) if not r["copy_of"]]
         # and this batch's, not written yet: (item, story, time, copy_of, how, pinned)
         rows += [(m[0], m[5]) for m in members if m[1] == story.id and not m[3]]
-        if len(rows) < 2 * int(self.params["split_min"]) or any(pinned for _, pinned in rows):
+        if len(rows) < 2 * SPLIT_MIN or any(pinned for _, pinned in rows):
             return  # too few to tell, or an editor has worked on it
         ids = [i for i, _ in rows]
         read = {i: self.article_terms[i] for i in ids if i in self.article_terms}
@@ -305,7 +342,7 @@ class StoryStage(Stage):
         a, b = groups
         if 0 not in a:  # the group holding the first member keeps the story
             a, b = b, a
-        minimum = max(int(self.params["split_min"]), int(len(ids) * self.params["split_share"]))
+        minimum = max(SPLIT_MIN, len(ids) // 4)
         if len(b) < minimum or len(a) < minimum:
             return
         apart = separation(vecs, a, b)
@@ -325,9 +362,8 @@ class StoryStage(Stage):
         for s_, grp in ((story, a), (other, b)):
             s_.articles = sum(read[ids[i]][2] for i in grp)
             s_.lsum = float(sum(read[ids[i]][1] for i in grp))
-            keep = int(self.params["recent_members"])
-            s_.recent = [dict(heapq.nlargest(int(self.params["member_terms"]), vecs[i].items(),
-                                             key=lambda kv: kv[1])) for i in grp[-keep:]]
+            s_.recent = [dict(heapq.nlargest(MEMBER_TERMS, vecs[i].items(), key=lambda kv: kv[1]))
+                         for i in grp[-RECENT_MEMBERS:]]
             self.engine.put(s_)
 
     def _flush(self, desk: Desk, members: list, decisions: list) -> None:

@@ -1,0 +1,213 @@
+"""Consolidation: the active window clustered again, average-link, over the online evidence.
+
+The online pass decides each item on arrival and never looks back, so the order of arrival
+shapes its stories: two halves of one story can start apart, and one story can chain two
+events. From time to time (every `consolidate_every` new items, and on `newsdesk
+consolidate`) the latest canonical items are clustered again with average link over the
+same evidence the online score reads (term cosine, the two-shared-words rule, dense vectors
+when on, the time gap), cut where the average pair score reaches the pair's join threshold:
+for two single items that is exactly the online rule, for larger groups every pair counts,
+so no single bridging item chains two events.
+
+The differences are applied as automatic corrections, listed with the reason
+"consolidation: ...": a cluster keeps the id of the story it overlaps most (each story id
+goes to one cluster at most; a cluster left without one becomes a new story); a story all
+of whose members move into another is merged into it (the older id stays); the rest move
+item by item. Items an editor placed (pinned) stay, and stories an editor kept apart are
+not joined.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from newsdesk.stories.cluster import DAY, MEMBER_TERMS, RECENT_MEMBERS, TIME_SCALE_DAYS, Engine
+from newsdesk.stories.features import Features
+
+if TYPE_CHECKING:
+    from newsdesk.desk import Desk
+    from newsdesk.stories.stage import StoryStage
+
+LOGGER = logging.getLogger(__name__)
+WINDOW_ITEMS = 1000  # latest canonical items a pass clusters again (bounds its cost)
+SPLIT_MIN = 3  # a part split off as a new story holds this many items and a quarter of its story
+
+
+def pair_scores(engine: Engine, feats: list[Features]) -> np.ndarray:
+    """Returns the matrix of pair scores minus the pair's join threshold (0: just joins)."""
+    from scipy import sparse
+
+    p = engine.p
+    n = len(feats)
+    vocab: dict[str, int] = {}
+    rows, cols, vals = [], [], []
+    for i, f in enumerate(feats):
+        for t, w in f.terms.items():
+            rows.append(i)
+            cols.append(vocab.setdefault(t, len(vocab)))
+            vals.append(w)
+    x = sparse.csr_matrix((vals, (rows, cols)), shape=(n, max(1, len(vocab))))
+    cos = (x @ x.T).toarray()
+    b = x.copy()
+    b.data[:] = 1.0
+    shared = (b @ b.T).toarray()
+    vectors = all(f.vector is not None for f in feats)
+    score = cos.copy()
+    score[shared < (1 if vectors else 2)] -= 1.0  # the online rule: one shared word is not a story
+    if vectors:
+        v = np.stack([np.asarray(f.vector, dtype=np.float32) for f in feats])
+        a = p["vector_weight"]
+        score = (1 - a) * score + a * engine.levels.on_term_scale(v @ v.T)
+    article = np.array([f.article for f in feats])
+    dated = np.array([f.dated for f in feats])
+    times = np.array([f.time for f in feats])
+    if dated.any():
+        gap = np.abs(times[:, None] - times[None, :]) / DAY
+        window = np.where(article[:, None] & article[None, :], p["window_days_article"], p["window_days"])
+        far = np.minimum(1.0, np.log1p(gap / TIME_SCALE_DAYS) / np.log1p(window / TIME_SCALE_DAYS))
+        both = dated[:, None] & dated[None, :]
+        score = np.where(both, score + p["time_penalty"] * (0.2 - far), score)
+        score = np.where(both & (gap > window), -2.0, score)  # out of each other's window
+    thr = np.array([engine.threshold(f.length, f.article) for f in feats])
+    return score - (thr[:, None] + thr[None, :]) / 2
+
+
+def average_link(margin: np.ndarray) -> list[int]:
+    """Returns a cluster label per item: average link, merged while the mean pair margin >= 0."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    n = margin.shape[0]
+    if n < 2:
+        return [0] * n
+    dist = np.maximum(0.0, 4.0 - margin)
+    np.fill_diagonal(dist, 0.0)
+    z = linkage(squareform(dist, checks=False), method="average")
+    return [int(c) for c in fcluster(z, t=4.0, criterion="distance")]
+
+
+def consolidate(stage: StoryStage, desk: Desk, window: int = WINDOW_ITEMS) -> dict[str, int]:
+    """Clusters the latest items again and applies the differences; returns what it did.
+
+    Runs inside the caller's transaction (the stage's batch, or the consolidate command's).
+    """
+    from newsdesk.stories import edits
+
+    engine = stage.ensure(desk)
+    store = desk.store
+    rows = store.latest_members(window)
+    done = {"items": len(rows), "merged": 0, "moved": 0, "new": 0}
+    if len(rows) < 2:
+        return done
+    items = {it.id: it for it in store.items_by_ids([r["item_id"] for r in rows])}
+    rows = [r for r in reversed(rows) if r["item_id"] in items]  # oldest first
+    ids = [r["item_id"] for r in rows]
+    vectors: list[Any] = [None] * len(ids)
+    if stage.embedder is not None:
+        vectors = list(stage.embedder.encode([items[i].body for i in ids]))
+    feats = [stage.features(items[i], vec, learn=False) for i, vec in zip(ids, vectors, strict=True)]
+    labels = average_link(pair_scores(engine, feats))
+    current = {r["item_id"]: r["story_id"] for r in rows}
+    by_id = dict(zip(ids, feats, strict=True))
+    pinned = {r["item_id"] for r in rows if r["pinned"]}
+
+    # Each cluster keeps the id of the story it overlaps most; each story id goes to one cluster.
+    overlap: Counter[tuple[int, str]] = Counter((lab, current[i]) for i, lab in zip(ids, labels, strict=True))
+    owner: dict[int, str] = {}
+    taken: set[str] = set()
+    for (lab, sid), _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
+        if lab not in owner and sid not in taken:
+            owner[lab] = sid
+            taken.add(sid)
+    members: dict[int, list[str]] = defaultdict(list)
+    for i, lab in zip(ids, labels, strict=True):
+        members[lab].append(i)
+    # Where each item goes: pinned items stay; items of a story whose cluster has no story
+    # yet become a new story only as a part of it big enough to be an event of its own (a
+    # chained story splits, a story is not frayed into fragments).
+    size = Counter(current.values())
+    moves: dict[tuple[str, str | int], list[str]] = defaultdict(list)
+    for lab, group in members.items():
+        target: str | int = owner.get(lab, lab)
+        parts: dict[str, list[str]] = defaultdict(list)
+        for i in group:
+            if i not in pinned and current[i] != target:
+                parts[current[i]].append(i)
+        for source, part in parts.items():
+            if isinstance(target, int) and len(part) < max(SPLIT_MIN, size[source] // 4):
+                continue
+            moves[(source, target)].extend(part)
+    if not moves:
+        return done
+    stage._flush(desk, [], [])
+    touched: set[str] = set()
+    new_ids: dict[int, str] = {}
+    blocked: dict[str, set[str]] = {}
+    for (source, target), group in sorted(moves.items(), key=lambda kv: -len(kv[1])):
+        source = stage._current(source)
+        if isinstance(target, int):
+            if target not in new_ids:
+                new_ids[target] = edits.new_story(desk, group[0])
+                done["new"] += 1
+            dest = new_ids[target]
+        else:
+            dest = stage._current(target)
+        if dest == source:
+            continue
+        if source not in blocked:
+            blocked[source] = store.blocked_stories(source)
+        if dest in blocked[source]:
+            continue  # kept apart by an editor (or by a split)
+        in_source = [r["item_id"] for r in store.story_member_rows(source) if not r["copy_of"]]
+        if not isinstance(target, int) and len(group) == len(in_source):  # the whole story goes
+            in_dest = [r["item_id"] for r in store.story_member_rows(dest) if not r["copy_of"]]
+            keep = edits.merge(desk, source, dest)
+            gone = dest if keep == source else source
+            stage.redirects[gone] = keep
+            store.add_correction("merge", keep, gone, in_dest if gone == dest else in_source,
+                                 f"consolidation: {len(group)} items clustered with story {dest}")
+            done["merged"] += 1
+            touched.add(keep)
+        else:
+            moved = edits.move(desk, group, source, dest, how="consolidation", pinned=False)
+            if isinstance(target, int):  # a part of the story split off as a new one
+                store.add_correction("split", source, dest, moved,
+                                     f"consolidation: {len(group)} items apart from the rest of story {source}")
+            else:
+                store.add_correction("move", dest, source, moved,
+                                     f"consolidation: {len(group)} items clustered with story {dest}")
+            done["moved"] += len(group)
+            touched |= {source, dest}
+            for i in group:  # what the centroid arithmetic of a move does not count
+                f = by_id[i]
+                for sid, sign in ((source, -1), (dest, 1)):
+                    st = engine.stories.get(sid)
+                    if st is not None:
+                        st.articles = max(0, st.articles + sign * int(f.article))
+                        st.lsum = max(0.0, st.lsum + sign * f.length)
+    _refresh(stage, desk, touched)
+    edits.finish(desk)
+    LOGGER.debug("consolidation over %d items: %s", len(ids), done)
+    return done
+
+
+def _refresh(stage: StoryStage, desk: Desk, story_ids: set[str]) -> None:
+    """Rereads each touched story's latest members for the closest-member score."""
+    engine = stage.engine
+    assert engine is not None
+    store = desk.store
+    for sid in story_ids:
+        s = engine.stories.get(stage._current(sid))
+        if s is None:
+            continue
+        rows = [r["item_id"] for r in store.story_member_rows(s.id) if not r["copy_of"]]
+        latest = {it.id: it for it in store.items_by_ids(rows[-RECENT_MEMBERS:])}
+        feats = [stage.features(latest[i], learn=False) for i in rows[-RECENT_MEMBERS:] if i in latest]
+        s.recent = [dict(heapq.nlargest(MEMBER_TERMS, f.terms.items(), key=lambda kv: kv[1])) for f in feats]
+        s.dirty = True
+        engine.put(s)
