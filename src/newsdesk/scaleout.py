@@ -4,8 +4,8 @@
 `--cluster tcp://HOST:8786` (a running scheduler), or the setting `cluster`.
 
 What runs where:
-- workers: the per-item work — the copy stage's MinHash sketches, dense vectors when `embed`
-  is on, and the entity stage's extraction given the entity names the desk knew when the
+- workers: the per-item work — the copy stage's MinHash sketches, dense vectors of the
+  desk's `embed_backend`, and the entity stage's extraction given the entity names the desk knew when the
   batch was sent. Workers never open the store.
   Extraction also reads the names learnt from earlier items. With `cluster_exact` on (the
   default), a batch that holds a name learnt after it was sent (from the batches stored
@@ -31,6 +31,7 @@ from typing import Any
 from newsdesk import config
 from newsdesk.errors import InputError, NewsdeskError, NotInstalled
 from newsdesk.model import IngestReport, Item, Skip
+from newsdesk.nlp.embed import backend_for
 
 LOGGER = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ def prepare(items: list[Item], settings: dict[str, Any], known: dict[str, str] |
     if want.get("vectors"):
         from newsdesk.nlp.embed import load_embedder
 
-        vectors = load_embedder().encode([it.body for it in items])
+        # The client's backend, named: a worker's own settings or environment never choose it.
+        vectors = load_embedder(str(want["vectors"])).encode([it.body for it in items])
         for slot, vec in zip(out, vectors, strict=True):
             slot["vector"] = vec
     return out
@@ -167,7 +169,7 @@ def ingest_on_cluster(
         in_flight = max(1, int(desk.setting("cluster_in_flight") or 2 * workers))
         stages = {s.name: s for s in desk.stages}
         want = {"sketch": "copies" in stages, "entities": "enrich" in stages,
-                "vectors": bool(getattr(stages.get("stories"), "embedder", None))}
+                "vectors": backend_for(desk.settings) if getattr(stages.get("stories"), "embedder", None) else ""}
         settings = {s.name: desk.setting(s.name) for s in config.SETTINGS}
         pending: deque[tuple[list[Item], Any, set[str]]] = deque()
         counts = {"batches": 0, "redone": 0}
