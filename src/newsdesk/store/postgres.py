@@ -27,7 +27,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,10 +41,10 @@ from newsdesk.store.search import (
     _mark,
     item_filters,
 )
+from newsdesk.store.sqlite import migrations as sqlite_migrations
 
 LOGGER = logging.getLogger(__name__)
 
-_MIGRATION = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 WRITE_LOCK = 0x6E657773  # advisory lock key of write transactions ("news")
 MIGRATE_LOCK = 0x6E657774  # advisory lock key of migrations
 POOL_SIZE = 32
@@ -83,14 +82,7 @@ def redact(address: str) -> str:
 
 def migrations() -> list[tuple[int, str, str]]:
     """Returns (version, name, sql) for every PostgreSQL migration shipped, in order."""
-    out = []
-    folder = resources.files("newsdesk.store") / "migrations_pg"
-    for entry in folder.iterdir():
-        m = _MIGRATION.match(entry.name)
-        if m:
-            out.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
-    out.sort()
-    return out
+    return sqlite_migrations("migrations_pg")
 
 
 # -- dialect ---------------------------------------------------------------------------------

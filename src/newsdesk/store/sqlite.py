@@ -48,10 +48,11 @@ def _mixins() -> tuple[type, ...]:
     return tuple(found)
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """Returns (version, name, sql) for every migration shipped in the package, in order."""
+def migrations(folder_name: str = "migrations") -> list[tuple[int, str, str]]:
+    """Returns (version, name, sql) for every migration shipped in the package's folder
+    (`migrations` for SQLite, `migrations_pg` for PostgreSQL), in order."""
     out = []
-    folder = resources.files("newsdesk.store") / "migrations"
+    folder = resources.files("newsdesk.store") / folder_name
     for entry in folder.iterdir():
         m = _MIGRATION.match(entry.name)
         if m:
