@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+
+class Settings(Protocol):
+    """Anything that answers a setting by name (a desk's context; see newsdesk.context)."""
+
+    def setting(self, name: str) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from newsdesk.model import Item, normalise_for_id
 from newsdesk.pipeline import Stage
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.context import Context
 
 LOGGER = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class CopyStage(Stage):
     name = "copies"
 
     @classmethod
-    def create(cls, desk: Desk) -> CopyStage:
+    def create(cls, desk: Context) -> CopyStage:
         return cls()
 
     def __init__(self) -> None:
@@ -76,7 +76,7 @@ class CopyStage(Stage):
         self._perm = proto.permutations
         self._generation: str | None = None
 
-    def _index(self, desk: Desk) -> MinHashLSH:
+    def _index(self, desk: Context) -> MinHashLSH:
         """Returns the LSH index, rebuilt from stored sketches when another writer changed them."""
         gen = desk.store.story_meta("copies_generation")
         if self._lsh is not None and gen == self._generation:
@@ -96,7 +96,7 @@ class CopyStage(Stage):
         m.update_batch(list(shingle_set))
         return m
 
-    def process(self, desk: Desk, items: Sequence[Item]) -> None:
+    def process(self, desk: Context, items: Sequence[Item]) -> None:
         lsh = self._index(desk)
         store = desk.store
         keys: list[tuple[str, str | None, bytes | None]] = []

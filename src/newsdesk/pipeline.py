@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from newsdesk.model import Item
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.context import Context
 
 LOGGER = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class Stage:
 
     name = "stage"
 
-    def process(self, desk: Desk, items: Sequence[Item]) -> None:  # pragma: no cover - interface
+    def process(self, ctx: Context, items: Sequence[Item]) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -37,8 +37,8 @@ REGISTRY: list[tuple[str, str, str]] = [
 ]
 
 
-def load_stages(desk: Desk, names: Sequence[str] | None = None) -> list[Stage]:
-    """Returns the stages to run, built for this desk; names restricts which."""
+def load_stages(ctx: Context, names: Sequence[str] | None = None) -> list[Stage]:
+    """Returns the stages to run, built for this desk's context; names restricts which."""
     stages: list[Stage] = []
     for name, module, cls_name in REGISTRY:
         if names is not None and name not in names:
@@ -48,7 +48,7 @@ def load_stages(desk: Desk, names: Sequence[str] | None = None) -> list[Stage]:
         except (ImportError, AttributeError):
             LOGGER.debug("stage %s not available", name)
             continue
-        stage = cls.create(desk) if hasattr(cls, "create") else cls()
+        stage = cls.create(ctx) if hasattr(cls, "create") else cls()
         if stage is not None:
             stages.append(stage)
     return stages

@@ -1,4 +1,4 @@
-"""Full-text and semantic search (mixed into Desk).
+"""Full-text and semantic search (a service the Desk composes).
 
 A user's query is never handed to a database as written: `newsdesk.query.parse_query()`
 parses it once and the store compiles the parsed query into its own dialect, so a stray
@@ -31,7 +31,10 @@ from newsdesk.query import MAX_QUERY_CHARS, MAX_TERMS, WORD, Query, parse_query,
 from newsdesk.store.search import MARK_CLOSE, MARK_OPEN, fts5_match
 
 if TYPE_CHECKING:
+    from newsdesk.context import Context
+    from newsdesk.items import ItemsService
     from newsdesk.store.protocol import Store
+    from newsdesk.stories.api import StoriesService
 
 LOGGER = logging.getLogger(__name__)
 
@@ -208,13 +211,17 @@ def _member_id(member: Any) -> str:
     return str(inner.id if inner is not None else member.id)
 
 
-class SearchAPI:
+class SearchService:
     """Search over items: full text with filters, semantic and hybrid, related items."""
 
-    store: Store
+    def __init__(self, ctx: Context, items: ItemsService, stories: StoriesService | None = None):
+        self.ctx = ctx
+        self.item_service = items
+        self.story_service = stories
 
-    def setting(self, name: str) -> Any:  # pragma: no cover - provided by Desk
-        raise NotImplementedError
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
 
     def search(
         self,
@@ -306,7 +313,7 @@ class SearchAPI:
         return page
 
     def _search_depth(self) -> int:
-        return max(0, int(self.setting("search_depth") or 0))
+        return max(0, int(self.ctx.setting("search_depth") or 0))
 
     def _hits(self, rows: list[dict[str, Any]], via: str = "text") -> list[Hit]:
         items = {it.id: it for it in self.store.items_by_ids([r["id"] for r in rows])}
@@ -317,7 +324,7 @@ class SearchAPI:
         ]
 
     def _search_story_ids(self, story: str) -> list[str]:
-        fn = getattr(self, "story_items", None)
+        fn = self.story_service.story_items if self.story_service is not None else None
         if fn is None:
             raise NotInstalled("searching within a story", "stories")
         return [_member_id(m) for m in fn(story)]
@@ -338,7 +345,7 @@ class SearchAPI:
 
     def related(self, item_id: str, *, limit: int = 10) -> list[Hit]:
         """Returns items about the same thing as this one (by its salient terms), not its copies."""
-        item = self.item(item_id)  # type: ignore[attr-defined]
+        item = self.item_service.item(item_id)
         limit = max(1, min(int(limit), MAX_LIMIT))
         df = self.store.term_document_counts(candidate_terms(item))
         total = self.store.last_item_rowid()  # close to the item count, without counting
@@ -388,7 +395,7 @@ class SearchAPI:
         no more items waiting for a vector than one query embeds."""
         from newsdesk.nlp.embed import backend_for, chosen_explicitly
 
-        settings = getattr(self, "settings", None)
+        settings = self.ctx.settings
         # Vectors are on by default, but `auto` keeps the query language's exact meaning (a
         # phrase, -without, filters by words) unless a backend was chosen on purpose.
         if not chosen_explicitly(settings) or backend_for(settings) == "none":
@@ -402,9 +409,7 @@ class SearchAPI:
     def _search_embedder(self) -> Any:
         """Returns the embedder of the desk's backend (`embed_backend`); NotInstalled when it
         is `none` or its model is missing."""
-        from newsdesk.nlp.embed import backend_for, load_embedder
-
-        embedder = load_embedder(backend_for(getattr(self, "settings", None)))
+        embedder = self.ctx.embedder()
         if embedder is None:
             raise NotInstalled("semantic search (embed_backend is 'none')", "embed")
         return embedder

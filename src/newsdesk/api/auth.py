@@ -39,14 +39,14 @@ class Auth:
         deletes it, and changing the token ends every session.
         """
         session_id = secrets.token_urlsafe(18)
-        request.app.state.desk.store.add_session(session_id, SESSION_LIFETIME)
+        request.app.state.desk.add_session(session_id, SESSION_LIFETIME)
         return f"{session_id}.{self._mac('session:' + session_id)}"
 
     def end_session(self, request: Request) -> None:
         """Ends the session the request's cookie names, if any."""
         session_id = self._session_id(request)
         if session_id:
-            request.app.state.desk.store.end_session(session_id)
+            request.app.state.desk.end_session(session_id)
 
     def _session_id(self, request: Request) -> str | None:
         """Returns the session id of a cookie whose signature holds, else None."""
@@ -72,7 +72,7 @@ class Auth:
 
     def cookie_ok(self, request: Request) -> bool:
         session_id = self._session_id(request)
-        return session_id is not None and request.app.state.desk.store.session_active(session_id)
+        return session_id is not None and request.app.state.desk.session_active(session_id)
 
     def signed_in(self, request: Request) -> bool:
         """Returns whether the request carries the token (header) or a sign-in cookie."""

@@ -57,7 +57,7 @@ def coverage_context(desk: Any, story_id: str, by: str | None) -> dict[str, Any]
     fn = getattr(desk, "coverage", None)
     if fn is None:
         return {"coverage": None}
-    attrs = desk.store.outlet_attribute_names()
+    attrs = desk.outlet_attribute_names()
     if by not in attrs:
         preferred = str(desk.setting("blindspot_attribute") or "")
         by = preferred if preferred in attrs else (attrs[0] if attrs else None)

@@ -77,7 +77,7 @@ def list_items(
         if not isinstance(key, str) or not isinstance(rowid, int):
             raise InputError(f"cursor {cursor[:40]!r} is not valid")
         after = (key, rowid)
-    rows = desk.store.items_page(
+    rows = desk.items_page(
         limit=limit + 1, after=after, source=source, kind=kind,
         since=parse_time(since), until=parse_time(until), language=language,
     )

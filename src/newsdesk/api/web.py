@@ -100,8 +100,7 @@ def install(app: FastAPI) -> None:
         if not has(desk, "brief"):
             raise NotFound("the briefing is not available in this build")
         # The briefing summarises ten stories; it is kept until an item arrives or an editor acts.
-        generation = desk.store.story_generation() if has(desk.store, "story_generation") else 0
-        key = ("brief", since, desk.store.last_item_rowid(), generation)
+        key = ("brief", since, *desk.brief_version())
         brief = request.app.state.story_views.get(key)
         if brief is None:
             brief = desk.brief(since=parse_time(since or None))
@@ -138,7 +137,7 @@ def install(app: FastAPI) -> None:
     @app.get("/blindspots", **opts)
     def blindspots_page(request: Request, by: str = "", since: str = "") -> Response:
         desk = get_desk(request)
-        attrs = desk.store.outlet_attribute_names() if has(desk, "blindspots") else []
+        attrs = desk.outlet_attribute_names() if has(desk, "blindspots") else []
         if not by and attrs:
             preferred = str(desk.setting("blindspot_attribute") or "")
             by = preferred if preferred in attrs else attrs[0]
@@ -169,7 +168,7 @@ def install(app: FastAPI) -> None:
                 entity = None
         if entity is not None:
             ids = list(field(entity, "item_ids") or [])[:ENTITY_ITEMS]
-            items = sorted(desk.store.items_by_ids(ids), key=_item_time, reverse=True)
+            items = sorted(desk.items_by_ids(ids), key=_item_time, reverse=True)
         else:
             words = any(c.isalnum() for c in name)
             items = [h.item for h in desk.search(f'"{name}"', limit=30, mode="text").hits] if words else []
@@ -226,7 +225,7 @@ def install(app: FastAPI) -> None:
                 desk.check_watches_after(report.new)
             except NewsdeskError as e:
                 error = str(e)
-        items = desk.store.items_by_ids(report.new_ids) if report else []
+        items = desk.items_by_ids(report.new_ids) if report else []
         return render(request, "paste.html", status=400 if error else 200, report=report, items=items,
                       error=error, formats=FORMATS)
 

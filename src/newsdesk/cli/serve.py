@@ -28,7 +28,7 @@ def serve(host: str, port: int, token: str | None, private_reads: bool, workers:
     desk = get_desk()
     app = create_app(desk, token=token, public_reads=False if private_reads else None)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"newsdesk serving {desk.store.path} at http://{shown}:{port}/ (API under /api)")
+    click.echo(f"newsdesk serving {desk.store_path()} at http://{shown}:{port}/ (API under /api)")
     if not app.state.auth.token:
         click.echo("no token configured: write routes are refused (set NEWSDESK_TOKEN)", err=True)
     if workers == 1:

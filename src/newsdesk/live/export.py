@@ -26,7 +26,7 @@ from newsdesk.ingest.jsonl import strict_records
 from newsdesk.model import Item
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.live.api import LiveService
 
 LOGGER = logging.getLogger(__name__)
 
@@ -52,9 +52,9 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 
 # -- records -----------------------------------------------------------------------------------
-def item_records(desk: Desk) -> Iterator[dict[str, Any]]:
+def item_records(live: LiveService) -> Iterator[dict[str, Any]]:
     """Yields every item with its sightings, in arrival order."""
-    store = desk.store
+    store = live.store
     ids = list(store.iter_item_rows())
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -66,23 +66,23 @@ def item_records(desk: Desk) -> Iterator[dict[str, Any]]:
             yield rec
 
 
-def story_records(desk: Desk) -> Iterator[dict[str, Any]]:
+def story_records(live: LiveService) -> Iterator[dict[str, Any]]:
     """Yields every active story with its members (nothing when stories are not built)."""
-    if not hasattr(desk, "story_items") or not hasattr(desk.store, "list_stories"):
+    if live.story_service is None or not hasattr(live.store, "list_stories"):
         return
-    stories = desk.stories(limit=10**9, order="recent")
+    stories = live.story_service.stories(limit=10**9, order="recent")
     for story in sorted(stories, key=lambda s: s.id):
         rec = {"type": "story", **{k: v for k, v in _plain(story).items() if k not in _STORY_VOLATILE}}
         rec["members"] = [
             {"item": m.item.id, "how": m.how, "copy_of": m.copy_of, "pinned": bool(m.pinned)}
-            for m in desk.story_items(story.id)
+            for m in live.story_service.story_items(story.id)
         ]
         yield rec
 
 
-def entity_records(desk: Desk) -> Iterator[dict[str, Any]]:
+def entity_records(live: LiveService) -> Iterator[dict[str, Any]]:
     """Yields every entity (nothing when entities are not built)."""
-    lister = getattr(desk, "entities", None)
+    lister = live.entity_service.entities if live.entity_service else None
     if lister is None:
         return
     try:
@@ -98,24 +98,24 @@ def entity_records(desk: Desk) -> Iterator[dict[str, Any]]:
         yield {"type": "entity", **{("entity_type" if k == "type" else k): v for k, v in row.items()}}
 
 
-def correction_records(desk: Desk) -> Iterator[dict[str, Any]]:
+def correction_records(live: LiveService) -> Iterator[dict[str, Any]]:
     """Yields corrections (editors' and the story stage's automatic splits), oldest first
     (nothing when stories are not built)."""
-    lister = getattr(desk, "corrections", None)
-    if lister is None or not hasattr(desk.store, "correction_rows"):
+    lister = live.story_service.corrections if live.story_service else None
+    if lister is None or not hasattr(live.store, "correction_rows"):
         return
     for c in sorted(lister(limit=10**9), key=lambda c: c.id):
         yield {"type": "correction", **_plain(c)}
 
 
-def feed_records(desk: Desk) -> Iterator[dict[str, Any]]:
-    for feed in desk.store.list_feeds():
+def feed_records(live: LiveService) -> Iterator[dict[str, Any]]:
+    for feed in live.store.list_feeds():
         yield {"type": "feed", **feed}
 
 
-def watch_records(desk: Desk) -> Iterator[dict[str, Any]]:
+def watch_records(live: LiveService) -> Iterator[dict[str, Any]]:
     """Yields watches (with the stories they alerted on), then their alerts."""
-    store = desk.store
+    store = live.store
     for w in store.list_watches():
         rec = {"type": "watch", **{k: v for k, v in w.items() if k != "checked_rowid"}}
         rec["stories"] = store.watch_stories(w["id"])
@@ -124,9 +124,9 @@ def watch_records(desk: Desk) -> Iterator[dict[str, Any]]:
         yield {"type": "alert", **alert}
 
 
-def outlet_records(desk: Desk) -> Iterator[dict[str, Any]]:
+def outlet_records(live: LiveService) -> Iterator[dict[str, Any]]:
     """Yields outlets with their domains, aliases and attributes (nothing when none is known)."""
-    lister = getattr(desk, "outlets", None)
+    lister = live.outlet_service.outlets if live.outlet_service else None
     for o in lister() if lister is not None else []:
         yield {"type": "outlet", "name": o["name"], "domains": o["domains"], "aliases": o["aliases"],
                "attributes": o["attributes"]}
@@ -143,17 +143,17 @@ _SECTIONS = {
 }
 
 
-def records(desk: Desk, what: str) -> Iterator[dict[str, Any]]:
+def records(live: LiveService, what: str) -> Iterator[dict[str, Any]]:
     """Yields the records of one kind, or of all kinds in import order."""
     if what not in WHATS:
         raise InputError(f"{what!r}: nothing of that name to export (use {', '.join(WHATS)})")
     names = list(_SECTIONS) if what == "all" else [what]
     for name in names:
-        yield from _SECTIONS[name](desk)
+        yield from _SECTIONS[name](live)
 
 
 # -- writers -----------------------------------------------------------------------------------
-def export(desk: Desk, out: IO[str], *, fmt: str = "jsonl", what: str = "all") -> int:
+def export(live: LiveService, out: IO[str], *, fmt: str = "jsonl", what: str = "all") -> int:
     """Returns the number of records written to `out` in the chosen format."""
     if fmt not in FORMATS:
         raise InputError(f"{fmt!r}: not an export format (use {', '.join(FORMATS)})")
@@ -161,21 +161,21 @@ def export(desk: Desk, out: IO[str], *, fmt: str = "jsonl", what: str = "all") -
         header = {"type": "header", "format": "newsdesk-export", "version": EXPORT_VERSION, "what": what}
         out.write(json.dumps(header, sort_keys=True) + "\n")
         n = 0
-        for rec in records(desk, what):
+        for rec in records(live, what):
             out.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
         return n
     if fmt == "csv":
         if what == "all":
             raise InputError("CSV holds one kind of record: choose --what items, stories, feeds...")
-        return write_csv(records(desk, what), out)
+        return write_csv(records(live, what), out)
     if fmt == "rss":
         if what not in ("items", "stories", "all"):
             raise InputError("RSS exports items or stories")
-        return write_rss(desk, out, stories=what == "stories")
+        return write_rss(live, out, stories=what == "stories")
     if what not in ("feeds", "all"):
         raise InputError("OPML exports feeds")
-    return write_opml(desk.store.list_feeds(), out)
+    return write_opml(live.store.list_feeds(), out)
 
 
 def _cell(value: Any) -> Any:
@@ -206,19 +206,19 @@ def _rfc822(value: str | None) -> str | None:
     return format_datetime(datetime.fromisoformat(value), usegmt=True) if value else None
 
 
-def write_rss(desk: Desk, out: IO[str], *, stories: bool) -> int:
+def write_rss(live: LiveService, out: IO[str], *, stories: bool) -> int:
     """Returns the entries written: items, or stories (linked to their first member), as RSS 2.0."""
     rss = ET.Element("rss", version="2.0")
     channel = ET.SubElement(rss, "channel")
     ET.SubElement(channel, "title").text = "newsdesk " + ("stories" if stories else "items")
     ET.SubElement(channel, "link").text = "http://localhost/"
-    ET.SubElement(channel, "description").text = f"Exported from {Path(desk.db).name}"
+    ET.SubElement(channel, "description").text = f"Exported from {Path(live.ctx.db).name}"
     n = 0
-    source = story_records(desk) if stories else item_records(desk)
+    source = story_records(live) if stories else item_records(live)
     for rec in source:
         entry = ET.SubElement(channel, "item")
         if stories:
-            first = desk.store.items_by_ids([m["item"] for m in rec["members"][:1]])
+            first = live.store.items_by_ids([m["item"] for m in rec["members"][:1]])
             ET.SubElement(entry, "title").text = rec.get("title") or ""
             if first and first[0].url:
                 ET.SubElement(entry, "link").text = first[0].url
@@ -300,47 +300,47 @@ def _batches(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
-def import_jsonl(desk: Desk, path: str | Path) -> dict[str, int]:
+def import_jsonl(live: LiveService, path: str | Path) -> dict[str, int]:
     """Returns counts by record type after restoring a JSONL export into the desk's store."""
     recs = read_records(path)
-    held = desk.store.max_item_rowid() or desk.store.list_feeds() or desk.store.list_watches()
+    held = live.store.max_item_rowid() or live.store.list_feeds() or live.store.list_watches()
     if held:
-        raise Conflict(f"{desk.store.path}: the store is not empty; import {path} into a fresh store")
+        raise Conflict(f"{live.store.path}: the store is not empty; import {path} into a fresh store")
     by_type: dict[str, list[dict[str, Any]]] = {}
     for _, rec in recs:
         by_type.setdefault(rec["type"], []).append(rec)
     counts: dict[str, int] = {}
-    if by_type.get("outlet") and hasattr(desk, "import_outlet_rows"):  # before items: owners count at once
+    if by_type.get("outlet") and live.outlet_service is not None:  # before items: owners count at once
         from newsdesk.outlets.files import OutletRow
 
         rows = [OutletRow(n, r.get("name"), list(r.get("domains") or []), list(r.get("aliases") or []),
                           {str(k): str(v) for k, v in (r.get("attributes") or {}).items()})
                 for n, r in enumerate(by_type["outlet"], 1)]
-        counts["outlets"] = len(rows) - len(desk.import_outlet_rows(rows, where=str(path))["problems"])
+        counts["outlets"] = len(rows) - len(live.outlet_service.import_outlet_rows(rows, where=str(path))["problems"])
     items = by_type.get("item", [])
     new = 0
     for batch in _batches(items):
-        new += desk.ingest(iter([_item(r) for r in batch]), batch_size=len(batch) + 1).new
+        new += live.ingest_service.ingest(iter([_item(r) for r in batch]), batch_size=len(batch) + 1).new
     for rec in items:
-        desk.store.replace_sightings(rec["id"], rec.get("sightings") or [])
+        live.store.replace_sightings(rec["id"], rec.get("sightings") or [])
     counts["items"] = new
-    counts["corrections"] = _replay(desk, by_type.get("correction", []))
+    counts["corrections"] = _replay(live, by_type.get("correction", []))
     for rec in by_type.get("feed", []):
-        desk.store.restore_feed({k: v for k, v in rec.items() if k != "type"})
+        live.store.restore_feed({k: v for k, v in rec.items() if k != "type"})
     counts["feeds"] = len(by_type.get("feed", []))
     for rec in by_type.get("watch", []):
         data = {k: v for k, v in rec.items() if k not in ("type", "stories")}
-        desk.store.restore_watch(data, rec.get("stories") or [])
+        live.store.restore_watch(data, rec.get("stories") or [])
     counts["watches"] = len(by_type.get("watch", []))
     for rec in by_type.get("alert", []):
-        desk.store.restore_alert({k: v for k, v in rec.items() if k != "type"})
+        live.store.restore_alert({k: v for k, v in rec.items() if k != "type"})
     counts["alerts"] = len(by_type.get("alert", []))
-    counts["stories"] = sum(1 for _ in story_records(desk))
-    counts["entities"] = sum(1 for _ in entity_records(desk))
+    counts["stories"] = sum(1 for _ in story_records(live))
+    counts["entities"] = sum(1 for _ in entity_records(live))
     return counts
 
 
-def _replay(desk: Desk, corrections: list[dict[str, Any]]) -> int:
+def _replay(live: LiveService, corrections: list[dict[str, Any]]) -> int:
     """Returns the corrections replayed through the stories API, oldest first, times kept."""
     done = 0
     for c in sorted(corrections, key=lambda c: c.get("id") or 0):
@@ -350,11 +350,11 @@ def _replay(desk: Desk, corrections: list[dict[str, Any]]) -> int:
             continue  # the story stage's own split: re-ingesting the items makes it again
         try:
             if action == "merge":
-                desk.merge_stories(story, other, reason=c.get("reason"))
+                live.story_service.merge_stories(story, other, reason=c.get("reason"))
             elif action == "move" and ids:
-                desk.move_item(ids[0], story, reason=c.get("reason"))
+                live.story_service.move_item(ids[0], story, reason=c.get("reason"))
             elif action == "split" and ids:
-                desk.split_story(story, ids, reason=c.get("reason"))
+                live.story_service.split_story(story, ids, reason=c.get("reason"))
             else:
                 LOGGER.warning("correction %s: cannot replay action %r", c.get("id"), action)
                 continue
@@ -362,6 +362,6 @@ def _replay(desk: Desk, corrections: list[dict[str, Any]]) -> int:
             LOGGER.warning("correction %s (%s) not replayed: %s", c.get("id"), action, e)
             continue
         if c.get("at"):
-            desk.store.restore_correction_time(c["at"])
+            live.store.restore_correction_time(c["at"])
         done += 1
     return done

@@ -24,7 +24,7 @@ from newsdesk.errors import InputError, NewsdeskError
 from newsdesk.model import Item, Skip
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.live.api import LiveService
 
 LOGGER = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class Poller:
 
     def __init__(
         self,
-        desk: Desk,
+        live: LiveService,
         *,
         allow_private: bool,
         workers: int,
@@ -149,16 +149,16 @@ class Poller:
         host_delay: float,
         fetcher: Callable[..., Any] | None = None,
     ):
-        self.desk = desk
+        self.live = live
         self.allow_private = allow_private
         self.workers = max(1, workers)
         self.limits = HostLimits(per_host, host_delay)
-        self.max_bytes = int(desk.setting("max_bytes"))
-        self.max_chars = int(desk.setting("max_item_chars"))
-        self.timeout = float(desk.setting("fetch_timeout"))
-        self.snippet_chars = int(desk.setting("poll_snippet_chars"))
-        self.backoff = float(desk.setting("poll_backoff"))
-        self.backoff_max = float(desk.setting("poll_backoff_max"))
+        self.max_bytes = int(live.setting("max_bytes"))
+        self.max_chars = int(live.setting("max_item_chars"))
+        self.timeout = float(live.setting("fetch_timeout"))
+        self.snippet_chars = int(live.setting("poll_snippet_chars"))
+        self.backoff = float(live.setting("poll_backoff"))
+        self.backoff_max = float(live.setting("poll_backoff_max"))
         self._fetch = fetcher
 
     @property
@@ -232,7 +232,7 @@ class Poller:
         mode = feed["fulltext"]
         known: set[str] = set()
         if mode != "never":  # articles already stored are not fetched again (a read, safe here)
-            known = self.desk.store.known_item_ids([r.id for r in records if isinstance(r, Item)])
+            known = self.live.store.known_item_ids([r.id for r in records if isinstance(r, Item)])
         for record in records:
             wanted = (isinstance(record, Item) and record.id not in known
                       and self._wants_fulltext(record, mode))
@@ -269,10 +269,10 @@ class Poller:
         now = datetime.now(UTC)
         res = FeedResult(feed["id"], feed["url"], "unchanged", status=fetched.status,
                          seconds=round(fetched.seconds, 3), fulltext_fetched=fetched.fulltext_fetched)
-        store = self.desk.store
+        store = self.live.store
         if fetched.error is None and fetched.status != 304:
             try:
-                report = self.desk.ingest(iter(fetched.items))
+                report = self.live.ingest_service.ingest(iter(fetched.items))
                 res.new, res.seen = report.new, report.new + report.already
                 res.skipped = [str(s) for s in report.skipped]
                 res.outcome = "new" if report.new else "unchanged"

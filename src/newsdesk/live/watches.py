@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from newsdesk.errors import InputError, NewsdeskError, NotFound
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.live.api import LiveService
 
 LOGGER = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ KINDS = ("entity", "query", "story", "blindspot")
 class _Stories:
     """Story keys and shapes for one check, cached (many watches ask about the same items)."""
 
-    def __init__(self, desk: Desk):
-        self.desk = desk
+    def __init__(self, live: LiveService):
+        self.live = live
         self._keys: dict[str, str] = {}
         self._shapes: dict[str, dict[str, Any]] = {}
 
@@ -36,7 +36,7 @@ class _Stories:
         """Returns the story id an item belongs to, or 'item:<id>' when it has none."""
         if item_id not in self._keys:
             story_id = None
-            finder = getattr(self.desk, "item_story", None)
+            finder = self.live.story_service.item_story if self.live.story_service else None
             if finder is not None:
                 try:
                     story = finder(item_id)
@@ -54,10 +54,10 @@ class _Stories:
 
     def _shape(self, key: str) -> dict[str, Any]:
         if key.startswith("item:"):
-            item = self.desk.item(key[5:])
+            item = self.live.item_service.item(key[5:])
             return {"title": item.headline, "url": item.url, "items": 1, "sources": 1}
-        story = self.desk.story(key)  # type: ignore[attr-defined]
-        members = _members(self.desk, story)
+        story = self.live.story_service.story(key)
+        members = _members(self.live, story)
         sources = _get(story, "sources")
         if not isinstance(sources, int):  # a story without its own count: distinct outlets
             sources = len({(m.source or m.id).casefold() for m in members})
@@ -82,15 +82,15 @@ def _story_id(story: Any) -> str | None:
     return str(value) if value is not None else None
 
 
-def _members(desk: Desk, story: Any) -> list[Any]:
+def _members(live: LiveService, story: Any) -> list[Any]:
     """Returns a story's member items, oldest first."""
-    lister = getattr(desk, "story_items", None)
+    lister = live.story_service.story_items if live.story_service else None
     if lister is None:
         return []
     return [getattr(m, "item", m) for m in lister(_story_id(story))]
 
 
-def validate(desk: Desk, kind: str, target: str) -> str:
+def validate(live: LiveService, kind: str, target: str) -> str:
     """Returns the target a watch of this kind will use; raises if it cannot work."""
     target = (target or "").strip()
     if kind not in KINDS:
@@ -98,12 +98,12 @@ def validate(desk: Desk, kind: str, target: str) -> str:
     if not target:
         raise InputError(f"a {kind} watch needs a target")
     if kind == "query":
-        desk.store.query_items_after(target, 0, 0)  # raises InputError on bad syntax
+        live.store.query_items_after(target, 0, 0)  # raises InputError on bad syntax
     elif kind == "story":
-        story = desk.story(target)  # type: ignore[attr-defined]  # raises NotFound
+        story = live.story_service.story(target)  # raises NotFound
         return _story_id(story) or target
     elif kind == "blindspot":
-        return desk._check_attribute(target) or target  # type: ignore[attr-defined]  # raises InputError
+        return live.outlet_service.check_attribute(target) or target  # raises InputError
     return target
 
 
@@ -111,13 +111,13 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _entity_items(desk: Desk, name: str, after: int, upto: int) -> list[str]:
+def _entity_items(live: LiveService, name: str, after: int, upto: int) -> list[str]:
     """Returns ids of items in (after, upto] that mention an entity or contain its name.
 
     Mentions come from the entity stage (aliases and canonical names resolved there); the
     name as typed is also matched as a phrase, so a watch works without the [nlp] extra.
     """
-    store = desk.store
+    store = live.store
     matched = set(store.query_items_after(_phrase(name), after, upto))
     finder = getattr(store, "find_entity", None)
     if finder is not None:
@@ -130,40 +130,40 @@ def _entity_items(desk: Desk, name: str, after: int, upto: int) -> list[str]:
     return [i for _, i in store.items_after(after, upto) if i in matched]
 
 
-def matching_items(desk: Desk, watch: dict[str, Any], after: int, upto: int,
+def matching_items(live: LiveService, watch: dict[str, Any], after: int, upto: int,
                    stories: _Stories) -> list[str]:
     """Returns ids of items in (after, upto] that a watch matches, in arrival order."""
-    store = desk.store
+    store = live.store
     if watch["kind"] == "query":
         return store.query_items_after(watch["target"], after, upto)
     if watch["kind"] == "entity":
-        return _entity_items(desk, watch["target"], after, upto)
+        return _entity_items(live, watch["target"], after, upto)
     if watch["kind"] == "blindspot":
         arrived = [i for _, i in store.items_after(after, upto)]
         touched = {stories.key(i) for i in arrived}
-        blind = {b["story"] for b in desk.blindspots(watch["target"], limit=100_000)  # type: ignore[attr-defined]
+        blind = {b["story"] for b in live.outlet_service.blindspots(watch["target"], limit=100_000)
                  if b["story"] in touched}
         return [i for i in arrived if stories.key(i) in blind]
     target = watch["target"]
     try:  # a story merged into another since the watch was set is followed to it
-        target = _story_id(desk.story(target)) or target  # type: ignore[attr-defined]
+        target = _story_id(live.story_service.story(target)) or target
     except NotFound:
         pass
     return [i for _, i in store.items_after(after, upto) if stories.key(i) == target]
 
 
-def check(desk: Desk) -> list[dict[str, Any]]:
+def check(live: LiveService) -> list[dict[str, Any]]:
     """Returns the alerts fired by items that arrived since each watch last looked."""
-    store = desk.store
+    store = live.store
     upto = store.max_item_rowid()
-    stories = _Stories(desk)
+    stories = _Stories(live)
     fired: list[dict[str, Any]] = []
     for watch in store.list_watches():
         after = int(watch["checked_rowid"])
         if after >= upto:
             continue
         try:
-            fired += _check_one(desk, watch, after, upto, stories)
+            fired += _check_one(live, watch, after, upto, stories)
         except NewsdeskError as e:  # one broken watch never stops the others
             LOGGER.warning("watch %s: %s", watch["name"], e)
         except Exception:
@@ -171,11 +171,11 @@ def check(desk: Desk) -> list[dict[str, Any]]:
     return fired
 
 
-def _check_one(desk: Desk, watch: dict[str, Any], after: int, upto: int,
+def _check_one(live: LiveService, watch: dict[str, Any], after: int, upto: int,
                stories: _Stories) -> list[dict[str, Any]]:
-    store = desk.store
+    store = live.store
     by_story: dict[str, list[str]] = {}
-    for item_id in matching_items(desk, watch, after, upto, stories):
+    for item_id in matching_items(live, watch, after, upto, stories):
         by_story.setdefault(stories.key(item_id), []).append(item_id)
     fired = []
     with store.transaction():
@@ -188,7 +188,7 @@ def _check_one(desk: Desk, watch: dict[str, Any], after: int, upto: int,
                 reason = "update"
             else:
                 continue
-            latest = desk.item(item_ids[-1])
+            latest = live.item_service.item(item_ids[-1])
             alert = {
                 "watch_id": watch["id"], "watch": watch["name"], "story": key,
                 "item_id": latest.id, "reason": reason, "title": shape["title"],

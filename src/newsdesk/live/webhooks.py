@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from newsdesk.errors import FetchError
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.live.api import LiveService
 
 LOGGER = logging.getLogger(__name__)
 
@@ -91,12 +91,12 @@ def post(
     return False, made, error
 
 
-def deliver_pending(desk: Desk) -> list[dict[str, Any]]:
+def deliver_pending(live: LiveService) -> list[dict[str, Any]]:
     """Returns the deliveries tried now: every pending or failed one with attempts left."""
     from newsdesk.live.alerts import alert_payload
 
-    store = desk.store
-    retries = int(desk.setting("webhook_retries"))
+    store = live.store
+    retries = int(live.setting("webhook_retries"))
     max_attempts = (retries + 1) * 3  # three rounds of retries across checks, then give up
     tried = []
     down: set[str] = set()  # a receiver that failed now is not tried again until the next check
@@ -107,10 +107,10 @@ def deliver_pending(desk: Desk) -> list[dict[str, Any]]:
         ok, made, error = post(
             d["target"], alert_payload(alert), secret=d["secret"],
             attempts=min(retries + 1, max_attempts - d["attempts"]),
-            backoff=float(desk.setting("webhook_backoff")),
-            timeout=float(desk.setting("fetch_timeout")),
-            allow_private=bool(desk.setting("allow_private")),
-            delivery_id=d["id"], user_agent=str(desk.setting("user_agent")),
+            backoff=float(live.setting("webhook_backoff")),
+            timeout=float(live.setting("fetch_timeout")),
+            allow_private=bool(live.setting("allow_private")),
+            delivery_id=d["id"], user_agent=str(live.setting("user_agent")),
         )
         store.record_delivery(d["id"], sent=ok, attempts=made, error=error)
         if not ok:

@@ -1,4 +1,4 @@
-"""Library calls on entities (mixed into Desk).
+"""Library calls on entities (a service the Desk composes).
 
     entities(type=None, since=None, until=None, query=None, limit=50) -> list[dict]
     entity(name) -> dict            aliases, types, roles, stories, timeline, named with
@@ -11,16 +11,29 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsdesk.nlp.base import expand_type
 from newsdesk.nlp.canonical import entity_key, fold
 
+if TYPE_CHECKING:
+    from newsdesk.context import Context
+    from newsdesk.items import ItemsService
+    from newsdesk.store.protocol import Store
+    from newsdesk.stories.api import StoriesService
 
-class EntitiesAPI:
+
+class EntitiesService:
     """Entity listing and detail."""
 
-    store: Any
+    def __init__(self, ctx: Context, items: ItemsService, stories: StoriesService):
+        self.ctx = ctx
+        self.item_service = items
+        self.story_service = stories
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
 
     def entities(
         self,
@@ -62,7 +75,7 @@ class EntitiesAPI:
         for sid, n in counts.most_common():
             title = None
             try:
-                title = self.story(sid).title  # type: ignore[attr-defined]
+                title = self.story_service.story(sid).title
             except Exception:  # noqa: BLE001 - a story view that is missing shows no title
                 title = None
             out.append({"story_id": sid, "items": n, "title": title})
@@ -70,11 +83,11 @@ class EntitiesAPI:
 
     def item_entities(self, item_id: str) -> dict[str, Any]:
         """Returns the mentions, dates, figures and keyphrases stored for an item."""
-        item = self.item(item_id)  # type: ignore[attr-defined]
+        item = self.item_service.item(item_id)
         return self.store.item_enrichment(item.id)
 
     def _story_item_ids(self, story_id: str) -> list[str]:
-        members = self.story_items(story_id)  # type: ignore[attr-defined]
+        members = self.story_service.story_items(story_id)
         return [m.item.id for m in members]
 
     def story_entities(self, story_id: str, *, limit: int = 20, type: str | None = None) -> list[dict[str, Any]]:

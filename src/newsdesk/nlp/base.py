@@ -18,7 +18,7 @@ from newsdesk.errors import NotInstalled
 from newsdesk.model import Item
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.config import Settings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class NotInstalledExtractor(EntityExtractor):
         raise self.error
 
 
-def _spacy(desk: Desk) -> EntityExtractor:
+def _spacy(desk: Settings) -> EntityExtractor:
     from newsdesk.nlp.entities import SpacyExtractor, missing
 
     model = str(desk.setting("spacy_model"))
@@ -163,15 +163,15 @@ def _spacy(desk: Desk) -> EntityExtractor:
     return LanguageRouter(english, others, max_words=int(desk.setting("enrich_max_words")))
 
 
-def _none(desk: Desk) -> EntityExtractor:
+def _none(desk: Settings) -> EntityExtractor:
     return NoExtractor()
 
 
 # name -> factory(desk): the extractors a desk can be configured with.
-EXTRACTORS: dict[str, Callable[[Desk], EntityExtractor]] = {"spacy": _spacy, "none": _none}
+EXTRACTORS: dict[str, Callable[[Settings], EntityExtractor]] = {"spacy": _spacy, "none": _none}
 
 
-def make_extractor(desk: Desk) -> EntityExtractor:
+def make_extractor(desk: Settings) -> EntityExtractor:
     """Returns the extractor this desk's settings ask for (a stand-in when it is missing)."""
     name = "spacy" if desk.setting("enrich") else "none"
     return EXTRACTORS[name](desk)

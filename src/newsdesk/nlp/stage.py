@@ -18,7 +18,7 @@ from newsdesk.nlp.base import Enrichment, EntityExtractor, make_extractor
 from newsdesk.pipeline import Stage
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.context import Context
 
 LOGGER = logging.getLogger(__name__)
 _WARNED: set[str] = set()  # messages already logged by this process: say each one once
@@ -63,7 +63,7 @@ class EnrichStage(Stage):
         self._prepared: dict[str, Enrichment] = {}  # item id -> what `prepare` found
 
     @classmethod
-    def create(cls, desk: Desk) -> EnrichStage | None:
+    def create(cls, desk: Context) -> EnrichStage | None:
         """Returns the stage, or None when enrichment is off or its model is missing."""
         if not desk.setting("enrich"):
             desk.store.set_enrich_state("status", "off (setting enrich is false)")
@@ -82,7 +82,7 @@ class EnrichStage(Stage):
             desk.store.set_enrich_state("languages", ", ".join(languages))
         return cls(extractor)
 
-    def prepare(self, desk: Desk, items: Sequence[Item]) -> None:
+    def prepare(self, desk: Context, items: Sequence[Item]) -> None:
         """Reads items about to be stored, before the write transaction (the slow part).
 
         The names the store knows are read afresh for every batch, so what a batch finds
@@ -94,11 +94,11 @@ class EnrichStage(Stage):
         rest = [it for it in items if it.id not in pre]
         self._prepared = {**pre, **(self._find(desk, rest) if rest else {})}
 
-    def _find(self, desk: Desk, items: Sequence[Item]) -> dict[str, Enrichment]:
+    def _find(self, desk: Context, items: Sequence[Item]) -> dict[str, Enrichment]:
         known = desk.store.known_entity_names()
         return {e.item_id: e for e in self._extract(list(items), known)}
 
-    def process(self, desk: Desk, items: Sequence[Item]) -> None:
+    def process(self, desk: Context, items: Sequence[Item]) -> None:
         """Enriches the items, stores the results and annotates the items for later stages."""
         for it in items:  # computed on cluster workers
             pre = it.annotations.pop("pre_enrichment", None)

@@ -1,4 +1,4 @@
-"""Outlets, coverage and blindspots (mixed into Desk).
+"""Outlets, coverage and blindspots (a service the Desk composes).
 
     outlets() -> list[dict]                         outlets with items, stories, first/last seen, domains
     import_outlets(path) -> dict                    attributes from a CSV/JSONL file; problems by file:line
@@ -10,16 +10,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from newsdesk.errors import InputError
 from newsdesk.outlets.coverage import find_blindspots, story_coverage
 from newsdesk.outlets.files import read_outlets, write_outlets
 from newsdesk.outlets.fold import domain_label, fold_name, name_as_domain, registered_domain
 from newsdesk.outlets.resolve import VERSION_KEY, Resolver, backfill, recount
+
+if TYPE_CHECKING:
+    from newsdesk.context import Context
+    from newsdesk.store.protocol import Store
 
 LOGGER = logging.getLogger(__name__)
 MAX_EMPTY_GROUPS = 8  # an attribute with this many values or fewer lists the values no outlet reported
@@ -29,11 +32,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
-class OutletsAPI:
+class OutletsService:
     """Outlets as things: listing, attributes from files, coverage and blindspots."""
 
-    store: Any
-    setting: Callable[[str], Any]
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.setting = ctx.setting
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
 
     def outlets(self) -> list[dict[str, Any]]:
         """Returns every outlet, most items first: items, stories, first/last seen, domains, attributes."""
@@ -149,7 +157,13 @@ class OutletsAPI:
         return write_outlets(self.outlets(), out, fmt)
 
     # -- coverage and blindspots -----------------------------------------------------------
-    def _check_attribute(self, by: str | None) -> str | None:
+    def outlet_attribute_names(self) -> list[str]:
+        """Returns the outlet attributes some outlet has (from imported outlet files)."""
+        return self.store.outlet_attribute_names()
+
+    def check_attribute(self, by: str | None) -> str | None:
+        """Returns the attribute as stored (lower case, spaces as _); InputError when no
+        outlet has it."""
         if by is None or by == "":
             return None
         name = " ".join(by.strip().lower().split()).replace(" ", "_")
@@ -161,7 +175,7 @@ class OutletsAPI:
 
     def coverage(self, story_id: str, *, by: str | None = None) -> dict[str, Any]:
         """Returns who covered a story: outlets by attribute value, first report, time to 2/5/10 sources."""
-        attr = self._check_attribute(by)
+        attr = self.check_attribute(by)
         sid = self.store.resolve_story(story_id)
         values = self.store.outlet_attribute_values(attr) if attr else []
         return story_coverage(sid, self.store.story_coverage_rows(sid, attr), attr,
@@ -170,7 +184,7 @@ class OutletsAPI:
     def blindspots(self, by: str, *, since: datetime | None = None, min_sources: int | None = None,
                    share: float | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Returns stories where one value of an attribute holds at most `share` of the sources."""
-        attr = self._check_attribute(by)
+        attr = self.check_attribute(by)
         if attr is None:
             raise InputError("blindspots need an attribute (--by), such as lean or country")
         floor = int(self.setting("blindspot_min_sources") if min_sources is None else min_sources)

@@ -16,7 +16,7 @@ from newsdesk.outlets.resolve import Resolver, backfill, iso, recount
 from newsdesk.pipeline import Stage
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.context import Context
 
 LOGGER = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class OutletStage(Stage):
     def __init__(self) -> None:
         self.resolver: Resolver | None = None
 
-    def process(self, desk: Desk, items: Sequence[Item]) -> None:
+    def process(self, desk: Context, items: Sequence[Item]) -> None:
         store = desk.store
         if self.resolver is None:
             self.resolver = Resolver(store)

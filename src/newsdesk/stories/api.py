@@ -1,4 +1,4 @@
-"""Library calls on stories (mixed into Desk): listing, detail, explanation, corrections.
+"""Library calls on stories (a service the Desk composes): listing, detail, explanation, corrections.
 
     stories(limit=50, offset=0, since=None, until=None, min_size=1, order="rank") -> list[Story]
     story(story_id) -> Story                      follows merge redirects
@@ -18,11 +18,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsdesk.errors import Conflict, InputError, NotFound
 from newsdesk.store.items import from_iso, to_iso
 from newsdesk.stories.types import Correction, Decision, Story, StoryMember
+
+if TYPE_CHECKING:
+    from newsdesk.context import Context
+    from newsdesk.items import ItemsService
+    from newsdesk.store.protocol import Store
 
 
 def _story(row: dict[str, Any], merged_into: str | None = None) -> Story:
@@ -34,10 +39,16 @@ def _story(row: dict[str, Any], merged_into: str | None = None) -> Story:
     )
 
 
-class StoriesAPI:
+class StoriesService:
     """Story listing, detail, explanation and editor corrections."""
 
-    store: Any
+    def __init__(self, ctx: Context, items: ItemsService):
+        self.ctx = ctx
+        self.item_service = items
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
 
     # -- reading --------------------------------------------------------------------------
     def stories(self, limit: int = 50, offset: int = 0, since: datetime | None = None,
@@ -71,13 +82,13 @@ class StoriesAPI:
 
     def item_story(self, item_id: str) -> Story | None:
         """Returns the story an item is in now, or None when it is in none."""
-        item = self.item(item_id)  # type: ignore[attr-defined]
+        item = self.item_service.item(item_id)
         sid = self.store.member_story(item.id)
         return self.story(sid) if sid else None
 
     def why(self, item_id: str) -> Decision:
         """Returns why an item is in its story: the decision on arrival and where it is now."""
-        item = self.item(item_id)  # type: ignore[attr-defined]
+        item = self.item_service.item(item_id)
         row = self.store.decision_row(item.id)
         if row is None:
             raise NotFound(f"item {item.id} has no story decision (was the stories stage off?)")
@@ -111,9 +122,9 @@ class StoriesAPI:
         if sa == sb:
             raise Conflict(f"{a} and {b} are already one story ({sa})")
         with store.transaction():
-            keep = edits.merge(self, sa, sb)
+            keep = edits.merge(self.ctx, sa, sb)
             store.add_correction("merge", keep, sb if keep == sa else sa, [], reason)
-            edits.finish(self)
+            edits.finish(self.ctx)
         return self.story(keep)
 
     def consolidate(self) -> dict[str, int]:
@@ -122,24 +133,24 @@ class StoriesAPI:
         from newsdesk.stories import edits
 
         with self.store.transaction():
-            return edits.stage_for(self).consolidate(self)  # type: ignore[arg-type]
+            return edits.stage_for(self.ctx).consolidate(self.ctx)
 
     def move_item(self, item_id: str, story_id: str, reason: str | None = None) -> Story:
         """Moves an item (and its copies) to another story, for good; returns that story."""
         from newsdesk.stories import edits
 
         store = self.store
-        item = self.item(item_id)  # type: ignore[attr-defined]
+        item = self.item_service.item(item_id)
         target = store.resolve_story(story_id)
         current = store.member_story(item.id)
         if current == target:
             raise Conflict(f"item {item.id} is already in story {target}")
         with store.transaction():
-            moved = edits.move(self, [item.id], current, target, how="moved")
+            moved = edits.move(self.ctx, [item.id], current, target, how="moved")
             if current:
                 store.add_block(item.id, current, "item")
             store.add_correction("move", target, current, moved, reason)
-            edits.finish(self)
+            edits.finish(self.ctx)
         return self.story(target)
 
     def split_story(self, story_id: str, item_ids: Sequence[str], reason: str | None = None) -> Story:
@@ -150,7 +161,7 @@ class StoriesAPI:
         sid = store.resolve_story(story_id)
         if not item_ids:
             raise InputError("split needs at least one item")
-        ids = [self.item(i).id for i in item_ids]  # type: ignore[attr-defined]
+        ids = [self.item_service.item(i).id for i in item_ids]
         outside = [i for i in ids if store.member_story(i) != sid]
         if outside:
             raise Conflict(f"item {outside[0]} is not in story {sid}")
@@ -159,9 +170,9 @@ class StoriesAPI:
         if members <= group:
             raise Conflict(f"splitting these items would leave story {sid} empty")
         with store.transaction():
-            new = edits.new_story(self, ids[0])
-            moved = edits.move(self, ids, sid, new, how="split")
+            new = edits.new_story(self.ctx, ids[0])
+            moved = edits.move(self.ctx, ids, sid, new, how="split")
             store.add_block(sid, new, "stories")
             store.add_correction("split", sid, new, moved, reason)
-            edits.finish(self)
+            edits.finish(self.ctx)
         return self.story(new)

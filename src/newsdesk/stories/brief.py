@@ -1,4 +1,4 @@
-"""Story titles, summaries, timelines, briefings and trending (mixed into Desk).
+"""Story titles, summaries, timelines, briefings and trending (a service the Desk composes).
 
     story_title(story_id) -> StoryTitle                  the title the story is listed with
     story_summary(story_id, since=None) -> Summary       2-5 cited sentences; with since: what is new
@@ -8,8 +8,8 @@
     render_brief(brief, fmt) -> str                      'md', 'html' (self-contained) or 'json'
 
 The algorithms are pure functions in label.py, summarize.py, timeline.py and trending.py;
-this module reads stories through StoriesAPI and entities through `story_entities` when
-the entities area provides it.
+this module reads stories through the stories service and entities through the entities
+service when the desk has one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsdesk.errors import InputError, NewsdeskError
 from newsdesk.model import Item
@@ -28,6 +28,13 @@ from newsdesk.stories.sentences import as_utc, fold_copies, when
 from newsdesk.stories.summarize import Summary, summarize
 from newsdesk.stories.timeline import TimelineEntry, build_timeline
 from newsdesk.stories.trending import Trend, rank_trends, story_trend
+
+if TYPE_CHECKING:
+    from newsdesk.context import Context
+    from newsdesk.nlp.api import EntitiesService
+    from newsdesk.outlets.api import OutletsService
+    from newsdesk.store.protocol import Store
+    from newsdesk.stories.api import StoriesService
 
 LOGGER = logging.getLogger(__name__)
 
@@ -122,16 +129,30 @@ def _entity_dict(value: Any) -> dict[str, Any] | None:
             "key": pick("key")}
 
 
-class BriefAPI:
+class BriefService:
     """Summaries, timelines and briefings."""
 
-    store: Any
+    def __init__(self, ctx: Context, stories: StoriesService, entities: EntitiesService | None = None,
+                 outlets: OutletsService | None = None):
+        self.ctx = ctx
+        self.story_service = stories
+        self.entity_service = entities
+        self.outlet_service = outlets
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    def brief_version(self) -> tuple[int, int]:
+        """Returns what moves whenever a briefing could change: the newest item stored and
+        the stories' generation (bumped by every story write and editor's correction)."""
+        return self.store.last_item_rowid(), self.store.story_generation()
 
     # -- reading a story ---------------------------------------------------------------------
     def _story_input(self, story_id: str) -> tuple[Any, list[Item], dict[str, str]]:
         """Returns (story, member items, copy map) of a story, capped at MAX_MEMBERS."""
-        story = self.story(story_id)  # type: ignore[attr-defined]
-        members = self.story_items(story.id)  # type: ignore[attr-defined]
+        story = self.story_service.story(story_id)
+        members = self.story_service.story_items(story.id)
         items = [m.item for m in members]
         copies = {m.item.id: m.copy_of for m in members if m.copy_of}
         if len(items) > MAX_MEMBERS:
@@ -146,7 +167,7 @@ class BriefAPI:
     def story_title(self, story_id: str) -> StoryTitle:
         """Returns the story's title as listed: its earliest headline (else its earliest lead,
         cut at a word), kept by the story stage. Reading it writes nothing."""
-        story = self.story(story_id)  # type: ignore[attr-defined]
+        story = self.story_service.story(story_id)
         return StoryTitle(story.title or story.id, None, 0.0, "headline")
 
     def story_summary(self, story_id: str, since: datetime | None = None) -> Summary:
@@ -163,9 +184,9 @@ class BriefAPI:
         return build_timeline(items, copies)
 
     def _entities_of(self, story_id: str, limit: int = 8) -> list[dict[str, Any]]:
-        fn = getattr(self, "story_entities", None)
-        if fn is None:
+        if self.entity_service is None:
             return []
+        fn = self.entity_service.story_entities
         try:
             found = fn(story_id)
         except NewsdeskError as e:
@@ -182,7 +203,7 @@ class BriefAPI:
         roles_of = getattr(self.store, "entity_roles", None)
         if find is None or roles_of is None:
             return
-        members = {m.item.id for m in self.story_items(story_id)}  # type: ignore[attr-defined]
+        members = {m.item.id for m in self.story_service.story_items(story_id)}
         for e in entities:
             if e["role"] is not None:
                 continue
@@ -217,7 +238,7 @@ class BriefAPI:
         since, now = as_utc(since), as_utc(now)
         ref = now or self._latest_time() or datetime.now(UTC)
         window_start = since or ref - timedelta(hours=24)
-        candidates = self.stories(limit=max(5 * top, 50), since=since, order="rank")  # type: ignore[attr-defined]
+        candidates = self.story_service.stories(limit=max(5 * top, 50), since=since, order="rank")
         ranked = []
         for story in candidates:
             _s, items, copies = self._story_input(story.id)
@@ -250,8 +271,8 @@ class BriefAPI:
 
     def _brief_blindspots(self, since: datetime | None, top: int) -> tuple[str | None, list[dict[str, Any]]]:
         """Returns the attribute and the blindspot stories of the period (none when no outlet has it)."""
-        finder = getattr(self, "blindspots", None)
-        attr = str(self.setting("blindspot_attribute") or "")  # type: ignore[attr-defined]
+        finder = self.outlet_service.blindspots if self.outlet_service is not None else None
+        attr = str(self.ctx.setting("blindspot_attribute") or "")
         if finder is None or not attr or attr not in self.store.outlet_attribute_names():
             return None, []
         return attr, finder(attr, since=since, limit=top)
@@ -264,7 +285,7 @@ class BriefAPI:
         now = as_utc(now)
         ref = now or self._latest_time() or datetime.now(UTC)
         trends = []
-        for story in self.stories(limit=500, since=ref - 2 * window, order="recent"):  # type: ignore[attr-defined]
+        for story in self.story_service.stories(limit=500, since=ref - 2 * window, order="recent"):
             _s, items, copies = self._story_input(story.id)
             trends.append(story_trend(story.id, story.title, fold_copies(items, copies), now=ref, window=window))
         ranked = rank_trends(trends, min_sources=min_sources, top=top)

@@ -30,7 +30,7 @@ from newsdesk.stories.cluster import DAY, MEMBER_TERMS, RECENT_MEMBERS, TIME_SCA
 from newsdesk.stories.features import Features
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.context import Context
     from newsdesk.stories.stage import StoryStage
 
 LOGGER = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def average_link(margin: np.ndarray) -> list[int]:
     return [int(c) for c in fcluster(z, t=4.0, criterion="distance")]
 
 
-def consolidate(stage: StoryStage, desk: Desk, window: int = WINDOW_ITEMS) -> dict[str, int]:
+def consolidate(stage: StoryStage, desk: Context, window: int = WINDOW_ITEMS) -> dict[str, int]:
     """Clusters the latest items again and applies the differences; returns what it did.
 
     Runs inside the caller's transaction (the stage's batch, or the consolidate command's).
@@ -196,7 +196,7 @@ def consolidate(stage: StoryStage, desk: Desk, window: int = WINDOW_ITEMS) -> di
     return done
 
 
-def _refresh(stage: StoryStage, desk: Desk, story_ids: set[str]) -> None:
+def _refresh(stage: StoryStage, desk: Context, story_ids: set[str]) -> None:
     """Rereads each touched story's latest members for the closest-member score."""
     engine = stage.engine
     assert engine is not None

@@ -1,6 +1,6 @@
 """Editor corrections applied to the store and to the clustering state together.
 
-Called by StoriesAPI inside one transaction. Centroids change incrementally (an item's
+Called by StoriesService inside one transaction. Centroids change incrementally (an item's
 vector is taken out of one story and added to another); counts, span and fallback title
 are recounted from the stored members.
 """
@@ -10,32 +10,36 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from newsdesk.stories.cluster import Engine, StoryState
 from newsdesk.stories.features import lead_title
 from newsdesk.stories.stage import StoryStage, story_id_for, story_row
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.context import Context
 
 LOGGER = logging.getLogger(__name__)
 
 
-def stage_for(desk: Desk) -> StoryStage:
+# The story stage edits use for a desk that runs without one, one per context.
+_SPARE: WeakKeyDictionary[Any, StoryStage] = WeakKeyDictionary()
+
+
+def stage_for(desk: Context) -> StoryStage:
     """Returns the desk's story stage (built on demand when the desk runs without it)."""
     for stage in desk.stages:
         if isinstance(stage, StoryStage):
             stage.ensure(desk)
             return stage
-    cached = getattr(desk, "_edit_story_stage", None)
-    if cached is None:
-        cached = StoryStage(desk)
-        desk._edit_story_stage = cached  # type: ignore[attr-defined]
-    cached.ensure(desk)
-    return cached
+    spare = _SPARE.get(desk)
+    if spare is None:
+        spare = _SPARE[desk] = StoryStage(desk)
+    spare.ensure(desk)
+    return spare
 
 
-def _states(stage: StoryStage, desk: Desk, ids: Iterable[str]) -> dict[str, StoryState]:
+def _states(stage: StoryStage, desk: Context, ids: Iterable[str]) -> dict[str, StoryState]:
     engine = stage.engine
     assert engine is not None
     out: dict[str, StoryState] = {}
@@ -52,14 +56,14 @@ def _states(stage: StoryStage, desk: Desk, ids: Iterable[str]) -> dict[str, Stor
     return out
 
 
-def new_story(desk: Desk, item_id: str) -> str:
+def new_story(desk: Context, item_id: str) -> str:
     """Returns the id of a new, empty story registered with the engine."""
     stage = stage_for(desk)
-    story = stage._new_story(desk, item_id)
+    story = stage.new_story(desk, item_id)
     return story.id
 
 
-def merge(desk: Desk, a: str, b: str) -> str:
+def merge(desk: Context, a: str, b: str) -> str:
     """Merges stories a and b into the older one; returns its id."""
     stage = stage_for(desk)
     engine = stage.engine
@@ -75,7 +79,7 @@ def merge(desk: Desk, a: str, b: str) -> str:
     return keep.id
 
 
-def move(desk: Desk, item_ids: Sequence[str], source: str | None, target: str, *, how: str,
+def move(desk: Context, item_ids: Sequence[str], source: str | None, target: str, *, how: str,
          pinned: bool = True) -> list[str]:
     """Moves items and their copies from story `source` to `target`; returns the ids moved.
 
@@ -118,7 +122,7 @@ def move(desk: Desk, item_ids: Sequence[str], source: str | None, target: str, *
     return group
 
 
-def _with_entities(desk: Desk, items: Sequence[Any]) -> None:
+def _with_entities(desk: Context, items: Sequence[Any]) -> None:
     """Puts on items read back from the store the entity keys the entity stage gave them, so
     a move takes their entity counts from one story to the other."""
     keys_of = getattr(desk.store, "item_entity_keys", None)
@@ -133,7 +137,7 @@ def _with_entities(desk: Desk, items: Sequence[Any]) -> None:
         it.annotations["entities"] = salient([k for k, _ in keyed], dict(keyed), total)
 
 
-def _recount(desk: Desk, s: StoryState) -> None:
+def _recount(desk: Context, s: StoryState) -> None:
     info = desk.store.story_member_summary(s.id)
     s.size, s.copies = info["size"], info["copies"]
     s.first = info["first"] if info["first"] is not None else float("inf")
@@ -145,7 +149,7 @@ def _recount(desk: Desk, s: StoryState) -> None:
     s.dirty = True
 
 
-def finish(desk: Desk) -> None:
+def finish(desk: Context) -> None:
     """Writes the changed stories and marks the stories changed for other processes."""
     stage = stage_for(desk)
     engine: Engine | None = stage.engine

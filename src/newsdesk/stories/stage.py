@@ -47,7 +47,7 @@ from newsdesk.stories.features import (
 from newsdesk.stories.params import SPECS, coerce, shipped
 
 if TYPE_CHECKING:
-    from newsdesk.desk import Desk
+    from newsdesk.context import Context
 
 LOGGER = logging.getLogger(__name__)
 _WARNED: set[str] = set()  # say once per process what is missing
@@ -64,7 +64,7 @@ def default_params() -> dict[str, Any]:
     return dict(shipped())
 
 
-def desk_params(desk: Desk) -> dict[str, Any]:
+def desk_params(desk: Context) -> dict[str, Any]:
     """Returns the clustering settings in force for a desk: its settings, else the
     environment (NEWSDESK_STORY_<KEY>), else settings.json; each checked."""
     out = {}
@@ -85,10 +85,10 @@ class StoryStage(Stage):
     name = "stories"
 
     @classmethod
-    def create(cls, desk: Desk) -> StoryStage:
+    def create(cls, desk: Context) -> StoryStage:
         return cls(desk)
 
-    def __init__(self, desk: Desk, params: dict[str, Any] | None = None):
+    def __init__(self, desk: Context, params: dict[str, Any] | None = None):
         self.params = desk_params(desk)
         self.params.update(params or {})
         self.engine: Engine | None = None
@@ -120,7 +120,7 @@ class StoryStage(Stage):
                                "transformer" if self.embedder is not None else "dense", e)
 
     # -- loading --------------------------------------------------------------------------
-    def ensure(self, desk: Desk) -> Engine:
+    def ensure(self, desk: Context) -> Engine:
         """Returns the engine, (re)loaded from the store when the stories changed elsewhere."""
         store = desk.store
         gen = store.story_generation()
@@ -143,7 +143,7 @@ class StoryStage(Stage):
         self.generation = gen
         return self.engine
 
-    def _load(self, desk: Desk, since: float, until: float | None) -> None:
+    def _load(self, desk: Context, since: float, until: float | None) -> None:
         assert self.engine is not None
         for row, state in desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until)):
             if row["id"] not in self.engine.stories:
@@ -169,7 +169,7 @@ class StoryStage(Stage):
         )
 
     # -- the stage ------------------------------------------------------------------------
-    def process(self, desk: Desk, items: Sequence[Item]) -> None:
+    def process(self, desk: Context, items: Sequence[Item]) -> None:
         engine = self.ensure(desk)
         store = desk.store
         # A copy joins its canonical item's story: it needs no vector of its own. Vectors that
@@ -249,7 +249,7 @@ class StoryStage(Stage):
                 self.since_pass = 0
                 self.consolidate(desk)
 
-    def consolidate(self, desk: Desk) -> dict[str, int]:
+    def consolidate(self, desk: Context) -> dict[str, int]:
         """Clusters the active window again and applies the differences (see consolidate.py)."""
         from newsdesk.stories.consolidate import consolidate
 
@@ -258,7 +258,7 @@ class StoryStage(Stage):
         desk.add_time("consolidation", time.perf_counter() - start)
         return done
 
-    def _refine(self, desk: Desk, item: Item, choice: Choice, f: Features) -> tuple[Choice, Features]:
+    def _refine(self, desk: Context, item: Item, choice: Choice, f: Features) -> tuple[Choice, Features]:
         """Cascade: a decision close to the threshold is taken again with the transformer's vector."""
         assert self.engine is not None and self.refiner is not None and choice.best is not None
         if abs(choice.best.score - choice.threshold) > self.cascade_margin:
@@ -279,7 +279,11 @@ class StoryStage(Stage):
             seen += 1
         return sid
 
-    def _new_story(self, desk: Desk, item_id: str) -> StoryState:
+    def new_story(self, desk: Context, item_id: str) -> StoryState:
+        """Returns a new, empty story registered with the engine (editors' splits use it)."""
+        return self._new_story(desk, item_id)
+
+    def _new_story(self, desk: Context, item_id: str) -> StoryState:
         assert self.engine is not None
         attempt = 0
         sid = story_id_for(item_id)
@@ -291,7 +295,7 @@ class StoryStage(Stage):
         self.engine.put(story)
         return story
 
-    def _maybe_merge(self, desk: Desk, story: StoryState, members: list, decisions: list) -> None:
+    def _maybe_merge(self, desk: Context, story: StoryState, members: list, decisions: list) -> None:
         """Merges the story with an active one that now looks the same (unless kept apart)."""
         assert self.engine is not None
         blocked = desk.store.blocked_stories(story.id)
@@ -308,7 +312,7 @@ class StoryStage(Stage):
         desk.store.redirect_story(gone.id, keep.id)
         LOGGER.debug("merged story %s into %s (%.3f)", gone.id, keep.id, found.score)
 
-    def _maybe_split(self, desk: Desk, story: StoryState, members: list, decisions: list) -> None:
+    def _maybe_split(self, desk: Context, story: StoryState, members: list, decisions: list) -> None:
         """Splits a story of full articles whose members form two events apart.
 
         Two events of one kind (two fires at one chain's shops, two title fights of one
@@ -366,7 +370,7 @@ class StoryStage(Stage):
                          for i in grp[-RECENT_MEMBERS:]]
             self.engine.put(s_)
 
-    def _flush(self, desk: Desk, members: list, decisions: list) -> None:
+    def _flush(self, desk: Context, members: list, decisions: list) -> None:
         """Writes the batch's memberships, decisions, changed stories and term counts."""
         assert self.engine is not None and self.weights is not None
         store = desk.store
@@ -394,7 +398,7 @@ class StoryStage(Stage):
         self.low = max(self.low, short)
         self.low_article = max(self.low_article, long)
 
-    def _cover(self, desk: Desk, since: float, article: bool) -> None:
+    def _cover(self, desk: Context, since: float, article: bool) -> None:
         """Loads the stories an item at this time may join that are not in memory yet."""
         if article:
             if since < self.low_article:

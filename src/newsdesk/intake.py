@@ -1,0 +1,152 @@
+"""Ingest (a service the Desk composes): items read from a source, stored in batches, each
+batch run through the stages in arrival order."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from newsdesk.errors import InputError, StoreDisconnected
+from newsdesk.model import IngestReport, Item, Skip
+
+if TYPE_CHECKING:
+    from newsdesk.context import Context
+
+LOGGER = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+class IngestService:
+    """Reads sources into items and stores them through the stages."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def ingest(
+        self,
+        source: str | Path | Item | Iterable[Item | Skip],
+        *,
+        allow_private: bool | None = None,
+        progress: Progress | None = None,
+        batch_size: int | None = None,
+        outlet: str | None = None,
+    ) -> IngestReport:
+        """Returns what ingesting a path, URL, '-', one item or an iterable of items did.
+
+        Items are stored `batch_size` (setting `ingest_batch`) at a time, each batch in one
+        transaction: a failure or a kill never leaves part of a batch behind. `outlet` names
+        the source of items that carry none (page dumps, plain text).
+        """
+        from newsdesk import ingest as sources
+
+        setting = self.ctx.setting
+        allow = bool(setting("allow_private") if allow_private is None else allow_private)
+        if isinstance(source, Item):
+            records: Iterable[Item | Skip] = [source]
+        elif isinstance(source, (str, Path)):
+            records = sources.read(
+                source,
+                allow_private=allow,
+                max_bytes=int(setting("max_bytes")),
+                max_chars=int(setting("max_item_chars")),
+            )
+        else:
+            records = source
+        if outlet:
+            from newsdesk.outlets.resolve import with_source
+
+            records = with_source(records, outlet)
+        size = int(batch_size if batch_size is not None else setting("ingest_batch"))
+        return self.ingest_records(records, progress=progress, batch_size=max(1, size))
+
+    def ingest_text(self, text: str, *, origin: str = "paste", fmt: str | None = None) -> IngestReport:
+        """Returns what ingesting a pasted document (plain text, page dump or JSONL) did."""
+        from newsdesk import ingest as sources
+
+        return self.ingest_records(sources.read_text(text, origin=origin, fmt=fmt))
+
+    def ingest_records(
+        self, records: Iterable[Item | Skip], *, progress: Progress | None = None, batch_size: int = 500
+    ) -> IngestReport:
+        """Returns what storing these records, `batch_size` at a time, did."""
+        report = IngestReport()
+        cluster = self.ctx.setting("cluster")
+        if cluster:  # per-item stages on Dask workers, decisions here in arrival order
+            from newsdesk.scaleout import ingest_on_cluster
+
+            return ingest_on_cluster(self.ctx, records, report, address=str(cluster), store_batch=self.store_batch,
+                                     progress=progress, batch_size=batch_size)
+        batch: list[Item] = []
+        for record in records:
+            if isinstance(record, Skip):
+                report.skipped.append(record)
+                LOGGER.warning("skipped %s", record)
+                if progress:
+                    progress(1)
+                continue
+            if not isinstance(record, Item):
+                raise InputError(f"not an item: {record!r:.80}")
+            batch.append(record)
+            if len(batch) >= batch_size:
+                self.store_batch(batch, report)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            self.store_batch(batch, report)
+            if progress:
+                progress(len(batch))
+        return report
+
+    def store_batch(self, batch: list[Item], report: IngestReport) -> None:
+        """Stores one batch in one transaction and runs the stages on its new items."""
+        try:
+            self._store_batch_once(batch, report)
+        except StoreDisconnected as e:
+            # The database rolled the batch back: drop what the stages hold in memory (it
+            # may include the lost batch) and store the batch once more from what is stored.
+            LOGGER.warning("%s; the batch of %d items was rolled back, retrying it once", e, len(batch))
+            self.ctx.drop_stages()
+            self._store_batch_once(batch, report)
+
+    def _store_batch_once(self, batch: list[Item], report: IngestReport) -> None:
+        ctx, clock = self.ctx, time.perf_counter
+        store = ctx.store
+        # Stages that can read new items before they are stored (the entity models) do so
+        # outside the write transaction, so other writers are not kept waiting meanwhile.
+        held = store.held_ids([it.id for it in batch])
+        likely_new: list[Item] = []
+        for it in batch:
+            if it.id not in held:
+                held.add(it.id)
+                likely_new.append(it)  # the first of the same id is the one stored
+        if likely_new:
+            start = clock()
+            stages = ctx.stages
+            ctx.add_time("load", clock() - start)
+            for stage in stages:
+                prepare = getattr(stage, "prepare", None)
+                if prepare is not None:
+                    start = clock()
+                    prepare(ctx, likely_new)
+                    ctx.add_time(stage.name, clock() - start)
+        with store.transaction():
+            start = clock()
+            fresh = store.add_items(batch)
+            new_items = [item for item, is_new in zip(batch, fresh, strict=True) if is_new]
+            ctx.add_time("store", clock() - start)
+            if new_items:
+                start = clock()
+                stages = ctx.stages
+                ctx.add_time("load", clock() - start)
+                for stage in stages:
+                    start = clock()
+                    stage.process(ctx, new_items)
+                    ctx.add_time(stage.name, clock() - start)
+        report.new += len(new_items)
+        report.already += len(batch) - len(new_items)
+        report.new_ids.extend(item.id for item in new_items)
