@@ -63,10 +63,6 @@ class DeskContext:
             self._stages = load_stages(self, self.stage_names)
         return self._stages
 
-    def loaded_stages(self) -> list[Stage]:
-        """Returns the stages built so far (none before the first ingest)."""
-        return list(self._stages or [])
-
     def drop_stages(self) -> None:
         """Closes the stages and forgets them: the next use builds them again from the store."""
         for stage in self._stages or []:

@@ -1,4 +1,4 @@
-"""brief, trending, summary and timeline: thin wrappers over the BriefAPI calls."""
+"""brief, trending, summary and timeline: thin wrappers over the Desk calls of the briefs service."""
 
 from __future__ import annotations
 
