@@ -47,6 +47,19 @@ class StoriesStore:
         df = dict(self.conn.execute("SELECT term, df FROM story_terms").fetchall())
         return df, int(self.story_meta("documents") or 0)
 
+    def term_df(self, terms: Sequence[str]) -> dict[str, int]:
+        """Returns the online document frequencies of these terms (those counted)."""
+        out: dict[str, int] = {}
+        for start in range(0, len(terms), 500):
+            chunk = list(terms[start:start + 500])
+            out.update(self.conn.execute(
+                f"SELECT term, df FROM story_terms WHERE term IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return out
+
+    def term_documents(self) -> int:
+        """Returns the number of documents the online frequencies counted."""
+        return int(self.story_meta("documents") or 0)
+
     def add_term_counts(self, n: int, counts: dict[str, int]) -> None:
         """Adds a batch's document frequencies to the stored ones."""
         if not n:

@@ -126,10 +126,7 @@ class StoryStage(Stage):
         gen = store.story_generation()
         if self.engine is not None and gen == self.generation:
             return self.engine
-        bg, bg_n = background()
-        weights = TermWeights(bg, bg_n)
-        weights.df, weights.n = store.term_counts()
-        self.weights = weights
+        self.weights = self._weights(desk)
         self.engine = Engine(self.params)
         self.redirects = {}
         latest = epoch(store.latest_story_time())
@@ -142,6 +139,14 @@ class StoryStage(Stage):
         self.next_seq = store.next_story_seq()
         self.generation = gen
         return self.engine
+
+    def _weights(self, desk: Desk) -> TermWeights:
+        """Returns term weights that read the stored document frequencies term by term, when
+        needed (a store of a million items has millions of terms: none is loaded up front)."""
+        bg, bg_n = background()
+        weights = TermWeights(bg, bg_n, lookup=desk.store.term_df)
+        weights.n = desk.store.term_documents()
+        return weights
 
     def _load(self, desk: Desk, since: float, until: float | None) -> None:
         assert self.engine is not None
