@@ -91,6 +91,16 @@ class StoriesStore:
         ).fetchall()
         return [(r[0], r[1]) for r in reversed(rows)]
 
+    def copy_candidates_by_bands(self, bands: Sequence[tuple[int, int, bytes]]) -> list[str]:
+        """Returns the items whose stored sketch holds any of these bands, each given as
+        (byte offset, length, bytes); migration 0012 indexes the bands the copy stage uses."""
+        if not bands:
+            return []
+        sql = " UNION ".join(
+            f"SELECT item_id FROM copy_keys WHERE sketch IS NOT NULL AND substr(sketch, {int(o) + 1}, {int(n)}) = ?"
+            for o, n, _ in bands)
+        return [r[0] for r in self.conn.execute(sql, [b for _, _, b in bands]).fetchall()]
+
     def add_copies(self, rows: Sequence[tuple[str, str, float, str]]) -> None:
         """Records (item, canonical, score, method) copy links."""
         self.conn.executemany(
