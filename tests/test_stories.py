@@ -443,3 +443,15 @@ def test_a_start_reads_only_the_term_counts_it_needs_and_weighs_as_with_all(db_p
         eager.df, eager.n = everything, total
         for term in ["velmora", "bridg", "crack", "quillfield", "orchestra", "unseen"]:
             assert lazy.idf(term) == pytest.approx(eager.idf(term), abs=0)
+
+
+def test_the_story_stage_starts_without_importing_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys; from newsdesk.stories import stage; from newsdesk.stories.features import _STOP; "
+            "assert 'sklearn' not in sys.modules, 'sklearn imported'; "
+            "from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS; "
+            "assert ENGLISH_STOP_WORDS <= _STOP")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr[-500:]

@@ -23,12 +23,33 @@ from importlib import resources
 from itertools import islice
 from typing import Any
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from newsdesk.model import Item
 from newsdesk.nlp.words import light_stem as stem
 from newsdesk.nlp.words import tokeniser_for
 
+
+def _english_stop_words() -> frozenset[str]:
+    """Returns scikit-learn's English stop words, read from their module alone: importing
+    scikit-learn's package for them cost every process start about two seconds."""
+    import importlib.util
+
+    found = importlib.util.find_spec("sklearn")  # a top-level package is found, not imported
+    for folder in (found.submodule_search_locations or []) if found else []:
+        spec = importlib.util.spec_from_file_location(
+            "_newsdesk_sklearn_stop_words", f"{folder}/feature_extraction/_stop_words.py")
+        if spec is not None and spec.loader is not None:
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+                return frozenset(module.ENGLISH_STOP_WORDS)
+            except (OSError, AttributeError):
+                pass
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+ENGLISH_STOP_WORDS = _english_stop_words()
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _STOP = frozenset(ENGLISH_STOP_WORDS) | frozenset(
     {"said", "says", "say", "mr", "mrs", "ms", "new", "news", "just", "like", "year", "years",
