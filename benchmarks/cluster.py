@@ -3,6 +3,8 @@
     python benchmarks/cluster.py                 # quality per set: default vectors beside MiniLM
     python benchmarks/cluster.py --backends static none   # F1 columns for these embedding backends
     python benchmarks/cluster.py --growth 10000 100000   # items/s of new items at two store sizes
+    python benchmarks/cluster.py --growth 10000 100000 1000000 --keep /work/cache/growth
+                                                 # each size built once, then a fresh process timed on a copy
     python benchmarks/cluster.py --sets ecbplus --enrich  # include the entity stage
     python benchmarks/cluster.py --slices 8      # F1 on val-sized parts of the training set
     python benchmarks/cluster.py --tune --held-out   # the grid, settings.json, held-out figures
