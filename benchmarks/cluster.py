@@ -3,6 +3,8 @@
     python benchmarks/cluster.py                 # quality per set: default vectors beside MiniLM
     python benchmarks/cluster.py --backends static none   # F1 columns for these embedding backends
     python benchmarks/cluster.py --growth 10000 100000   # items/s of new items at two store sizes
+    python benchmarks/cluster.py --growth 10000 100000 1000000 --keep /work/cache/growth
+                                                 # each size built once, then a fresh process timed on a copy
     python benchmarks/cluster.py --sets ecbplus --enrich  # include the entity stage
     python benchmarks/cluster.py --slices 8      # F1 on val-sized parts of the training set
     python benchmarks/cluster.py --tune --held-out   # the grid, settings.json, held-out figures
@@ -366,6 +368,80 @@ def child_growth(sizes: list[int], measure: int) -> None:
     print(json.dumps(out))
 
 
+def _snapshot(keep: Path, size: int) -> Path:
+    return keep / f"g-{size}.db"
+
+
+def child_growth_build(keep: Path, size: int) -> None:
+    """Builds the growth store of `size` items under `keep` (once), from the largest smaller one kept."""
+    import shutil
+
+    from newsdesk.desk import Desk
+
+    keep.mkdir(parents=True, exist_ok=True)
+    smaller = sorted(int(p.stem[2:]) for p in keep.glob("g-*.db") if int(p.stem[2:]) < size
+                     and p.with_suffix(".json").exists())
+    work = keep / f"building-{size}.db"
+    held, round_no = 0, 0
+    if smaller:
+        shutil.copyfile(_snapshot(keep, smaller[-1]), work)
+        meta = json.loads(_snapshot(keep, smaller[-1]).with_suffix(".json").read_text())
+        held, round_no = meta["held"], meta["round"] + 1  # the kept store's probe round is skipped
+    start = time.perf_counter()
+    desk = Desk(work, stages=["copies", "stories"])
+    while held < size:
+        batch = []
+        for item in _round_records(round_no):
+            batch.append(item)
+            if held + len(batch) >= size:
+                break
+        desk.ingest(batch)
+        held += len(batch)
+        round_no += 1
+    desk.close()
+    work.rename(_snapshot(keep, size))
+    _snapshot(keep, size).with_suffix(".json").write_text(json.dumps({"held": held, "round": round_no}))
+    print(json.dumps({"stored": size, "build_s": round(time.perf_counter() - start, 1)}))
+
+
+def child_growth_one(keep: Path, size: int, measure: int) -> None:
+    """Times new items on a copy of the kept store of `size` items, in a fresh process."""
+    import shutil
+
+    from newsdesk.desk import Desk
+    from newsdesk.store import open_store
+
+    meta = json.loads(_snapshot(keep, size).with_suffix(".json").read_text())
+    start = time.perf_counter()
+    open_store(_snapshot(keep, size)).close()  # the kept store gets this newsdesk's migrations, once
+    migrate = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="newsdesk-growth-", dir=keep) as tmp:
+        db = Path(tmp) / "g.db"
+        shutil.copyfile(_snapshot(keep, size), db)
+        probe = list(_round_records(meta["round"], ("googlenews-headlines",)))
+        random.Random(meta["round"]).shuffle(probe)
+        probe = probe[:measure]
+        start = time.perf_counter()
+        desk = Desk(db, stages=["copies", "stories"])
+        desk.ingest(probe[:1])
+        first = time.perf_counter() - start
+        desk.ingest(probe[1:500])
+        load_and_first = time.perf_counter() - start
+        start, cpu = time.perf_counter(), time.process_time()
+        desk.ingest(probe[500:])
+        secs = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+        stage = next((s for s in desk.stages if s.name == "stories"), None)
+        loaded = getattr(stage, "loaded_stories", None)
+        desk.close()
+    n = len(probe) - 500
+    print(json.dumps([{"stored": size, "measured": n, "items_per_second": round(n / secs, 1),
+                       "ms_per_item": round(1000 * secs / n, 3), "cpu_ms_per_item": round(1000 * cpu / n, 3),
+                       "first_item_s": round(first, 2), "first_batch_with_load_s": round(load_and_first, 2),
+                       "loaded_stories": loaded, "migrate_s": round(migrate, 1),
+                       "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="*", default=list(ANCHORS), help="set names under the shared data folder")
@@ -384,6 +460,9 @@ def main() -> None:
                     help="where grid scores are kept between runs (delete it after changing the code)")
     ap.add_argument("--workers", type=int, default=2, help="processes scoring the grid")
     ap.add_argument("--measure", type=int, default=2500, help="items timed per growth point")
+    ap.add_argument("--keep", type=Path,
+                    help="with --growth: build each store size once into this folder (outside the repo) "
+                         "and time a fresh process on a copy of it")
     ap.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -392,6 +471,10 @@ def main() -> None:
             child_quality(rest[0], rest[1], bool(int(rest[2])))
         elif kind == "quality-file":
             child_quality(rest[0], rest[1], False)
+        elif kind == "growth-build":
+            child_growth_build(Path(rest[0]), int(rest[1]))
+        elif kind == "growth-one":
+            child_growth_one(Path(rest[0]), int(rest[1]), int(rest[2]))
         else:
             child_growth([int(x) for x in rest[1:]], int(rest[0]))
         return
@@ -405,12 +488,23 @@ def main() -> None:
         tune_and_hold_out(args.backends[0], args.tune, args.held_out, args.grid_file, args.workers)
         return
     if args.growth:
-        rows = run_child(["growth", str(args.measure), *map(str, args.growth)])
+        if args.keep:
+            rows = []
+            for size in args.growth:
+                if not (_snapshot(args.keep, size).exists() and _snapshot(args.keep, size).with_suffix(".json").exists()):
+                    built = run_child(["growth-build", str(args.keep), str(size)])
+                    print(f"built the {size}-item store in {built['build_s']}s", flush=True)
+                rows += run_child(["growth-one", str(args.keep), str(size), str(args.measure)])
+        else:
+            rows = run_child(["growth", str(args.measure), *map(str, args.growth)])
         for r in rows:
             print(f"store {r['stored']:>7} items: {r['items_per_second']:>7.0f} new items/s "
                   f"({r['ms_per_item']:.3f} ms/item wall, {r['cpu_ms_per_item']:.3f} ms/item CPU), "
-                  f"first batch incl. state load {r['first_batch_with_load_s']}s, "
-                  f"peak {r['peak_mb']} MB")
+                  + (f"first item {r['first_item_s']}s, " if "first_item_s" in r else "")
+                  + f"first batch incl. state load {r['first_batch_with_load_s']}s, "
+                  + (f"{r['loaded_stories']} stories loaded, " if r.get("loaded_stories") is not None else "")
+                  + f"peak {r['peak_mb']} MB"
+                  + (f" (kept store migrated first: {r['migrate_s']}s)" if r.get("migrate_s", 0) >= 0.1 else ""))
         return
     backends = list(args.backends)
     try:

@@ -405,3 +405,53 @@ def test_two_events_of_one_kind_are_split_apart(db_path):
         d.ingest([late])
         assert _story_of(d, late) == split.other_id
         assert d.why(late.id).story_id == split.other_id  # joined it on arrival
+
+
+def test_a_start_loads_only_the_stories_around_the_new_items_time(db_path):
+    from newsdesk import Desk
+
+    # A story whose last item is 45 days before the new ones: out of a lede's 30-day window.
+    older = [Item(title=t, text=x, source=f"Old Wire {i}", published=T0 - timedelta(days=45, hours=-i))
+             for i, (t, x) in enumerate(STRIKE)]
+    bridge = _items(BRIDGE)
+    with Desk(db_path) as d:
+        d.ingest(older + bridge[:2])
+        old_story, bridge_story = _story_of(d, older[0]), _story_of(d, bridge[0])
+    with Desk(db_path) as d:
+        d.ingest(bridge[2:])
+        stage = next(s for s in d.stages if s.name == "stories")
+        assert old_story not in stage.engine.stories
+        assert stage.loaded_stories == 1  # the bridge story only
+        assert {_story_of(d, it) for it in bridge} == {bridge_story}
+
+
+def test_a_start_reads_only_the_term_counts_it_needs_and_weighs_as_with_all(db_path):
+    from newsdesk import Desk
+    from newsdesk.stories.features import TermWeights, background
+
+    with Desk(db_path) as d:
+        d.ingest(_items(BRIDGE[:2]) + _items(STRIKE, source="City Times"))
+        stored, _ = d.store.term_counts()
+    with Desk(db_path) as d:
+        d.ingest(_items(BRIDGE[2:], start=2))
+        stage = next(s for s in d.stages if s.name == "stories")
+        lazy = stage.weights
+        assert 0 < lazy.fetched < len(stored)  # the strike's words were never read
+        assert "quillfield" not in lazy.df
+        everything, total = d.store.term_counts()
+        eager = TermWeights(*background())
+        eager.df, eager.n = everything, total
+        for term in ["velmora", "bridg", "crack", "quillfield", "orchestra", "unseen"]:
+            assert lazy.idf(term) == pytest.approx(eager.idf(term), abs=0)
+
+
+def test_the_story_stage_starts_without_importing_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys; from newsdesk.stories import stage; from newsdesk.stories.features import _STOP; "
+            "assert 'sklearn' not in sys.modules, 'sklearn imported'; "
+            "from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS; "
+            "assert ENGLISH_STOP_WORDS <= _STOP")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr[-500:]

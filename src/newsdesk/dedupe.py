@@ -3,9 +3,9 @@
 Identical content already collapses to one item id when stored; this stage links the
 near-duplicates: a wire story republished under a new headline or with a trimmed ending,
 the same page fetched twice under two addresses. Articles are compared by MinHash
-sketches of their body's word shingles (datasketch MinHash LSH finds candidates, the
-shingle sets confirm them); bare headlines and very short texts are too short to sketch
-and are matched by their normalised text instead. A copy links to the canonical item of
+sketches of their body's word shingles (the bands of MinHash LSH find candidates, looked
+up in the store's indexes and in the batch's own LSH; the shingle sets confirm them); bare
+headlines and very short texts are too short to sketch and are matched by their normalised text instead. A copy links to the canonical item of
 its group (the first one seen); later stages treat it as another source, not as news.
 """
 
@@ -34,8 +34,7 @@ MIN_WORDS = 25         # shorter bodies are matched by normalised text instead
 LSH_THRESHOLD = 0.5    # candidate recall: Jaccard at which LSH starts finding pairs
 MIN_JACCARD = 0.6      # confirmed copy: shingle-set Jaccard ...
 MIN_CONTAINMENT = 0.85  # ... or the shorter body mostly inside the longer (trimmed ending)
-RELOAD_LIMIT = 200_000
-SCHEME = "affine32"   # datasketch hashing scheme; stored sketches are uint32 values  # canonical sketches reloaded into the index on first use
+SCHEME = "affine32"   # datasketch hashing scheme; stored sketches are uint32 values
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -71,24 +70,21 @@ class CopyStage(Stage):
         return cls()
 
     def __init__(self) -> None:
-        self._lsh: MinHashLSH | None = None
         proto = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
         self._perm = proto.permutations
-        self._generation: str | None = None
 
-    def _index(self, desk: Context) -> MinHashLSH:
-        """Returns the LSH index, rebuilt from stored sketches when another writer changed them."""
-        gen = desk.store.story_meta("copies_generation")
-        if self._lsh is not None and gen == self._generation:
-            return self._lsh
-        lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        with lsh.insertion_session() as session:
-            for item_id, blob in desk.store.copy_sketches(RELOAD_LIMIT):
-                values = np.frombuffer(blob, dtype=np.uint32)
-                session.insert(item_id, MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME,
-                                                 permutations=self._perm), check_duplication=False)
-        self._lsh, self._generation = lsh, gen
-        return lsh
+    @staticmethod
+    def _new_index() -> MinHashLSH:
+        return MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+
+    def candidates(self, desk: Context, batch: MinHashLSH, sketch: MinHash) -> list[str]:
+        """Returns the canonical items sharing an LSH band with the sketch: stored ones, found
+        through the store's band indexes (nothing is loaded at start), and this batch's."""
+        values = sketch.hashvalues.astype(np.uint32)
+        bands = [(4 * start, 4 * (end - start), values[start:end].tobytes()) for start, end in batch.hashranges]
+        found = set(desk.store.copy_candidates_by_bands(bands))
+        found.update(batch.query(sketch))
+        return sorted(found)
 
     def sketch(self, shingle_set: set[bytes]) -> MinHash:
         """Returns the MinHash sketch of a shingle set."""
@@ -97,7 +93,7 @@ class CopyStage(Stage):
         return m
 
     def process(self, desk: Context, items: Sequence[Item]) -> None:
-        lsh = self._index(desk)
+        lsh = self._new_index()  # this batch's new canonical items (not stored yet)
         store = desk.store
         keys: list[tuple[str, str | None, bytes | None]] = []
         links: list[tuple[str, str, float, str]] = []
@@ -120,7 +116,7 @@ class CopyStage(Stage):
             sh = shingles(body)
             sketch = item.annotations.pop("pre_sketch", None) or self.sketch(sh)  # from a cluster worker
             best: tuple[float, str] | None = None
-            for cand in lsh.query(sketch):
+            for cand in self.candidates(desk, lsh, sketch):
                 cand_sh = batch_shingles.get(cand)
                 if cand_sh is None:
                     try:
@@ -141,7 +137,3 @@ class CopyStage(Stage):
             keys.append((item.id, None, sketch.hashvalues.astype(np.uint32).tobytes()))
         store.add_copy_keys(keys)
         store.add_copies(links)
-        if keys or links:
-            gen = str(int(self._generation or 0) + 1)
-            store.set_story_meta("copies_generation", gen)
-            self._generation = gen

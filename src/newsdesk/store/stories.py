@@ -47,6 +47,19 @@ class StoriesStore:
         df = dict(self.conn.execute("SELECT term, df FROM story_terms").fetchall())
         return df, int(self.story_meta("documents") or 0)
 
+    def term_df(self, terms: Sequence[str]) -> dict[str, int]:
+        """Returns the online document frequencies of these terms (those counted)."""
+        out: dict[str, int] = {}
+        for start in range(0, len(terms), 500):
+            chunk = list(terms[start:start + 500])
+            out.update(self.conn.execute(
+                f"SELECT term, df FROM story_terms WHERE term IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return out
+
+    def term_documents(self) -> int:
+        """Returns the number of documents the online frequencies counted."""
+        return int(self.story_meta("documents") or 0)
+
     def add_term_counts(self, n: int, counts: dict[str, int]) -> None:
         """Adds a batch's document frequencies to the stored ones."""
         if not n:
@@ -77,6 +90,16 @@ class StoriesStore:
             (limit,),
         ).fetchall()
         return [(r[0], r[1]) for r in reversed(rows)]
+
+    def copy_candidates_by_bands(self, bands: Sequence[tuple[int, int, bytes]]) -> list[str]:
+        """Returns the items whose stored sketch holds any of these bands, each given as
+        (byte offset, length, bytes); migration 0012 indexes the bands the copy stage uses."""
+        if not bands:
+            return []
+        sql = " UNION ".join(
+            f"SELECT item_id FROM copy_keys WHERE sketch IS NOT NULL AND substr(sketch, {int(o) + 1}, {int(n)}) = ?"
+            for o, n, _ in bands)
+        return [r[0] for r in self.conn.execute(sql, [b for _, _, b in bands]).fetchall()]
 
     def add_copies(self, rows: Sequence[tuple[str, str, float, str]]) -> None:
         """Records (item, canonical, score, method) copy links."""

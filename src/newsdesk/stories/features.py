@@ -15,18 +15,41 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
+from itertools import islice
 from typing import Any
-
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from newsdesk.model import Item
 from newsdesk.nlp.words import light_stem as stem
 from newsdesk.nlp.words import tokeniser_for
 
+
+def _english_stop_words() -> frozenset[str]:
+    """Returns scikit-learn's English stop words, read from their module alone: importing
+    scikit-learn's package for them cost every process start about two seconds."""
+    import importlib.util
+
+    found = importlib.util.find_spec("sklearn")  # a top-level package is found, not imported
+    for folder in (found.submodule_search_locations or []) if found else []:
+        spec = importlib.util.spec_from_file_location(
+            "_newsdesk_sklearn_stop_words", f"{folder}/feature_extraction/_stop_words.py")
+        if spec is not None and spec.loader is not None:
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+                return frozenset(module.ENGLISH_STOP_WORDS)
+            except (OSError, AttributeError):
+                pass
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+ENGLISH_STOP_WORDS = _english_stop_words()
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _STOP = frozenset(ENGLISH_STOP_WORDS) | frozenset(
     {"said", "says", "say", "mr", "mrs", "ms", "new", "news", "just", "like", "year", "years",
@@ -81,24 +104,60 @@ class Features:
     article: bool = False            # a full article (long body), compared by title and lead
 
 
-class TermWeights:
-    """Inverse document frequencies: shipped background counts plus counts learned online."""
+DF_CACHE = 200_000  # terms whose learned counts a lazy TermWeights keeps in memory
 
-    def __init__(self, background: dict[str, int] | None = None, background_n: int = 0):
+
+class TermWeights:
+    """Inverse document frequencies: shipped background counts plus counts learned online.
+
+    Without `lookup`, `df` holds every learned count (all given up front). With `lookup`
+    (terms -> their stored counts), `df` is a cache of at most about `cache` terms, filled on
+    demand: a term's entry is its stored count plus the counts still pending, so the weights
+    are the same as with every count in memory, whatever the cache holds.
+    """
+
+    def __init__(self, background: dict[str, int] | None = None, background_n: int = 0,
+                 lookup: Callable[[list[str]], dict[str, int]] | None = None, cache: int = DF_CACHE):
         self.bg = background if background is not None else {}
         self.bg_n = background_n
         self.df: dict[str, int] = {}
         self.n = 0
         self.pending: Counter[str] = Counter()
         self.pending_n = 0
+        self.lookup = lookup
+        self.cache = cache
+        self.fetched = 0  # terms read through `lookup` (misses of the cache)
+
+    def fill(self, terms: Iterable[str]) -> None:
+        """Makes sure the learned counts of these terms are in `df` (lazy weights only)."""
+        if self.lookup is None:
+            return
+        df = self.df
+        if len(df) > self.cache:  # drop the older half (insertion order); they are read again when needed
+            for t in list(islice(df, len(df) // 2)):
+                del df[t]
+        missing = [t for t in terms if t not in df]
+        if not missing:
+            return
+        stored = self.lookup(missing)
+        pending = self.pending
+        for t in missing:
+            df[t] = stored.get(t, 0) + pending.get(t, 0)
+        self.fetched += len(missing)
 
     def idf(self, term: str) -> float:
         """Returns the smoothed inverse document frequency of a term."""
-        df = self.bg.get(term, 0) + self.df.get(term, 0)
+        learned = self.df.get(term)
+        if learned is None:
+            if self.lookup is not None:
+                self.fill((term,))
+            learned = self.df.get(term, 0)
+        df = self.bg.get(term, 0) + learned
         return math.log((self.bg_n + self.n + 1) / (df + 1)) + 1.0
 
     def observe(self, terms: set[str]) -> None:
         """Counts one document's distinct terms (kept pending until saved)."""
+        self.fill(terms)
         self.n += 1
         self.pending_n += 1
         df = self.df
@@ -178,6 +237,7 @@ def is_article(item: Item, params: dict[str, Any]) -> bool:
 
 def vectorise(counts: Counter[str], weights: TermWeights) -> dict[str, float]:
     """Returns the unit-length TF-IDF vector of weighted term counts."""
+    weights.fill(counts)
     vec = {t: (1.0 + math.log(c)) * weights.idf(t) if c >= 1 else c * weights.idf(t)
            for t, c in counts.items()}
     norm = math.sqrt(sum(v * v for v in vec.values()))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from newsdesk.errors import NotInstalled
 from newsdesk.model import Item
 from newsdesk.pipeline import Stage
-from newsdesk.store.stories import epoch, iso_from_epoch
+from newsdesk.store.stories import iso_from_epoch
 from newsdesk.stories.cluster import (
     DAY,
     MEMBER_TERMS,
@@ -97,6 +97,7 @@ class StoryStage(Stage):
         self.low = math.inf          # every story whose last member is after this is loaded
         self.low_article = math.inf  # every story of mostly full articles after this is loaded
         self.next_seq = 1
+        self.loaded_stories = 0  # stories read from the store into the engine by time window
         self.embedder = None
         # Recent full articles' (terms, length, article) as read on arrival: split checks reread them.
         self.article_terms: OrderedDict[str, tuple[dict[str, float], int, bool]] = OrderedDict()
@@ -126,28 +127,29 @@ class StoryStage(Stage):
         gen = store.story_generation()
         if self.engine is not None and gen == self.generation:
             return self.engine
-        bg, bg_n = background()
-        weights = TermWeights(bg, bg_n)
-        weights.df, weights.n = store.term_counts()
-        self.weights = weights
+        self.weights = self._weights(desk)
         self.engine = Engine(self.params)
         self.redirects = {}
-        latest = epoch(store.latest_story_time())
+        # Nothing is loaded up front: each new item loads the stories of its own window (_cover).
         self.low = self.low_article = math.inf
-        if latest is not None:
-            since = latest - 2 * self.horizon_days() * DAY
-            self._load(desk, since, None)
-            self.low = self.low_article = since
-            self._evict(latest)
         self.next_seq = store.next_story_seq()
         self.generation = gen
         return self.engine
+
+    def _weights(self, desk: Context) -> TermWeights:
+        """Returns term weights that read the stored document frequencies term by term, when
+        needed (a store of a million items has millions of terms: none is loaded up front)."""
+        bg, bg_n = background()
+        weights = TermWeights(bg, bg_n, lookup=desk.store.term_df)
+        weights.n = desk.store.term_documents()
+        return weights
 
     def _load(self, desk: Context, since: float, until: float | None) -> None:
         assert self.engine is not None
         for row, state in desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until)):
             if row["id"] not in self.engine.stories:
                 self.engine.put(StoryState.from_row(row, state))
+                self.loaded_stories += 1
 
     def horizon_days(self) -> float:
         """Returns how far back (days) an item may find a story: the longer of the windows."""
@@ -219,8 +221,8 @@ class StoryStage(Stage):
                 self.article_terms[item.id] = (f.terms, f.length, True)
                 if len(self.article_terms) > ARTICLE_TERMS_KEPT:
                     self.article_terms.popitem(last=False)
-            if f.dated:
-                self._cover(desk, f.time - (window_article if f.article else window), f.article)
+            # An undated item's time is its arrival: it may join stories around that time.
+            self._cover(desk, f.time - (window_article if f.article else window), f.article)
             choice = engine.choose(f)
             if self.refiner is not None and f.vector is not None and choice.best is not None:
                 choice, f = self._refine(desk, item, choice, f)
