@@ -44,6 +44,8 @@ def _child(args: argparse.Namespace) -> None:
     if args.slice:
         k, n = (int(x) for x in args.slice.split("/"))
         items = items[k::n]
+    if args.limit:
+        items = items[:args.limit]
     with Desk(args.db, settings=settings) as desk:
         started = time.perf_counter()
         report = desk.ingest(items, batch_size=args.batch)
@@ -56,7 +58,7 @@ def _child(args: argparse.Namespace) -> None:
 
 
 def run(path: Path, db: str, *, cluster: str = "", embed: bool = False, batch: int = 500,
-        labels: bool = False, slice_: str = "") -> dict:
+        labels: bool = False, slice_: str = "", limit: int = 0) -> dict:
     cmd = [sys.executable, __file__, "child", str(path), "--db", db, "--batch", str(batch)]
     if cluster:
         cmd += ["--cluster", cluster]
@@ -66,6 +68,8 @@ def run(path: Path, db: str, *, cluster: str = "", embed: bool = False, batch: i
         cmd.append("--labels")
     if slice_:
         cmd += ["--slice", slice_]
+    if limit:
+        cmd += ["--limit", str(limit)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -414,27 +418,38 @@ def cmd_equal(args: argparse.Namespace) -> None:
 
 def cmd_workers(args: argparse.Namespace) -> None:
     path = (args.files or [DATA / "allsides-probe-train.jsonl"])[0]
-    print(f"article path ({path.stem}, entities{' and vectors' if args.embed else ''}), SQLite store")
+    vectors = "minilm" if args.embed else "static"
+    print(f"article path ({path.stem}{f', first {args.limit}' if args.limit else ''}: entities and vectors "
+          f"({vectors}), copies, stories), SQLite store")
     print("| run | items | seconds | items/s | client peak MB |")
     print("|---|---|---|---|---|")
     runs = [("in-process", "")] + [(f"Dask local:{w}", f"local:{w}") for w in args.workers]
+    ceiling: list[dict] = []
     for label, cluster in runs:
         with tempfile.TemporaryDirectory() as tmp:
-            r = run(path, str(Path(tmp) / "a.db"), cluster=cluster, embed=args.embed)
+            r = run(path, str(Path(tmp) / "a.db"), cluster=cluster, embed=args.embed, limit=args.limit)
         print(f"| {label} | {r['new']} | {r['seconds']:.1f} | {r['new'] / r['seconds']:.1f} | {r['peak_mb']:.0f} |",
               flush=True)
+        if not cluster:
+            ceiling.append(r)
+    for r in ceiling:
+        print_ceiling(r, "in-process run above")
+
+
+def print_ceiling(r: dict, what: str) -> None:
+    t = r["timings"]
+    serial = t.get("stories", 0.0) - t.get("vectors", 0.0) + t.get("copies", 0.0) + t.get("store", 0.0)
+    print(f"{what}: seconds by part: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(t.items())))
+    print(f"serial part (store + copies + story decisions, without vectors): {serial:.1f} s "
+          f"-> ceiling {r['new'] / serial:.0f} items/s whatever the number of workers")
 
 
 def cmd_ceiling(args: argparse.Namespace) -> None:
     path = (args.files or [DATA / "allsides-probe-train.jsonl"])[0]
     with tempfile.TemporaryDirectory() as tmp:
-        r = run(path, str(Path(tmp) / "a.db"), embed=args.embed)
-    t = r["timings"]
-    serial = t.get("stories", 0.0) - t.get("vectors", 0.0) + t.get("copies", 0.0) + t.get("store", 0.0)
+        r = run(path, str(Path(tmp) / "a.db"), embed=args.embed, limit=args.limit)
     print(f"{path.stem}: {r['new']} items in {r['seconds']:.1f} s in-process ({r['new'] / r['seconds']:.1f}/s)")
-    print("seconds by part: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(t.items())))
-    print(f"serial part (store + copies + story decisions, without vectors): {serial:.1f} s "
-          f"-> ceiling {r['new'] / serial:.0f} items/s whatever the number of workers")
+    print_ceiling(r, "in-process")
 
 
 def cmd_writers(args: argparse.Namespace) -> None:
@@ -468,6 +483,7 @@ def main() -> None:
         p.add_argument("--labels", action="store_true")
         p.add_argument("--batch", type=int, default=500)
         p.add_argument("--slice", default="")
+        p.add_argument("--limit", type=int, default=0)
         _child(p.parse_args())
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -476,6 +492,7 @@ def main() -> None:
     p.add_argument("--pg", default="", help="address of a PostgreSQL admin database")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--writers", type=int, default=3)
+    p.add_argument("--limit", type=int, default=0, help="first N items of the file (workers, ceiling)")
     p.add_argument("--items", type=int, default=100_000, help="store size (build, concurrent, memory)")
     p.add_argument("--writers-list", type=int, nargs="+", default=[1, 3], help="writer counts (concurrent)")
     p.add_argument("--per-writer", type=int, default=1000, help="new items per writer (concurrent)")
