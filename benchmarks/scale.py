@@ -195,6 +195,7 @@ class Reader:
     def __init__(self, url: str, story_ids: list[str]):
         self.url, self.story_ids = url, story_ids
         self.latencies: list[float] = []
+        self.by_route: dict[str, list[float]] = {}
         self.errors = 0
         self._stop = False
         import threading
@@ -209,6 +210,11 @@ class Reader:
                    f"/api/search?q={QUERIES[n % len(QUERIES)]}"][n % 4]
             n += 1
 
+    def _note(self, path: str, ms: float) -> None:
+        self.latencies.append(ms)
+        route = "search" if "search" in path else "story" if path.count("/") > 2 else path.split("?")[0][5:]
+        self.by_route.setdefault(route, []).append(ms)
+
     def _loop(self) -> None:
         import httpx
 
@@ -221,7 +227,7 @@ class Reader:
                     ok = client.get(path).status_code == 200
                 except httpx.HTTPError:
                     ok = False
-                self.latencies.append((time.perf_counter() - t0) * 1000)
+                self._note(path, (time.perf_counter() - t0) * 1000)
                 self.errors += not ok
 
     def run_for(self, count: int) -> None:
@@ -232,8 +238,9 @@ class Reader:
         with httpx.Client(base_url=self.url, timeout=120) as client:
             for _ in range(count):
                 t0 = time.perf_counter()
-                self.errors += client.get(next(paths)).status_code != 200
-                self.latencies.append((time.perf_counter() - t0) * 1000)
+                path = next(paths)
+                self.errors += client.get(path).status_code != 200
+                self._note(path, (time.perf_counter() - t0) * 1000)
 
     def start(self) -> None:
         self.thread.start()
@@ -305,6 +312,7 @@ def cmd_concurrent(args: argparse.Namespace) -> None:
           "p50 during writes ms | p95 during writes ms | reads during writes | read errors | writers failed |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     notes: list[str] = []
+    routes: list[str] = []
     for backend in backends:
         for writers in args.writers_list:
             inputs = [write_archive(CACHE / f"scale-new-{n}-{per}-{k}", n + k * per, per) for k in range(writers)]
@@ -328,12 +336,19 @@ def cmd_concurrent(args: argparse.Namespace) -> None:
                 finally:
                     proc.terminate()
                     proc.wait(timeout=30)
+            routes.append(f"| {backend} | {writers} | " + " | ".join(
+                f"{pct(idle.by_route.get(r, []), 95):.0f} / {pct(busy.by_route.get(r, []), 95):.0f}"
+                for r in ("items", "stories", "story", "search")) + " |")
             for f in fails:
                 notes.append(f"{backend}, {writers} writers: {(f.strip().splitlines() or ['?'])[-1]}")
             new = after - before
             print(f"| {backend} | {writers} | {new} | {wall:.1f} | {new / wall:.0f} | {pct(idle.latencies, 50):.0f} | "
                   f"{pct(idle.latencies, 95):.0f} | {pct(busy.latencies, 50):.0f} | {pct(busy.latencies, 95):.0f} | "
                   f"{len(busy.latencies)} | {busy.errors + idle.errors} | {len(fails)} |", flush=True)
+    print("\np95 ms by route, idle / during writes")
+    print("| backend | writers | items list | stories list | one story | search |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(routes))
     for line in notes:
         print("failed writer: " + line)
 
