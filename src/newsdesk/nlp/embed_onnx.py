@@ -32,7 +32,7 @@ LOGGER = logging.getLogger(__name__)
 
 ONNX_FILE = "minilm-int8.onnx"
 MAX_TOKENS = 256  # MiniLM's max_seq_length, [CLS] and [SEP] included
-BATCH_TOKENS = 8192  # padded tokens per run: batches of similar lengths, bounded memory
+BATCH_TOKENS = 2048  # padded tokens per run: batches of similar lengths, bounded memory
 
 
 def model_dir() -> Path:
@@ -124,6 +124,7 @@ class OnnxMiniLMEmbedder:
         opts.intra_op_num_threads = threads or min(4, len(os.sched_getaffinity(0)))
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
+        opts.enable_cpu_mem_arena = False  # the arena kept the largest batch's GBs for good
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.tokenizer = WordPiece(vocab)
         self.cls, self.sep = self.tokenizer.ids["[CLS]"], self.tokenizer.ids["[SEP]"]
