@@ -56,7 +56,11 @@ def child_quality(name: str, backend: str, enrich: bool) -> None:
 
     stages = None if enrich else ["copies", "stories"]
     path = Path(name) if name.endswith(".jsonl") else DATA / f"{name}.jsonl"
-    r = evaluate_file(path, settings={"embed_backend": backend}, stages=stages)
+    # A backend may carry settings: cascade:embed_cascade_new=1,embed_cascade_refiner=minilm
+    name_, _, extra = backend.partition(":")
+    settings: dict = {"embed_backend": name_}
+    settings.update(kv.split("=", 1) for kv in extra.split(",") if "=" in kv)
+    r = evaluate_file(path, settings=settings, stages=stages)
     out = r.to_dict()
     from newsdesk.nlp.embed import LOADED
 
@@ -446,7 +450,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="*", default=list(ANCHORS), help="set names under the shared data folder")
     ap.add_argument("--backends", nargs="*", default=["static", "minilm"],
-                    help="embedding backends, one F1 column each (static, minilm, cascade, none); "
+                    help="embedding backends, one F1 column each (static, minilm, onnx, cascade, none; "
+                         "settings after a colon: cascade:embed_cascade_new=1); "
                          "minilm is left out when the [embed] extra is missing")
     ap.add_argument("--enrich", action="store_true", help="include the entity stage")
     ap.add_argument("--growth", nargs="*", type=int, help="store sizes at which to time new items")
@@ -510,8 +515,8 @@ def main() -> None:
     try:
         import sentence_transformers  # noqa: F401
     except ImportError:
-        if {"minilm", "cascade"} & set(backends):
-            backends = [b for b in backends if b not in ("minilm", "cascade")]
+        if {"minilm", "cascade"} & {b.partition(":")[0] for b in backends}:
+            backends = [b for b in backends if b.partition(":")[0] not in ("minilm", "cascade")]
             print("[embed] extra not installed: no minilm or cascade column")
     if backends:
         quality(args.sets, backends, enrich=args.enrich)

@@ -5,6 +5,8 @@
              only numpy and scipy, no torch. Thousands of texts a second on one core.
     minilm   all-MiniLM-L6-v2 itself through sentence-transformers (the [embed] extra, torch);
              batches on the GPU when torch sees CUDA.
+    onnx     all-MiniLM-L6-v2 with int8 weights on ONNX Runtime (the [embed-onnx] extra, no
+             torch at run time; see embed_onnx.py for how its model file is built).
     cascade  static for every item; the story stage asks the transformer again ([embed] extra)
              only for the decisions within `embed_cascade_margin` of the join threshold.
     none     no vectors: story clustering on words alone, search by text only.
@@ -39,7 +41,7 @@ from newsdesk.errors import InputError, NewsdeskError, NotInstalled
 LOGGER = logging.getLogger(__name__)
 
 MAX_CHARS = 1000  # the title and lead name the event; also bounds the cost per item
-BACKENDS = ("static", "minilm", "cascade", "multilingual-e5", "none")
+BACKENDS = ("static", "minilm", "onnx", "cascade", "multilingual-e5", "none")
 STATIC_FILE = "minilm-static.npz"
 
 
@@ -240,15 +242,33 @@ def load_embedder(name: str | None = None, device: str | None = None) -> Embedde
     return _load("static" if name == "cascade" else name, device or "auto")
 
 
+def load_refiner(name: str = "onnx") -> Embedder | None:
+    """Returns the cascade's transformer: `onnx` (int8, no torch), falling back to `minilm` when
+    ONNX Runtime or its model is missing, or `minilm`; NotInstalled when neither is there."""
+    name = (name or "onnx").strip().lower()
+    if name not in ("onnx", "minilm"):
+        raise InputError(f"embed_cascade_refiner {name!r} unknown (use onnx or minilm)")
+    if name == "onnx":
+        try:
+            return load_embedder("onnx")
+        except NotInstalled as e:
+            LOGGER.info("cascade refiner: %s; trying minilm", e)
+    return load_embedder("minilm")
+
+
 LOADED: dict[str, CachedEmbedder] = {}  # backend -> its shared embedder (calls are counted)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _load(name: str, device: str) -> Embedder:
     if name == "multilingual-e5":
         from newsdesk.nlp.embed_multilingual import load_multilingual
 
         e = CachedEmbedder(load_multilingual())
+    elif name == "onnx":
+        from newsdesk.nlp.embed_onnx import load_onnx
+
+        e = CachedEmbedder(load_onnx(static_vocab()))
     else:
         e = CachedEmbedder(load_static() if name == "static" else load_minilm(device))
     LOADED[name] = e
@@ -270,6 +290,13 @@ def load_static() -> StaticEmbedder:
         raise ModelMissing(f"the static vectors file newsdesk/data/embed/{STATIC_FILE}",
                            "--force-reinstall newsdesk") from None
     return StaticEmbedder(vocab, vectors, proj, meta)
+
+
+def static_vocab() -> list[str]:
+    """Returns MiniLM's WordPiece vocabulary, as kept in the static vectors file."""
+    static = _load("static", "auto").inner
+    assert isinstance(static, StaticEmbedder)
+    return list(static.tokenizer.ids)
 
 
 def load_minilm(device: str = "auto") -> MiniLMEmbedder:

@@ -106,14 +106,16 @@ class StoryStage(Stage):
         self.since_pass = 0  # canonical items since the last consolidation pass
         self.refiner = None  # cascade: the transformer, asked again for close decisions only
         self.refine_calls = 0
+        self.refine_new = False  # cascade: also the items that find no candidate story
         self.cascade_margin = float(desk.setting("embed_cascade_margin"))
-        from newsdesk.nlp.embed import backend_for, load_embedder
+        from newsdesk.nlp.embed import backend_for, load_embedder, load_refiner
 
         backend = backend_for(desk.settings)
         try:
             self.embedder = load_embedder(backend)
             if backend == "cascade":
-                self.refiner = load_embedder("minilm")
+                self.refiner = load_refiner(str(desk.setting("embed_cascade_refiner")))
+                self.refine_new = str(desk.setting("embed_cascade_new")).lower() in {"1", "true", "yes", "on"}
         except NotInstalled as e:
             if str(e) not in _WARNED:
                 _WARNED.add(str(e))
@@ -224,7 +226,7 @@ class StoryStage(Stage):
             # An undated item's time is its arrival: it may join stories around that time.
             self._cover(desk, f.time - (window_article if f.article else window), f.article)
             choice = engine.choose(f)
-            if self.refiner is not None and f.vector is not None and choice.best is not None:
+            if self.refiner is not None and f.vector is not None and (choice.best is not None or self.refine_new):
                 choice, f = self._refine(desk, item, choice, f)
             if choice.joins:
                 assert choice.best is not None
@@ -262,8 +264,8 @@ class StoryStage(Stage):
 
     def _refine(self, desk: Context, item: Item, choice: Choice, f: Features) -> tuple[Choice, Features]:
         """Cascade: a decision close to the threshold is taken again with the transformer's vector."""
-        assert self.engine is not None and self.refiner is not None and choice.best is not None
-        if abs(choice.best.score - choice.threshold) > self.cascade_margin:
+        assert self.engine is not None and self.refiner is not None
+        if choice.best is not None and abs(choice.best.score - choice.threshold) > self.cascade_margin:
             return choice, f
         start = time.perf_counter()
         vec = self.refiner.encode([item.body])[0]
@@ -272,7 +274,7 @@ class StoryStage(Stage):
         if not vec.any():
             return choice, f
         f.vector = vec
-        return self.engine.choose(f), f
+        return (self.engine.choose(f) if choice.best is not None else choice), f
 
     def _current(self, sid: str) -> str:
         seen = 0
