@@ -11,8 +11,10 @@ over each story's strongest terms, so the work per item does not grow with the s
 
 from __future__ import annotations
 
+import base64
 import heapq
 import itertools
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,21 +77,23 @@ class StoryState:
 
     def to_state(self) -> dict[str, Any]:
         """Returns the JSON-able clustering state kept in the store."""
+        # Saved exactly (no rounding): a process that reloads a story must score it as the
+        # process that kept it in memory did.
         out: dict[str, Any] = {
-            "terms": {t: round(w, 5) for t, w in self.terms.items()},
+            "terms": dict(self.terms),
             "n": self.n,
             "entities": self.entities,
             "sources": self.sources,
             "unattributed": self.unattributed,
             "title_time": None if math.isinf(self.title_time) else self.title_time,
             "dated": None if math.isinf(self.dfirst) else [self.dfirst, self.dlast],
-            "recent": [{t: round(w, 4) for t, w in m.items()} for m in self.recent],
+            "recent": [dict(m) for m in self.recent],
             "lsum": self.lsum,
             "articles": self.articles,
             "titled": self.titled,
         }
         if self.vector is not None:
-            out["vector"] = [round(float(x), 5) for x in self.vector]
+            out["vector"] = vector_text(self.vector)
         return out
 
     @classmethod
@@ -101,7 +105,7 @@ class StoryState:
             id=row["id"], seq=row["seq"], terms=dict(state.get("terms") or {}),
             n=int(state.get("n") or 0), first=row["first"], last=row["last"],
             entities=dict(state.get("entities") or {}),
-            vector=np.asarray(vec, dtype=np.float32) if vec else None,
+            vector=vector_from(vec) if vec else None,
             sources=list(state.get("sources") or []), size=row["size"], copies=row["copies"],
             unattributed=int(state.get("unattributed") or 0), title=row["title"] or "",
             title_time=state.get("title_time") or math.inf, dfirst=dated[0], dlast=dated[1],
@@ -110,6 +114,18 @@ class StoryState:
         )
         s.norm = math.sqrt(sum(w * w for w in s.terms.values()))
         return s
+
+
+def vector_text(vector: Any) -> str:
+    """Returns a dense vector as text that reads back bit for bit (base64 of float32)."""
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+
+
+def vector_from(value: Any) -> Any:
+    """Returns the float32 vector of `vector_text` output (or of a list, as older stores kept)."""
+    if isinstance(value, str):
+        return np.frombuffer(base64.b64decode(value), dtype="<f4").astype(np.float32)
+    return np.asarray(value, dtype=np.float32)
 
 
 @dataclass
@@ -496,6 +512,15 @@ class Levels:
         self.v_mean += r * dv
         self.t_var = (1 - r) * (self.t_var + r * dt * dt)
         self.v_var = (1 - r) * (self.v_var + r * dv * dv)
+
+    def to_text(self) -> str:
+        """Returns the four running figures as text that reads back exactly."""
+        return json.dumps([self.t_mean, self.t_var, self.v_mean, self.v_var])
+
+    def load_text(self, text: str | None) -> None:
+        """Restores the figures `to_text` wrote (the defaults stay when there are none)."""
+        if text:
+            self.t_mean, self.t_var, self.v_mean, self.v_var = (float(x) for x in json.loads(text))
 
     def on_term_scale(self, vsim: Any) -> Any:
         """Returns vector similarity (a number or an array) mapped onto the term score's scale."""

@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
@@ -51,7 +50,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 _WARNED: set[str] = set()  # say once per process what is missing
-ARTICLE_TERMS_KEPT = 4096  # recent full articles whose terms the split check keeps
+ENGINE_STATE_KEY = "engine_state"  # story_meta: the engine's state beyond the stories
 
 
 MERGE_CHECKS = frozenset({2, 4, 8, 16, 32, 64})  # story sizes at which a merge is looked for
@@ -98,8 +97,6 @@ class StoryStage(Stage):
         self.low_article = math.inf  # every story of mostly full articles after this is loaded
         self.next_seq = 1
         self.embedder = None
-        # Recent full articles' (terms, length, article) as read on arrival: split checks reread them.
-        self.article_terms: OrderedDict[str, tuple[dict[str, float], int, bool]] = OrderedDict()
         self.redirects: dict[str, str] = {}
         self.evict_at = 5000  # engine size that triggers dropping dormant stories
         self.since_pass = 0  # canonical items since the last consolidation pass
@@ -140,6 +137,7 @@ class StoryStage(Stage):
             self.low = self.low_article = since
             self._evict(latest)
         self.next_seq = store.next_story_seq()
+        self._restore_engine_state(desk)
         self.generation = gen
         return self.engine
 
@@ -215,10 +213,6 @@ class StoryStage(Stage):
                 vec = self.embedder.encode([item.body])[0]
                 vec = vec if vec.any() else None
             f = self.features(item, vec)
-            if f.article:
-                self.article_terms[item.id] = (f.terms, f.length, True)
-                if len(self.article_terms) > ARTICLE_TERMS_KEPT:
-                    self.article_terms.popitem(last=False)
             if f.dated:
                 self._cover(desk, f.time - (window_article if f.article else window), f.article)
             choice = engine.choose(f)
@@ -241,13 +235,15 @@ class StoryStage(Stage):
             if (action == "joined" and story.id in engine.stories
                     and story.n in SPLIT_CHECKS and story.articles * 2 > story.n):
                 self._maybe_split(desk, story, members, decisions)
-        self._flush(desk, members, decisions)
         every = int(self.params["consolidate_every"])
-        if every:
+        due = False
+        if every:  # counted before the flush, which saves the count with the batch
             self.since_pass += sum(1 for it in items if not it.annotations.get("copy_of"))
             if self.since_pass >= every:
-                self.since_pass = 0
-                self.consolidate(desk)
+                self.since_pass, due = 0, True
+        self._flush(desk, members, decisions)
+        if due:
+            self.consolidate(desk)
 
     def consolidate(self, desk: Desk) -> dict[str, int]:
         """Clusters the active window again and applies the differences (see consolidate.py)."""
@@ -329,9 +325,10 @@ class StoryStage(Stage):
         if len(rows) < 2 * SPLIT_MIN or any(pinned for _, pinned in rows):
             return  # too few to tell, or an editor has worked on it
         ids = [i for i, _ in rows]
-        read = {i: self.article_terms[i] for i in ids if i in self.article_terms}
-        missing = [i for i in ids if i not in read]
-        for it in store.items_by_ids(missing) if missing else []:
+        # Every member is read again from the store with today's weights (no cache of terms as
+        # read on arrival): a process that reloaded the stories splits as one that did not.
+        read: dict[str, tuple[dict[str, float], int, bool]] = {}
+        for it in store.items_by_ids(ids):
             f = self.features(it, learn=False)
             read[it.id] = (f.terms, f.length, f.article)
         ids = [i for i in ids if i in read]
@@ -378,11 +375,30 @@ class StoryStage(Stage):
         store.add_decisions(decisions)
         n, counts = self.weights.take_pending()
         store.add_term_counts(n, counts)
+        self._save_engine_state(desk)
         self.generation = store.bump_story_generation()
         if len(self.engine.stories) > self.evict_at:
             self._evict(max(s.last for s in self.engine.stories.values()))
             # Scan again only when the engine has grown by a fifth: a scan is O(stories).
             self.evict_at = max(5000, int(len(self.engine.stories) * 1.2))
+
+    def _save_engine_state(self, desk: Desk) -> None:
+        """Writes what the engine learned beyond the stories (running score levels, the count
+        towards the next consolidation) in the batch's transaction: a process that reloads
+        decides as this one would."""
+        assert self.engine is not None
+        desk.store.set_story_meta(ENGINE_STATE_KEY, json.dumps({
+            "levels": self.engine.levels.to_text(), "since_pass": self.since_pass,
+        }))
+
+    def _restore_engine_state(self, desk: Desk) -> None:
+        """Reads back what `_save_engine_state` wrote (nothing on a new store)."""
+        assert self.engine is not None
+        raw = desk.store.story_meta(ENGINE_STATE_KEY)
+        if raw:
+            state = json.loads(raw)
+            self.engine.levels.load_text(state.get("levels"))
+            self.since_pass = int(state.get("since_pass") or 0)
 
     def _evict(self, latest: float) -> None:
         """Drops dormant stories: those of mostly full articles after twice the article window,
