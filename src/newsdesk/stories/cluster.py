@@ -68,7 +68,17 @@ class StoryState:
     norm: float = 0.0
     vnorm: float = 0.0                   # norm of `vector`, 0 until computed
     indexed: frozenset[str] = frozenset()
+    # When (engine ticks) the story was last posted under each indexed term and entity: the
+    # order of an index posting, kept with the story so that a reload rebuilds the same order.
+    ticks: dict[str, int] = field(default_factory=dict)
+    ent_ticks: dict[str, int] = field(default_factory=dict)
     dirty: bool = True
+    loaded: bool = False                 # read from the store, not yet placed in an index
+
+    @property
+    def last_stored(self) -> float:
+        """Returns the last time the store keeps (dated members' span, else all members')."""
+        return self.dlast if self.dlast >= self.dfirst else self.last
 
     @property
     def independent_sources(self) -> int:
@@ -91,6 +101,9 @@ class StoryState:
             "lsum": self.lsum,
             "articles": self.articles,
             "titled": self.titled,
+            "span": None if math.isinf(self.first) else [self.first, self.last],
+            "ticks": self.ticks,
+            "ent_ticks": self.ent_ticks,
         }
         if self.vector is not None:
             out["vector"] = vector_text(self.vector)
@@ -101,9 +114,10 @@ class StoryState:
         """Returns the state of a stored story row and its JSON state."""
         vec = state.get("vector")
         dated = state.get("dated") or [math.inf, -math.inf]
+        span = state.get("span") or [row["first"], row["last"]]
         s = cls(
             id=row["id"], seq=row["seq"], terms=dict(state.get("terms") or {}),
-            n=int(state.get("n") or 0), first=row["first"], last=row["last"],
+            n=int(state.get("n") or 0), first=span[0], last=span[1],
             entities=dict(state.get("entities") or {}),
             vector=vector_from(vec) if vec else None,
             sources=list(state.get("sources") or []), size=row["size"], copies=row["copies"],
@@ -111,6 +125,8 @@ class StoryState:
             title_time=state.get("title_time") or math.inf, dfirst=dated[0], dlast=dated[1],
             recent=list(state.get("recent") or []), lsum=float(state.get("lsum") or 0),
             articles=int(state.get("articles") or 0), titled=bool(state.get("titled")), dirty=False,
+            ticks=dict(state.get("ticks") or {}), ent_ticks=dict(state.get("ent_ticks") or {}),
+            loaded=True,
         )
         s.norm = math.sqrt(sum(w * w for w in s.terms.values()))
         return s
@@ -156,16 +172,53 @@ class Engine:
     def __init__(self, params: dict[str, Any]):
         self.p = params
         self.stories: dict[str, StoryState] = {}
-        self.index: dict[str, dict[str, None]] = {}   # term -> story ids, most recent last
-        self.ent_index: dict[str, dict[str, None]] = {}
+        self.index: dict[str, dict[str, int]] = {}   # term -> story id: tick, most recent last
+        self.ent_index: dict[str, dict[str, int]] = {}
+        self.tick = 0  # counts postings: orders each posting, saved with the stories
         # Running means and spreads of the vector and term scores of scored candidates.
         self.levels = Levels()
 
     # -- index upkeep ---------------------------------------------------------------------
     def put(self, story: StoryState) -> None:
-        """Adds or refreshes a story in the engine and its index."""
+        """Adds or refreshes a story in the engine and its index (a story just read from the
+        store goes where its saved ticks put it)."""
+        if story.loaded and story.ticks:
+            self.put_loaded([story])
+            return
+        story.loaded = False
         self.stories[story.id] = story
         self._reindex(story)
+
+    def put_loaded(self, stories: list[StoryState]) -> None:
+        """Adds stories read from the store, each posting in the order of the saved ticks (the
+        order a process that never dropped them has), without reindexing them."""
+        new: dict[int, dict[str, list[tuple[int, str]]]] = {0: {}, 1: {}}
+        for story in stories:
+            if not story.ticks:  # saved before ticks were: indexed afresh
+                self.put(story)
+                continue
+            story.loaded = False
+            old = self.stories.get(story.id)
+            if old is not None and old is not story:
+                self.drop(story.id)
+            self.stories[story.id] = story
+            story.indexed = frozenset(story.ticks)
+            for which, ticks in ((0, story.ticks), (1, story.ent_ticks)):
+                for key, k in ticks.items():
+                    new[which].setdefault(key, []).append((k, story.id))
+                    self.tick = max(self.tick, k)
+        for which, index in ((0, self.index), (1, self.ent_index)):
+            for key, entries in new[which].items():
+                posting = index.setdefault(key, {})
+                for _, sid in entries:
+                    posting.pop(sid, None)
+                entries.sort()
+                if posting and next(reversed(posting.values())) > entries[0][0]:
+                    merged = sorted([(k, sid) for sid, k in posting.items()] + entries)
+                    posting.clear()
+                    entries = merged
+                for k, sid in entries:
+                    posting[sid] = k
 
     def drop(self, story_id: str) -> None:
         """Removes a story (merged away, emptied or dormant) from the engine."""
@@ -178,36 +231,53 @@ class Engine:
                 posting.pop(story_id, None)
                 if not posting:
                     del self.index[t]
-        for e in story.entities:
+        for e in story.ent_ticks:
             posting = self.ent_index.get(e)
             if posting is not None:
                 posting.pop(story_id, None)
+                if not posting:
+                    del self.ent_index[e]
 
     def _reindex(self, story: StoryState) -> None:
         k = INDEX_TERMS
         top = heapq.nlargest(k, story.terms.items(), key=lambda kv: kv[1])
         new = frozenset(t for t, _ in top)
         sid = story.id
+        self.tick += 1
+        tick = self.tick
         for t in story.indexed - new:
             posting = self.index.get(t)
             if posting is not None:
                 posting.pop(sid, None)
-        for t in new:
+                if not posting:
+                    del self.index[t]
+        story.ticks = {}
+        for t, _ in top:
             posting = self.index.setdefault(t, {})
             posting.pop(sid, None)
-            posting[sid] = None  # most recently touched at the end
+            posting[sid] = tick  # most recently touched at the end
+            story.ticks[t] = tick
         story.indexed = new
+        for e in story.ent_ticks.keys() - story.entities.keys():  # entities the story lost
+            posting = self.ent_index.get(e)
+            if posting is not None:
+                posting.pop(sid, None)
+                if not posting:
+                    del self.ent_index[e]
+        story.ent_ticks = {}
         for e in story.entities:
             posting = self.ent_index.setdefault(e, {})
             posting.pop(sid, None)
-            posting[sid] = None
+            posting[sid] = tick
+            story.ent_ticks[e] = tick
+        story.dirty = True
 
     def evict_before(self, t: float, t_article: float | None = None) -> int:
         """Drops stories whose last member is older than t (t_article for stories of mostly
         full articles, which stay findable longer); returns how many."""
         ta = t if t_article is None else t_article
         old = [sid for sid, s in self.stories.items()
-               if not s.dirty and s.last < (ta if s.articles * 2 > s.n else t)]
+               if not s.dirty and s.last_stored < (ta if s.articles * 2 > s.n else t)]
         for sid in old:
             self.drop(sid)
         return len(old)
@@ -388,10 +458,12 @@ class Engine:
         else:  # between full refreshes, index the new member's strongest terms too
             sid = s.id
             extra = set()
+            self.tick += 1
             for t, _ in heapq.nlargest(6, f.terms.items(), key=lambda kv: kv[1]):
                 posting = self.index.setdefault(t, {})
                 posting.pop(sid, None)
-                posting[sid] = None
+                posting[sid] = self.tick
+                s.ticks[t] = self.tick
                 extra.add(t)
             s.indexed = s.indexed | extra
 

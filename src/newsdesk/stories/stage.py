@@ -98,7 +98,6 @@ class StoryStage(Stage):
         self.next_seq = 1
         self.embedder = None
         self.redirects: dict[str, str] = {}
-        self.evict_at = 5000  # engine size that triggers dropping dormant stories
         self.since_pass = 0  # canonical items since the last consolidation pass
         self.refiner = None  # cascade: the transformer, asked again for close decisions only
         self.refine_calls = 0
@@ -143,9 +142,9 @@ class StoryStage(Stage):
 
     def _load(self, desk: Desk, since: float, until: float | None) -> None:
         assert self.engine is not None
-        for row, state in desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until)):
-            if row["id"] not in self.engine.stories:
-                self.engine.put(StoryState.from_row(row, state))
+        rows = desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until))
+        self.engine.put_loaded([StoryState.from_row(row, state) for row, state in rows
+                                if row["id"] not in self.engine.stories])
 
     def horizon_days(self) -> float:
         """Returns how far back (days) an item may find a story: the longer of the windows."""
@@ -244,6 +243,7 @@ class StoryStage(Stage):
         self._flush(desk, members, decisions)
         if due:
             self.consolidate(desk)
+        self._settle(desk)
 
     def consolidate(self, desk: Desk) -> dict[str, int]:
         """Clusters the active window again and applies the differences (see consolidate.py)."""
@@ -377,10 +377,6 @@ class StoryStage(Stage):
         store.add_term_counts(n, counts)
         self._save_engine_state(desk)
         self.generation = store.bump_story_generation()
-        if len(self.engine.stories) > self.evict_at:
-            self._evict(max(s.last for s in self.engine.stories.values()))
-            # Scan again only when the engine has grown by a fifth: a scan is O(stories).
-            self.evict_at = max(5000, int(len(self.engine.stories) * 1.2))
 
     def _save_engine_state(self, desk: Desk) -> None:
         """Writes what the engine learned beyond the stories (running score levels, the count
@@ -389,6 +385,7 @@ class StoryStage(Stage):
         assert self.engine is not None
         desk.store.set_story_meta(ENGINE_STATE_KEY, json.dumps({
             "levels": self.engine.levels.to_text(), "since_pass": self.since_pass,
+            "tick": self.engine.tick,
         }))
 
     def _restore_engine_state(self, desk: Desk) -> None:
@@ -399,6 +396,18 @@ class StoryStage(Stage):
             state = json.loads(raw)
             self.engine.levels.load_text(state.get("levels"))
             self.since_pass = int(state.get("since_pass") or 0)
+            self.engine.tick = max(self.engine.tick, int(state.get("tick") or 0))
+
+    def _settle(self, desk: Desk) -> None:
+        """Leaves the engine after a batch holding what `ensure` would load now: the active
+        stories of the horizon, less the dormant ones, with the same load marks. So the next
+        batch is decided alike whether this process goes on or another one starts."""
+        assert self.engine is not None
+        latest = epoch(desk.store.latest_story_time())
+        if latest is None:
+            return
+        self.low = self.low_article = latest - 2 * self.horizon_days() * DAY
+        self._evict(latest)
 
     def _evict(self, latest: float) -> None:
         """Drops dormant stories: those of mostly full articles after twice the article window,
