@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import time
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 _WARNED: set[str] = set()  # say once per process what is missing
 ENGINE_STATE_KEY = "engine_state"  # story_meta: the engine's state beyond the stories
+ARTICLE_COUNTS_KEPT = 4096  # recent full articles whose word counts the split check keeps
 
 
 MERGE_CHECKS = frozenset({2, 4, 8, 16, 32, 64})  # story sizes at which a merge is looked for
@@ -97,6 +99,9 @@ class StoryStage(Stage):
         self.low_article = math.inf  # every story of mostly full articles after this is loaded
         self.next_seq = 1
         self.embedder = None
+        # Recent full articles' word counts (they do not depend on the weights): split checks
+        # weight them anew, as they would a member read back from the store.
+        self.article_counts: OrderedDict[str, Counter[str]] = OrderedDict()
         self.redirects: dict[str, str] = {}
         self.since_pass = 0  # canonical items since the last consolidation pass
         self.refiner = None  # cascade: the transformer, asked again for close decisions only
@@ -155,14 +160,19 @@ class StoryStage(Stage):
         """Returns the item's features; learn=True also counts its words for weighting."""
         assert self.weights is not None
         counts = raw_counts(item, self.params)
+        article = is_article(item, self.params)
         if learn:
             self.weights.observe(set(counts))
+            if article:
+                self.article_counts[item.id] = counts
+                if len(self.article_counts) > ARTICLE_COUNTS_KEPT:
+                    self.article_counts.popitem(last=False)
         t, dated = item_time(item)
         return Features(
             item_id=item.id, terms=vectorise(counts, self.weights), length=len(counts), time=t,
             dated=dated, source=item.annotations.get("source_key", item.source),
             entities=entity_keys(item), vector=vector,
-            headline=item.headline, article=is_article(item, self.params),
+            headline=item.headline, article=article,
         )
 
     # -- the stage ------------------------------------------------------------------------
@@ -325,10 +335,13 @@ class StoryStage(Stage):
         if len(rows) < 2 * SPLIT_MIN or any(pinned for _, pinned in rows):
             return  # too few to tell, or an editor has worked on it
         ids = [i for i, _ in rows]
-        # Every member is read again from the store with today's weights (no cache of terms as
-        # read on arrival): a process that reloaded the stories splits as one that did not.
-        read: dict[str, tuple[dict[str, float], int, bool]] = {}
-        for it in store.items_by_ids(ids):
+        # Every member is weighted with today's weights (not as read on arrival): a process that
+        # reloaded the stories, and reads the members back from the store, splits alike.
+        assert self.weights is not None
+        read = {i: (vectorise(self.article_counts[i], self.weights), len(self.article_counts[i]), True)
+                for i in ids if i in self.article_counts}
+        missing = [i for i in ids if i not in read]
+        for it in store.items_by_ids(missing) if missing else []:
             f = self.features(it, learn=False)
             read[it.id] = (f.terms, f.length, f.article)
         ids = [i for i in ids if i in read]
