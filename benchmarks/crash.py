@@ -85,17 +85,27 @@ def stored_items(db: Path) -> int:
 
 
 def crashed_run(db: Path, source: Path, batch: int, kills: int, span: float, seed: int,
-                reach: tuple[float, float] = (0.2, 1.0)) -> list[dict[str, Any]]:
+                reach: tuple[float, float] = (0.2, 1.0), spread: bool = False) -> list[dict[str, Any]]:
     """Ingests source into db, killing the ingest `kills` times, each after a random share
-    (within `reach`) of `span` seconds, then lets it finish; returns what each kill hit."""
+    (within `reach`) of `span` seconds, then lets it finish; returns what each kill hit.
+
+    spread=True: each run is killed a random share (within `reach`) of span / (kills + 1)
+    seconds after it stored its first batch, so that the kills land all along the ingest
+    rather than in model loading or after the end."""
     rng = random.Random(seed)
     points: list[dict[str, Any]] = []
     for _ in range(kills):
+        start = time.perf_counter()
         proc = subprocess.Popen(newsdesk_cmd(db, source), env=run_env(batch),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        after = rng.uniform(*reach) * span
+        after = rng.uniform(*reach) * (span / (kills + 1) if spread else span)
+        if spread:  # wait for this run's first commit (or its end)
+            before = stored_items(db)
+            while proc.poll() is None and stored_items(db) == before:
+                time.sleep(0.5)
+            after += time.perf_counter() - start
         try:
-            proc.wait(timeout=after)
+            proc.wait(timeout=max(0.0, after - (time.perf_counter() - start)))
             points.append({"after_s": round(after, 1), "killed": False, "items_stored": stored_items(db)})
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
@@ -143,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=500, help="ingest_batch for both runs")
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--keep", help="folder to keep the stores and input in")
+    ap.add_argument("--reuse-clean", type=float, metavar="SECONDS",
+                    help="with --keep: reuse the clean store there (its run took SECONDS)")
+    ap.add_argument("--spread", action="store_true",
+                    help="kill each run a random time after its first commit (kills land all along the ingest)")
     ap.add_argument("--reach", type=float, default=0.25,
                     help="each run is killed after up to this share of the clean run's time")
     args = ap.parse_args(argv)
@@ -154,13 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     source = folder / "input.jsonl"
     n = write_input(source, args.items)
     clean_db, crash_db = folder / "clean.db", folder / "crashed.db"
-    for db in (clean_db, crash_db):
+    reuse = args.reuse_clean is not None and args.keep and clean_db.exists()
+    for db in (crash_db,) if reuse else (clean_db, crash_db):
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
-    seconds = clean_run(clean_db, source, args.batch)
-    print(f"clean run: {n} records, {stored_items(clean_db)} items stored in {seconds:.0f} s")
+    seconds = args.reuse_clean if reuse else clean_run(clean_db, source, args.batch)
+    print(f"clean run: {n} records, {stored_items(clean_db)} items stored in {seconds:.0f} s"
+          + (" (reused)" if reuse else ""))
+    reach = (0.2, 1.0) if args.spread else (args.reach / 5, args.reach)
     points = crashed_run(crash_db, source, args.batch, args.kills, seconds, args.seed,
-                         reach=(args.reach / 5, args.reach))
+                         reach=reach, spread=args.spread)
     for k, p in enumerate(points, 1):
         what = "killed" if p["killed"] else "finished before the kill"
         print(f"kill {k}: at {p['after_s']} s, {what}, {p['items_stored']} items stored by then")

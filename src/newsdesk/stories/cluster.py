@@ -11,8 +11,10 @@ over each story's strongest terms, so the work per item does not grow with the s
 
 from __future__ import annotations
 
+import base64
 import heapq
 import itertools
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +68,17 @@ class StoryState:
     norm: float = 0.0
     vnorm: float = 0.0                   # norm of `vector`, 0 until computed
     indexed: frozenset[str] = frozenset()
+    # When (engine ticks) the story was last posted under each indexed term and entity: the
+    # order of an index posting, kept with the story so that a reload rebuilds the same order.
+    ticks: dict[str, int] = field(default_factory=dict)
+    ent_ticks: dict[str, int] = field(default_factory=dict)
     dirty: bool = True
+    loaded: bool = False                 # read from the store, not yet placed in an index
+
+    @property
+    def last_stored(self) -> float:
+        """Returns the last time the store keeps (dated members' span, else all members')."""
+        return self.dlast if self.dlast >= self.dfirst else self.last
 
     @property
     def independent_sources(self) -> int:
@@ -75,21 +87,26 @@ class StoryState:
 
     def to_state(self) -> dict[str, Any]:
         """Returns the JSON-able clustering state kept in the store."""
+        # Saved exactly (no rounding): a process that reloads a story must score it as the
+        # process that kept it in memory did.
         out: dict[str, Any] = {
-            "terms": {t: round(w, 5) for t, w in self.terms.items()},
+            "terms": dict(self.terms),
             "n": self.n,
             "entities": self.entities,
             "sources": self.sources,
             "unattributed": self.unattributed,
             "title_time": None if math.isinf(self.title_time) else self.title_time,
             "dated": None if math.isinf(self.dfirst) else [self.dfirst, self.dlast],
-            "recent": [{t: round(w, 4) for t, w in m.items()} for m in self.recent],
+            "recent": [dict(m) for m in self.recent],
             "lsum": self.lsum,
             "articles": self.articles,
             "titled": self.titled,
+            "span": None if math.isinf(self.first) else [self.first, self.last],
+            "ticks": self.ticks,
+            "ent_ticks": self.ent_ticks,
         }
         if self.vector is not None:
-            out["vector"] = [round(float(x), 5) for x in self.vector]
+            out["vector"] = vector_text(self.vector)
         return out
 
     @classmethod
@@ -97,19 +114,34 @@ class StoryState:
         """Returns the state of a stored story row and its JSON state."""
         vec = state.get("vector")
         dated = state.get("dated") or [math.inf, -math.inf]
+        span = state.get("span") or [row["first"], row["last"]]
         s = cls(
             id=row["id"], seq=row["seq"], terms=dict(state.get("terms") or {}),
-            n=int(state.get("n") or 0), first=row["first"], last=row["last"],
+            n=int(state.get("n") or 0), first=span[0], last=span[1],
             entities=dict(state.get("entities") or {}),
-            vector=np.asarray(vec, dtype=np.float32) if vec else None,
+            vector=vector_from(vec) if vec else None,
             sources=list(state.get("sources") or []), size=row["size"], copies=row["copies"],
             unattributed=int(state.get("unattributed") or 0), title=row["title"] or "",
             title_time=state.get("title_time") or math.inf, dfirst=dated[0], dlast=dated[1],
             recent=list(state.get("recent") or []), lsum=float(state.get("lsum") or 0),
             articles=int(state.get("articles") or 0), titled=bool(state.get("titled")), dirty=False,
+            ticks=dict(state.get("ticks") or {}), ent_ticks=dict(state.get("ent_ticks") or {}),
+            loaded=True,
         )
         s.norm = math.sqrt(sum(w * w for w in s.terms.values()))
         return s
+
+
+def vector_text(vector: Any) -> str:
+    """Returns a dense vector as text that reads back bit for bit (base64 of float32)."""
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+
+
+def vector_from(value: Any) -> Any:
+    """Returns the float32 vector of `vector_text` output (or of a list, as older stores kept)."""
+    if isinstance(value, str):
+        return np.frombuffer(base64.b64decode(value), dtype="<f4").astype(np.float32)
+    return np.asarray(value, dtype=np.float32)
 
 
 @dataclass
@@ -140,16 +172,53 @@ class Engine:
     def __init__(self, params: dict[str, Any]):
         self.p = params
         self.stories: dict[str, StoryState] = {}
-        self.index: dict[str, dict[str, None]] = {}   # term -> story ids, most recent last
-        self.ent_index: dict[str, dict[str, None]] = {}
+        self.index: dict[str, dict[str, int]] = {}   # term -> story id: tick, most recent last
+        self.ent_index: dict[str, dict[str, int]] = {}
+        self.tick = 0  # counts postings: orders each posting, saved with the stories
         # Running means and spreads of the vector and term scores of scored candidates.
         self.levels = Levels()
 
     # -- index upkeep ---------------------------------------------------------------------
     def put(self, story: StoryState) -> None:
-        """Adds or refreshes a story in the engine and its index."""
+        """Adds or refreshes a story in the engine and its index (a story just read from the
+        store goes where its saved ticks put it)."""
+        if story.loaded and story.ticks:
+            self.put_loaded([story])
+            return
+        story.loaded = False
         self.stories[story.id] = story
         self._reindex(story)
+
+    def put_loaded(self, stories: list[StoryState]) -> None:
+        """Adds stories read from the store, each posting in the order of the saved ticks (the
+        order a process that never dropped them has), without reindexing them."""
+        new: dict[int, dict[str, list[tuple[int, str]]]] = {0: {}, 1: {}}
+        for story in stories:
+            if not story.ticks:  # saved before ticks were: indexed afresh
+                self.put(story)
+                continue
+            story.loaded = False
+            old = self.stories.get(story.id)
+            if old is not None and old is not story:
+                self.drop(story.id)
+            self.stories[story.id] = story
+            story.indexed = frozenset(story.ticks)
+            for which, ticks in ((0, story.ticks), (1, story.ent_ticks)):
+                for key, k in ticks.items():
+                    new[which].setdefault(key, []).append((k, story.id))
+                    self.tick = max(self.tick, k)
+        for which, index in ((0, self.index), (1, self.ent_index)):
+            for key, entries in new[which].items():
+                posting = index.setdefault(key, {})
+                for _, sid in entries:
+                    posting.pop(sid, None)
+                entries.sort()
+                if posting and next(reversed(posting.values())) > entries[0][0]:
+                    merged = sorted([(k, sid) for sid, k in posting.items()] + entries)
+                    posting.clear()
+                    entries = merged
+                for k, sid in entries:
+                    posting[sid] = k
 
     def drop(self, story_id: str) -> None:
         """Removes a story (merged away, emptied or dormant) from the engine."""
@@ -162,36 +231,53 @@ class Engine:
                 posting.pop(story_id, None)
                 if not posting:
                     del self.index[t]
-        for e in story.entities:
+        for e in story.ent_ticks:
             posting = self.ent_index.get(e)
             if posting is not None:
                 posting.pop(story_id, None)
+                if not posting:
+                    del self.ent_index[e]
 
     def _reindex(self, story: StoryState) -> None:
         k = INDEX_TERMS
         top = heapq.nlargest(k, story.terms.items(), key=lambda kv: kv[1])
         new = frozenset(t for t, _ in top)
         sid = story.id
+        self.tick += 1
+        tick = self.tick
         for t in story.indexed - new:
             posting = self.index.get(t)
             if posting is not None:
                 posting.pop(sid, None)
-        for t in new:
+                if not posting:
+                    del self.index[t]
+        story.ticks = {}
+        for t, _ in top:
             posting = self.index.setdefault(t, {})
             posting.pop(sid, None)
-            posting[sid] = None  # most recently touched at the end
+            posting[sid] = tick  # most recently touched at the end
+            story.ticks[t] = tick
         story.indexed = new
+        for e in story.ent_ticks.keys() - story.entities.keys():  # entities the story lost
+            posting = self.ent_index.get(e)
+            if posting is not None:
+                posting.pop(sid, None)
+                if not posting:
+                    del self.ent_index[e]
+        story.ent_ticks = {}
         for e in story.entities:
             posting = self.ent_index.setdefault(e, {})
             posting.pop(sid, None)
-            posting[sid] = None
+            posting[sid] = tick
+            story.ent_ticks[e] = tick
+        story.dirty = True
 
     def evict_before(self, t: float, t_article: float | None = None) -> int:
         """Drops stories whose last member is older than t (t_article for stories of mostly
         full articles, which stay findable longer); returns how many."""
         ta = t if t_article is None else t_article
         old = [sid for sid, s in self.stories.items()
-               if not s.dirty and s.last < (ta if s.articles * 2 > s.n else t)]
+               if not s.dirty and s.last_stored < (ta if s.articles * 2 > s.n else t)]
         for sid in old:
             self.drop(sid)
         return len(old)
@@ -235,18 +321,21 @@ class Engine:
                     acc[sid] = acc.get(sid, 0.0) + 0.1
         if not acc:
             return []
-        keep = heapq.nlargest(MAX_CANDIDATES, acc.items(), key=lambda kv: kv[1])
+        # Stories outside the item's window are dropped before the best are kept: whatever else
+        # a process holds in memory (a long run holds more than a fresh start) never decides.
         window = (p["window_days_article"] if f.article else p["window_days"]) * DAY
-        out = []
-        for sid, _ in keep:
-            s = self.stories.get(sid)
+        stories = self.stories
+        inside: list[tuple[str, float]] = []
+        for sid, w in acc.items():
+            s = stories.get(sid)
             if s is None:
                 continue
             # A story with no dated member (or an undated item) has no time to be out of.
             if f.dated and s.dlast >= s.dfirst and (f.time < s.dfirst - window or f.time > s.dlast + window):
                 continue
-            out.append(s)
-        return out
+            inside.append((sid, w))
+        keep = heapq.nlargest(MAX_CANDIDATES, inside, key=lambda kv: kv[1])
+        return [stories[sid] for sid, _ in keep]
 
     def score(self, f: Features, s: StoryState, explain: bool = False) -> Scored:
         """Returns how well the item fits the story, with the score's components."""
@@ -372,10 +461,12 @@ class Engine:
         else:  # between full refreshes, index the new member's strongest terms too
             sid = s.id
             extra = set()
+            self.tick += 1
             for t, _ in heapq.nlargest(6, f.terms.items(), key=lambda kv: kv[1]):
                 posting = self.index.setdefault(t, {})
                 posting.pop(sid, None)
-                posting[sid] = None
+                posting[sid] = self.tick
+                s.ticks[t] = self.tick
                 extra.add(t)
             s.indexed = s.indexed | extra
 
@@ -496,6 +587,15 @@ class Levels:
         self.v_mean += r * dv
         self.t_var = (1 - r) * (self.t_var + r * dt * dt)
         self.v_var = (1 - r) * (self.v_var + r * dv * dv)
+
+    def to_text(self) -> str:
+        """Returns the four running figures as text that reads back exactly."""
+        return json.dumps([self.t_mean, self.t_var, self.v_mean, self.v_var])
+
+    def load_text(self, text: str | None) -> None:
+        """Restores the figures `to_text` wrote (the defaults stay when there are none)."""
+        if text:
+            self.t_mean, self.t_var, self.v_mean, self.v_var = (float(x) for x in json.loads(text))
 
     def on_term_scale(self, vsim: Any) -> Any:
         """Returns vector similarity (a number or an array) mapped onto the term score's scale."""

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from newsdesk.errors import NotInstalled
 from newsdesk.model import Item
 from newsdesk.pipeline import Stage
-from newsdesk.store.stories import iso_from_epoch
+from newsdesk.store.stories import epoch, iso_from_epoch
 from newsdesk.stories.cluster import (
     DAY,
     MEMBER_TERMS,
@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 _WARNED: set[str] = set()  # say once per process what is missing
-ARTICLE_TERMS_KEPT = 4096  # recent full articles whose terms the split check keeps
+ENGINE_STATE_KEY = "engine_state"  # story_meta: the engine's state beyond the stories
+ARTICLE_COUNTS_KEPT = 4096  # recent full articles whose word counts the split check keeps
 
 
 MERGE_CHECKS = frozenset({2, 4, 8, 16, 32, 64})  # story sizes at which a merge is looked for
@@ -99,10 +100,10 @@ class StoryStage(Stage):
         self.next_seq = 1
         self.loaded_stories = 0  # stories read from the store into the engine by time window
         self.embedder = None
-        # Recent full articles' (terms, length, article) as read on arrival: split checks reread them.
-        self.article_terms: OrderedDict[str, tuple[dict[str, float], int, bool]] = OrderedDict()
+        # Recent full articles' word counts (they do not depend on the weights): split checks
+        # weight them anew, as they would a member read back from the store.
+        self.article_counts: OrderedDict[str, Counter[str]] = OrderedDict()
         self.redirects: dict[str, str] = {}
-        self.evict_at = 5000  # engine size that triggers dropping dormant stories
         self.since_pass = 0  # canonical items since the last consolidation pass
         self.refiner = None  # cascade: the transformer, asked again for close decisions only
         self.refine_calls = 0
@@ -135,6 +136,7 @@ class StoryStage(Stage):
         # Nothing is loaded up front: each new item loads the stories of its own window (_cover).
         self.low = self.low_article = math.inf
         self.next_seq = store.next_story_seq()
+        self._restore_engine_state(desk)
         self.generation = gen
         return self.engine
 
@@ -148,10 +150,10 @@ class StoryStage(Stage):
 
     def _load(self, desk: Context, since: float, until: float | None) -> None:
         assert self.engine is not None
-        for row, state in desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until)):
-            if row["id"] not in self.engine.stories:
-                self.engine.put(StoryState.from_row(row, state))
-                self.loaded_stories += 1
+        rows = desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until))
+        loaded = [StoryState.from_row(row, state) for row, state in rows if row["id"] not in self.engine.stories]
+        self.engine.put_loaded(loaded)
+        self.loaded_stories += len(loaded)
 
     def horizon_days(self) -> float:
         """Returns how far back (days) an item may find a story: the longer of the windows."""
@@ -162,14 +164,19 @@ class StoryStage(Stage):
         """Returns the item's features; learn=True also counts its words for weighting."""
         assert self.weights is not None
         counts = raw_counts(item, self.params)
+        article = is_article(item, self.params)
         if learn:
             self.weights.observe(set(counts))
+            if article:
+                self.article_counts[item.id] = counts
+                if len(self.article_counts) > ARTICLE_COUNTS_KEPT:
+                    self.article_counts.popitem(last=False)
         t, dated = item_time(item)
         return Features(
             item_id=item.id, terms=vectorise(counts, self.weights), length=len(counts), time=t,
             dated=dated, source=item.annotations.get("source_key", item.source),
             entities=entity_keys(item), vector=vector,
-            headline=item.headline, article=is_article(item, self.params),
+            headline=item.headline, article=article,
         )
 
     # -- the stage ------------------------------------------------------------------------
@@ -219,10 +226,6 @@ class StoryStage(Stage):
                 vec = self.embedder.encode([item.body])[0]
                 vec = vec if vec.any() else None
             f = self.features(item, vec)
-            if f.article:
-                self.article_terms[item.id] = (f.terms, f.length, True)
-                if len(self.article_terms) > ARTICLE_TERMS_KEPT:
-                    self.article_terms.popitem(last=False)
             # An undated item's time is its arrival: it may join stories around that time.
             self._cover(desk, f.time - (window_article if f.article else window), f.article)
             choice = engine.choose(f)
@@ -245,13 +248,16 @@ class StoryStage(Stage):
             if (action == "joined" and story.id in engine.stories
                     and story.n in SPLIT_CHECKS and story.articles * 2 > story.n):
                 self._maybe_split(desk, story, members, decisions)
-        self._flush(desk, members, decisions)
         every = int(self.params["consolidate_every"])
-        if every:
+        due = False
+        if every:  # counted before the flush, which saves the count with the batch
             self.since_pass += sum(1 for it in items if not it.annotations.get("copy_of"))
             if self.since_pass >= every:
-                self.since_pass = 0
-                self.consolidate(desk)
+                self.since_pass, due = 0, True
+        self._flush(desk, members, decisions)
+        if due:
+            self.consolidate(desk)
+        self._settle(desk)
 
     def consolidate(self, desk: Context) -> dict[str, int]:
         """Clusters the active window again and applies the differences (see consolidate.py)."""
@@ -337,7 +343,11 @@ class StoryStage(Stage):
         if len(rows) < 2 * SPLIT_MIN or any(pinned for _, pinned in rows):
             return  # too few to tell, or an editor has worked on it
         ids = [i for i, _ in rows]
-        read = {i: self.article_terms[i] for i in ids if i in self.article_terms}
+        # Every member is weighted with today's weights (not as read on arrival): a process that
+        # reloaded the stories, and reads the members back from the store, splits alike.
+        assert self.weights is not None
+        read = {i: (vectorise(self.article_counts[i], self.weights), len(self.article_counts[i]), True)
+                for i in ids if i in self.article_counts}
         missing = [i for i in ids if i not in read]
         for it in store.items_by_ids(missing) if missing else []:
             f = self.features(it, learn=False)
@@ -386,11 +396,37 @@ class StoryStage(Stage):
         store.add_decisions(decisions)
         n, counts = self.weights.take_pending()
         store.add_term_counts(n, counts)
+        self._save_engine_state(desk)
         self.generation = store.bump_story_generation()
-        if len(self.engine.stories) > self.evict_at:
-            self._evict(max(s.last for s in self.engine.stories.values()))
-            # Scan again only when the engine has grown by a fifth: a scan is O(stories).
-            self.evict_at = max(5000, int(len(self.engine.stories) * 1.2))
+
+    def _save_engine_state(self, desk: Context) -> None:
+        """Writes what the engine learned beyond the stories (running score levels, the count
+        towards the next consolidation) in the batch's transaction: a process that reloads
+        decides as this one would."""
+        assert self.engine is not None
+        desk.store.set_story_meta(ENGINE_STATE_KEY, json.dumps({
+            "levels": self.engine.levels.to_text(), "since_pass": self.since_pass,
+            "tick": self.engine.tick,
+        }))
+
+    def _restore_engine_state(self, desk: Context) -> None:
+        """Reads back what `_save_engine_state` wrote (nothing on a new store)."""
+        assert self.engine is not None
+        raw = desk.store.story_meta(ENGINE_STATE_KEY)
+        if raw:
+            state = json.loads(raw)
+            self.engine.levels.load_text(state.get("levels"))
+            self.since_pass = int(state.get("since_pass") or 0)
+            self.engine.tick = max(self.engine.tick, int(state.get("tick") or 0))
+
+    def _settle(self, desk: Context) -> None:
+        """Drops the stories gone dormant after a batch (memory stays bounded on a long run). What
+        else a running process holds beyond a new one is outside every new item's window, and
+        the engine never lets a story outside the window take a candidate's place."""
+        assert self.engine is not None
+        latest = epoch(desk.store.latest_story_time())
+        if latest is not None:
+            self._evict(latest)
 
     def _evict(self, latest: float) -> None:
         """Drops dormant stories: those of mostly full articles after twice the article window,
