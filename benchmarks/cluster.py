@@ -7,7 +7,7 @@
     python benchmarks/cluster.py --slices 8      # F1 on val-sized parts of the training set
     python benchmarks/cluster.py --tune --held-out   # the grid, settings.json, held-out figures
 
---tune scores a small grid over the join thresholds and the coherence power, with the first of
+--tune scores a small grid over the join thresholds and the time penalty, with the first of
 --backends (default static: the default install), on the tuning sets
 (two val-sized parts of allsides-probe-train and the visible sets, never allsides-probe-val)
 and writes the point with the best mean F1 to src/newsdesk/stories/settings.json.
@@ -134,15 +134,13 @@ def slices(parts: int, backend: str) -> None:
 
 
 # -- tuning and held-out figures -----------------------------------------------------------
-# The grid: the three join thresholds (bare headline, lede, full article: the threshold
-# follows an item's length between them) and how steeply a loose story attracts less than a
-# tight one (the centroid score times coherence**power: 1 is average link). Every other
-# setting keeps its shipped value.
+# The grid: the three join thresholds (bare headline, lede, full article) and the time
+# penalty. Every other setting keeps its shipped value.
 GRID = {
-    "threshold_headline": (0.10, 0.14, 0.18),
+    "threshold_headline": (0.06, 0.10, 0.14),
     "threshold": (0.16, 0.20, 0.24),
-    "threshold_article": (0.22, 0.26, 0.30),
-    "coherence_power": (1.0, 4.0),
+    "threshold_article": (0.18, 0.22, 0.26),
+    "time_penalty": (0.1, 0.2),
 }
 VISIBLE = ("allsides-stream", "ecbplus", "giveme5w1h", "googlenews-headlines")
 HELD_OUT = "allsides-probe-val"  # never tuned on, only scored
@@ -187,13 +185,11 @@ def tuning_files(tmp: Path) -> dict[str, list[Path]]:
 
 def live_settings(path: Path) -> set[str]:
     """Returns the grid's settings a file's items can read: the lede and headline thresholds
-    and the coherence power only with items that are not full articles, the article threshold
-    with full articles and items longer than a lede, the time penalty only with dated items.
-    The others are left at their shipped values (the score cannot depend on them), which
-    saves runs."""
+    only with items that are not full articles, the article one only with full articles, the
+    time penalty only with dated items. The others are left at their shipped values (the
+    score cannot depend on them), which saves runs."""
     from newsdesk.model import Item
-    from newsdesk.stories.cluster import HEADLINE_WORDS, LEDE_WORDS
-    from newsdesk.stories.features import is_article, raw_counts
+    from newsdesk.stories.features import is_article
     from newsdesk.stories.params import shipped
 
     live = set()
@@ -205,11 +201,6 @@ def live_settings(path: Path) -> set[str]:
                 live.add("threshold_article")
             else:
                 live |= {"threshold_headline", "threshold"}
-                length = len(raw_counts(item, shipped()))
-                if length > LEDE_WORDS:
-                    live.add("threshold_article")
-                if length > HEADLINE_WORDS:
-                    live.add("coherence_power")
             if rec.get("published"):
                 live.add("time_penalty")
     return live

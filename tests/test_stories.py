@@ -407,23 +407,6 @@ def test_two_events_of_one_kind_are_split_apart(db_path):
         assert d.why(late.id).story_id == split.other_id  # joined it on arrival
 
 
-def test_the_threshold_follows_length_from_headline_through_lede_to_full_article():
-    from newsdesk.stories.cluster import HEADLINE_WORDS, LEDE_WORDS, Engine
-
-    p = {"threshold_headline": 0.1, "threshold": 0.2, "threshold_article": 0.3, "lead_words": 80}
-    engine = Engine(p)
-    assert engine.threshold(HEADLINE_WORDS) == pytest.approx(0.1)
-    assert engine.threshold(LEDE_WORDS) == pytest.approx(0.2)
-    # Longer than a lede: on the way to a full article's threshold, reached at lead_words.
-    between = engine.threshold(50)
-    assert 0.2 < between < 0.3
-    assert engine.threshold(80) == pytest.approx(0.3) == engine.threshold(200)
-    assert engine.threshold(10, article=True) == pytest.approx(0.3)
-    lengths = range(1, 120)
-    values = [engine.threshold(n) for n in lengths]
-    assert values == sorted(values)  # no step between classes
-
-
 def test_a_wire_dateline_is_not_read_as_the_event():
     from newsdesk.stories.features import raw_counts, strip_dateline
     from newsdesk.stories.stage import default_params

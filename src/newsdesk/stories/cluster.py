@@ -200,21 +200,14 @@ class Engine:
     def threshold(self, length: float, article: bool = False) -> float:
         """Returns the join threshold for an item: by its distinct words, or full article.
 
-        The threshold follows the item's length, not its class: a bare headline shares few
-        words with anything, so it needs less overlap than a lede; from a lede on it moves
-        log-linearly towards the full article's as the item fills the words the stage reads
-        (`lead_words`), since a longer text shares more words with an unrelated story by
-        chance. A full article is compared by its title and lead.
+        A bare headline shares few words with anything, so it needs less overlap than a
+        lede; a full article is compared by its title and lead.
         """
         p = self.p
         if article:
             return p["threshold_article"]
-        if length <= LEDE_WORDS:
-            x = self.length_scale(length)
-            return p["threshold_headline"] + x * (p["threshold"] - p["threshold_headline"])
-        full = max(float(p["lead_words"]), LEDE_WORDS + 1.0)
-        x = min(1.0, math.log(length / LEDE_WORDS) / math.log(full / LEDE_WORDS))
-        return p["threshold"] + x * (p["threshold_article"] - p["threshold"])
+        x = self.length_scale(length)
+        return p["threshold_headline"] + x * (p["threshold"] - p["threshold_headline"])
 
     @staticmethod
     def length_scale(length: float) -> float:
