@@ -239,3 +239,72 @@ def test_wire_stories_are_syndicated_across_formats(demo_items):
 def test_ingesting_the_demo_twice_adds_nothing(desk, demo_items):
     again = desk.ingest(demo_path())
     assert again.new == 0 and again.already == len(demo_items)
+
+
+# -- stories, as `make run` builds them ---------------------------------------------------------
+
+# Pairs of demo stories that share places, names or words but are different events: the engine
+# once put them together (a wire dateline shared by the breach and the ruling; the storm that
+# delayed the launch; the cup parade rerouted around the closed bridge).
+_NOT_YET = "known gap: a report of one event that names the other joins its one-member story " \
+           "(scores 0.21-0.25 against a 0.20 threshold; the two stories' own items score alike)"
+APART = [
+    ("crestline-breach", "court-data-retention"),
+    pytest.param("storm-wren", "kestrel-launch", marks=pytest.mark.xfail(strict=True, reason=_NOT_YET)),
+    pytest.param("harlow-bridge", "cup-final", marks=pytest.mark.xfail(strict=True, reason=_NOT_YET)),
+    ("port-strike", "cup-final"),
+    ("port-strike", "whale-rescue"),
+]
+PAGE_DUMP_OUTLETS = {"bayview-gazette-": "Bayview Gazette", "granite-star-": "The Granite Star",
+                     "riverside-daily-": "Riverside Daily"}
+
+
+@pytest.fixture(scope="module")
+def demo_stories(tmp_path_factory) -> dict[str, Counter]:
+    """Returns each story's gold stories (with counts) after ingesting the demo as `make demo`
+    does, through the real command line: outlets first, every file but the page dumps, then
+    each page dump with its outlet. Built once for the module (SQLite)."""
+    from click.testing import CliRunner
+
+    from newsdesk import Desk
+    from newsdesk.cli import main
+    from newsdesk.data import demo_outlets_path
+
+    db = tmp_path_factory.mktemp("make-run") / "demo.db"
+    runner = CliRunner()
+
+    def cli(*args: str) -> None:
+        result = runner.invoke(main, ["--db", str(db), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+    cli("outlets", "import", str(demo_outlets_path()))
+    news = demo_path()
+    cli("ingest", "--no-progress", *sorted(str(p) for p in news.iterdir() if p.suffix != ".txt"))
+    for prefix, outlet in PAGE_DUMP_OUTLETS.items():
+        cli("ingest", "--no-progress", "--source", outlet, *sorted(str(p) for p in news.glob(prefix + "*.txt")))
+    with Desk(db) as desk:
+        members = desk.store.all_memberships()
+        out: dict[str, Counter] = defaultdict(Counter)
+        for it in desk.items(limit=10_000):
+            out[members[it.id]][gold_story(it)] += 1
+    return out
+
+
+@needs_readers
+@pytest.mark.parametrize(("a", "b"), APART)
+def test_make_run_keeps_related_events_apart(demo_stories, a, b):
+    mixed = {sid: dict(golds) for sid, golds in demo_stories.items() if golds[a] and golds[b]}
+    assert mixed == {}, f"{a} and {b} share a story: {mixed}"
+
+
+@needs_readers
+def test_make_run_stories_match_the_gold_ones(demo_stories):
+    from newsdesk.evaluate import bcubed
+
+    pred, gold = [], []
+    for sid, golds in demo_stories.items():
+        for g, n in golds.items():
+            pred += [sid] * n
+            gold += [g] * n
+    _, _, f1 = bcubed(pred, gold)
+    assert f1 >= 0.95, f"demo B-cubed F1 {f1:.3f}"

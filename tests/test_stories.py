@@ -455,3 +455,17 @@ def test_the_story_stage_starts_without_importing_scikit_learn():
             "assert ENGLISH_STOP_WORDS <= _STOP")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr[-500:]
+
+
+def test_a_wire_dateline_is_not_read_as_the_event():
+    from newsdesk.stories.features import raw_counts, strip_dateline
+    from newsdesk.stories.stage import default_params
+
+    assert strip_dateline("VELMORA, Nov 24 (Tarn Wire) - A bridge cracked.") == "A bridge cracked."
+    assert strip_dateline("NEW VELMORA (TW) — A bridge cracked.") == "A bridge cracked."
+    kept = "Velmora (the old town) - a bridge cracked."
+    assert strip_dateline(kept) == kept
+    item = Item(title="Bridge cracks", text="VELMORA, Nov 24 (Tarn Wire) - A bridge cracked on Monday.")
+    words = raw_counts(item, default_params())
+    assert "bridg" in words or "bridge" in words
+    assert not {"velmora", "tarn", "wire", "nov"} & set(words)

@@ -215,6 +215,19 @@ def item_time(item: Item) -> tuple[float, bool]:
     return datetime.now(UTC).timestamp(), False
 
 
+# A wire dateline opening a body ("ARDEN, Nov 24 (Meridian Wire) - ", "PARIS (AP) — "): the
+# place it was filed from and the agency are shared by every story filed there, not the event.
+_DATELINE = re.compile(
+    r"\A\s*[A-Z][A-Z .'’-]{1,40}(?:,[ A-Za-z.]{0,30}\d{0,2})?\s*\([^()\n]{1,40}\)\s*[-–—]+\s+")
+
+
+def strip_dateline(text: str | None) -> str | None:
+    """Returns the text without a leading wire dateline (place, date and agency)."""
+    if not text or "(" not in text[:90]:
+        return text
+    return _DATELINE.sub("", text, count=1)
+
+
 def raw_counts(item: Item, params: dict[str, Any]) -> Counter[str]:
     """Returns weighted term counts: title words count `title_weight` times, lead only."""
     counts: Counter[str] = Counter()
@@ -223,7 +236,7 @@ def raw_counts(item: Item, params: dict[str, Any]) -> Counter[str]:
     tokenise = tokeniser_for(item.language) or cased_tokens
     for t, _ in tokenise(item.title, 40):
         counts[t] += title_w
-    for t, _ in tokenise(item.text, int(params["lead_words"])):
+    for t, _ in tokenise(strip_dateline(item.text), int(params["lead_words"])):
         counts[t] += 1.0
     return counts
 
