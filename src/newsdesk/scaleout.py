@@ -26,12 +26,15 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsdesk import config
 from newsdesk.errors import InputError, NewsdeskError, NotInstalled
 from newsdesk.model import IngestReport, Item, Skip
 from newsdesk.nlp.embed import backend_for
+
+if TYPE_CHECKING:
+    from newsdesk.context import DeskContext
 
 LOGGER = logging.getLogger(__name__)
 
@@ -154,7 +157,7 @@ def _line(e: BaseException) -> str:
 
 
 def ingest_on_cluster(
-    desk: Any,
+    desk: DeskContext,
     records: Iterable[Item | Skip],
     report: IngestReport,
     *,

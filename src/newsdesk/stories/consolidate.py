@@ -144,19 +144,19 @@ def consolidate(stage: StoryStage, desk: Context, window: int = WINDOW_ITEMS) ->
             moves[(source, target)].extend(part)
     if not moves:
         return done
-    stage._flush(desk, [], [])
+    stage.flush(desk, [], [])
     touched: set[str] = set()
     new_ids: dict[int, str] = {}
     blocked: dict[str, set[str]] = {}
     for (source, target), group in sorted(moves.items(), key=lambda kv: -len(kv[1])):
-        source = stage._current(source)
+        source = stage.current(source)
         if isinstance(target, int):
             if target not in new_ids:
                 new_ids[target] = edits.new_story(desk, group[0])
                 done["new"] += 1
             dest = new_ids[target]
         else:
-            dest = stage._current(target)
+            dest = stage.current(target)
         if dest == source:
             continue
         if source not in blocked:
@@ -202,7 +202,7 @@ def _refresh(stage: StoryStage, desk: Context, story_ids: set[str]) -> None:
     assert engine is not None
     store = desk.store
     for sid in story_ids:
-        s = engine.stories.get(stage._current(sid))
+        s = engine.stories.get(stage.current(sid))
         if s is None:
             continue
         rows = [r["item_id"] for r in store.story_member_rows(s.id) if not r["copy_of"]]

@@ -208,7 +208,7 @@ class StoryStage(Stage):
             copy_of = item.annotations.get("copy_of")
             if copy_of:
                 sid = placed.get(copy_of) or store.member_story(copy_of)
-                sid = self._current(sid) if sid else None
+                sid = self.current(sid) if sid else None
                 story = engine.stories.get(sid) if sid else None
                 if story is None and sid:
                     found = store.story_states(ids=[sid])
@@ -254,7 +254,7 @@ class StoryStage(Stage):
             self.since_pass += sum(1 for it in items if not it.annotations.get("copy_of"))
             if self.since_pass >= every:
                 self.since_pass, due = 0, True
-        self._flush(desk, members, decisions)
+        self.flush(desk, members, decisions)
         if due:
             self.consolidate(desk)
         self._settle(desk)
@@ -282,7 +282,8 @@ class StoryStage(Stage):
         f.vector = vec
         return (self.engine.choose(f) if choice.best is not None else choice), f
 
-    def _current(self, sid: str) -> str:
+    def current(self, sid: str) -> str:
+        """Returns the story a (possibly merged-away) story id now lives in."""
         seen = 0
         while sid in self.redirects and seen < 100:
             sid = self.redirects[sid]
@@ -314,7 +315,7 @@ class StoryStage(Stage):
             return
         other = found.story
         keep, gone = (story, other) if story.seq < other.seq else (other, story)
-        self._flush(desk, members, decisions)
+        self.flush(desk, members, decisions)
         members.clear()
         decisions.clear()
         self.engine.absorb(keep, gone)
@@ -366,7 +367,7 @@ class StoryStage(Stage):
         apart = separation(vecs, a, b)
         if apart < self.params["split_separation"]:
             return
-        self._flush(desk, members, decisions)  # the moves below read the stored members
+        self.flush(desk, members, decisions)  # the moves below read the stored members
         members.clear()
         decisions.clear()
         moved_ids = [ids[i] for i in b]
@@ -384,7 +385,7 @@ class StoryStage(Stage):
                          for i in grp[-RECENT_MEMBERS:]]
             self.engine.put(s_)
 
-    def _flush(self, desk: Context, members: list, decisions: list) -> None:
+    def flush(self, desk: Context, members: list, decisions: list) -> None:
         """Writes the batch's memberships, decisions, changed stories and term counts."""
         assert self.engine is not None and self.weights is not None
         store = desk.store
