@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -90,7 +91,10 @@ def build_model(out: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "minilm.onnx"
         axes = {0: "batch", 1: "tokens"}
-        with torch.inference_mode():
+        # The tracer warns about shapes it treats as constants (the axes above stay dynamic):
+        # silenced, so a caller that turns warnings into errors can still build the model.
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(wrapped, (ids, torch.ones_like(ids)), str(fp32),
                               input_names=["input_ids", "attention_mask"], output_names=["hidden"],
                               dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
