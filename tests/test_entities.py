@@ -279,3 +279,29 @@ def test_without_spacy_ingest_works_and_says_so(tmp_path):
     assert data["stage"].startswith("disabled") and "[nlp]" in data["stage"] and "spaCy" in data["stage"]
     assert data["entities"] == 0 and data["listed"] == []
     assert out.stderr.count("spaCy is not installed") <= 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_enriched_item_count_is_kept_as_mentions_are_stored(db_path):
+    """The count the entity stage reads every batch follows the items that have mentions: an
+    item enriched again is not counted twice, one without mentions is not counted, and the
+    count is the store's (a new process reads the same)."""
+    items = [Item(title=f"c{i}", text=f"count {i}") for i in range(4)]
+    by_id = {it.id: it for it in items}
+
+    def named(i: int, name: str) -> Enrichment:
+        return Enrichment(items[i].id, [Mention(name, "PERSON", 0, len(name), name=name)])
+
+    with Desk(db_path, stages=[]) as d:
+        with d.store.transaction():
+            d.store.add_items(items)
+            assert d.store.enriched_item_count() == 0
+            d.store.save_enrichments([named(0, "Mira Kask"), named(1, "Olev Tamm")], by_id)
+        assert d.store.enriched_item_count() == 2
+        with d.store.transaction():
+            d.store.save_enrichments([named(1, "Mira Kask"), named(2, "Olev Tamm"),
+                                      Enrichment(items[3].id, [])], by_id)
+        assert d.store.enriched_item_count() == 3
+    with Desk(db_path, stages=[]) as d:
+        assert d.store.enriched_item_count() == 3
+        assert d.store.find_entity("Mira Kask")["items"] == 2

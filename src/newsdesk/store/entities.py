@@ -17,6 +17,9 @@ from newsdesk.store.items import like_prefix
 _TIME = "COALESCE(i.published, i.ingested)"
 
 
+
+ENRICHED_ITEMS = "enriched_items"  # enrich_state: how many items have mentions (migration 0013)
+
 class EntitiesStore:
     """Entity storage and queries (mixed into the store class)."""
 
@@ -36,6 +39,10 @@ class EntitiesStore:
         conn = self.conn
         keys: dict[str, list[str]] = {}
         touched: set[int] = set()
+        named = {enr.item_id for enr in enrichments if enr.mentions}
+        had = {r["item_id"] for r in _chunked(
+            conn, "SELECT DISTINCT item_id FROM mentions WHERE item_id IN ({})", named)}
+        new_items: set[str] = set()
         for enr in enrichments:
             item = items.get(enr.item_id)
             when = _iso(item.published or item.ingested) if item else None
@@ -50,6 +57,7 @@ class EntitiesStore:
                 name = max((m.name or m.text for m in mentions), key=lambda n: (len(n.split()), len(n)))
                 eid, _ = self._entity_for(key, name, label)
                 touched.add(eid)
+                new_items.add(enr.item_id)
                 conn.executemany(
                     "INSERT INTO mentions (item_id, entity_id, surface, type, field, start, end, role) "
                     "VALUES (?,?,?,?,?,?,?,?)",
@@ -98,6 +106,9 @@ class EntitiesStore:
             )
             keys[enr.item_id] = [k for k, _ in item_keys.most_common()]
         self._retype(touched)
+        added = len(new_items - had)
+        if added:  # the count the entity stage reads every batch, kept with the mentions
+            self.set_enrich_state(ENRICHED_ITEMS, str(self.enriched_item_count() + added))
         names = {}
         for r in _chunked(conn, "SELECT id, name, type, items FROM entities WHERE id IN ({})", touched):
             names[r["id"]] = entity_key(r["type"], r["name"])
@@ -206,7 +217,11 @@ class EntitiesStore:
         }
 
     def enriched_item_count(self) -> int:
-        """Returns how many items have stored mentions."""
+        """Returns how many items have stored mentions (a count kept as they are stored:
+        counting them in `mentions` would read the whole table every batch)."""
+        kept = self.enrich_state(ENRICHED_ITEMS)
+        if kept is not None:
+            return int(kept)
         return int(self.conn.execute("SELECT COUNT(DISTINCT item_id) FROM mentions").fetchone()[0])
 
     def set_enrich_state(self, key: str, value: str) -> None:
