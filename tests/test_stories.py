@@ -469,3 +469,31 @@ def test_a_wire_dateline_is_not_read_as_the_event():
     words = raw_counts(item, default_params())
     assert "bridg" in words or "bridge" in words
     assert not {"velmora", "tarn", "wire", "nov"} & set(words)
+
+
+def test_a_start_loads_for_a_full_article_only_the_older_stories_of_full_articles(db_path):
+    """A story of headlines goes dormant for full articles after twice the short window: a
+    full article 75 days later loads (and may join) the older story of full articles, not the
+    headlines' story."""
+    from newsdesk import Desk
+
+    def long(text, k0):
+        return text + " " + " ".join(f"Inspectors checked section {k} of the Velmora span." for k in range(k0, k0 + 30))
+
+    old = T0 - timedelta(days=75)
+    arts = [Item(title=t, text=long(x, 0), source=f"Paper {i}", published=old + timedelta(hours=i))
+            for i, (t, x) in enumerate(BRIDGE[:2])]
+    heads = [Item(title=t, text="", kind="headline", source=f"Wire {i}", published=old + timedelta(hours=i))
+             for i, (t, _) in enumerate(STRIKE)]
+    with Desk(db_path) as d:
+        d.ingest(arts + heads)
+        art_story, head_story = _story_of(d, arts[0]), _story_of(d, heads[0])
+    assert art_story != head_story
+    late = Item(title=BRIDGE[2][0], text=long(BRIDGE[2][1], 5), source="Paper 9", published=T0)
+    with Desk(db_path) as d:
+        d.ingest([late])
+        stage = next(s for s in d.stages if s.name == "stories")
+        assert art_story in stage.engine.stories
+        assert head_story not in stage.engine.stories
+        assert stage.loaded_stories == 1
+        assert _story_of(d, late) == art_story

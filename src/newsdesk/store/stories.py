@@ -137,8 +137,10 @@ class StoriesStore:
         return self.conn.execute("SELECT 1 FROM stories WHERE id = ?", (story_id,)).fetchone() is not None
 
     def story_states(self, *, since: str | None = None, until: str | None = None,
-                     ids: Iterable[str] | None = None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """Returns (row, state) of active stories, by last time window or by ids."""
+                     ids: Iterable[str] | None = None,
+                     long_only: bool = False) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Returns (row, state) of active stories, by last time window or by ids; `long_only`:
+        only the stories of mostly full articles (they stay findable longer)."""
         if ids is not None:
             ids = list(ids)
             rows = []
@@ -149,6 +151,8 @@ class StoriesStore:
                     f"WHERE status = 'active' AND id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
         else:
             clauses, args = ["status = 'active'"], []
+            if long_only:
+                clauses.append("long_lived = 1")
             if since:
                 clauses.append("last_time >= ?")
                 args.append(since)
@@ -174,13 +178,14 @@ class StoriesStore:
         now = datetime.now(UTC).isoformat()
         self.conn.executemany(
             "INSERT INTO stories (seq, id, created, updated, first_time, last_time, size, copies, "
-            "sources, title, status, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+            "sources, title, status, state, long_lived) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, first_time = excluded.first_time, "
             "last_time = excluded.last_time, size = excluded.size, copies = excluded.copies, "
             "sources = excluded.sources, title = excluded.title, status = excluded.status, "
-            "state = excluded.state",
+            "state = excluded.state, long_lived = excluded.long_lived",
             [(r["seq"], r["id"], now, now, r["first_time"], r["last_time"], r["size"], r["copies"],
-              r["sources"], r["title"], r.get("status", "active"), json.dumps(r["state"]))
+              r["sources"], r["title"], r.get("status", "active"), json.dumps(r["state"]),
+              _long_lived(r["state"]))
              for r in rows],
         )
 
@@ -394,3 +399,12 @@ class StoriesStore:
         return {"size": size, "copies": copies, "first": epoch(first), "last": epoch(last),
                 "sources": srcs, "unattributed": unattributed, "title": title, "titled": titled,
                 "title_time": epoch(head["time"]) if head is not None else None}
+
+
+def _long_lived(state: dict[str, Any] | None) -> int:
+    """Returns 1 for a story of mostly full articles (findable by articles for the longer
+    window), else 0; the story stage's own rule, kept in a column so that a start can load
+    those stories alone."""
+    if not state:
+        return 0
+    return int(int(state.get("articles") or 0) * 2 > int(state.get("n") or 0))

@@ -323,13 +323,20 @@ class Engine:
             return []
         # Stories outside the item's window are dropped before the best are kept: whatever else
         # a process holds in memory (a long run holds more than a fresh start) never decides.
-        window = (p["window_days_article"] if f.article else p["window_days"]) * DAY
+        # A full article may join a story of mostly full articles for the long window, and any
+        # other story for twice the short one (as long as a running engine keeps those, see
+        # StoryStage._evict); a headline or lede any story for the short window.
+        short = p["window_days"] * DAY
+        long = p["window_days_article"] * DAY if f.article else short
+        if f.article:
+            short *= 2
         stories = self.stories
         inside: list[tuple[str, float]] = []
         for sid, w in acc.items():
             s = stories.get(sid)
             if s is None:
                 continue
+            window = long if s.articles * 2 > s.n else short
             # A story with no dated member (or an undated item) has no time to be out of.
             if f.dated and s.dlast >= s.dfirst and (f.time < s.dfirst - window or f.time > s.dlast + window):
                 continue

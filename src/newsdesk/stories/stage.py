@@ -148,9 +148,10 @@ class StoryStage(Stage):
         weights.n = desk.store.term_documents()
         return weights
 
-    def _load(self, desk: Context, since: float, until: float | None) -> None:
+    def _load(self, desk: Context, since: float, until: float | None, long_only: bool = False) -> None:
         assert self.engine is not None
-        rows = desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until))
+        rows = desk.store.story_states(since=iso_from_epoch(since), until=iso_from_epoch(until),
+                                       long_only=long_only)
         loaded = [StoryState.from_row(row, state) for row, state in rows if row["id"] not in self.engine.stories]
         self.engine.put_loaded(loaded)
         self.loaded_stories += len(loaded)
@@ -202,8 +203,6 @@ class StoryStage(Stage):
         members: list[tuple] = []
         decisions: list[tuple] = []
         placed: dict[str, str] = {}
-        window = self.params["window_days"] * DAY
-        window_article = self.params["window_days_article"] * DAY
         for item, vec in zip(items, vectors, strict=True):
             copy_of = item.annotations.get("copy_of")
             if copy_of:
@@ -227,7 +226,7 @@ class StoryStage(Stage):
                 vec = vec if vec.any() else None
             f = self.features(item, vec)
             # An undated item's time is its arrival: it may join stories around that time.
-            self._cover(desk, f.time - (window_article if f.article else window), f.article)
+            self._cover(desk, f.time, f.article)
             choice = engine.choose(f)
             if self.refiner is not None and f.vector is not None and (choice.best is not None or self.refine_new):
                 choice, f = self._refine(desk, item, choice, f)
@@ -439,19 +438,22 @@ class StoryStage(Stage):
         self.low = max(self.low, short)
         self.low_article = max(self.low_article, long)
 
-    def _cover(self, desk: Context, since: float, article: bool) -> None:
-        """Loads the stories an item at this time may join that are not in memory yet."""
+    def _cover(self, desk: Context, t: float, article: bool) -> None:
+        """Loads the stories an item at time t may join that are not in memory yet: every story
+        of the short window (twice that for a full article) and, for a full article, the
+        stories of mostly full articles of the article window (see Engine.candidates).
+        `low` and `low_article` mark what is loaded; low_article <= low always."""
+        short = t - self.params["window_days"] * DAY * (2 if article else 1)
+        if short < self.low:
+            self._load(desk, short, self.low if self.low < math.inf else None)
+            self.low = short
+            self.low_article = min(self.low_article, short)  # everything from short on is loaded
         if article:
+            since = t - self.params["window_days_article"] * DAY
             if since < self.low_article:
-                self._load(desk, since, self.low_article if self.low_article < math.inf else None)
+                self._load(desk, since, self.low_article if self.low_article < math.inf else None,
+                           long_only=True)
                 self.low_article = since
-                if self.low == math.inf:
-                    self.low = since
-        elif since < self.low:
-            self._load(desk, since, self.low if self.low < math.inf else None)
-            self.low = since
-            self.low_article = min(self.low_article, since)
-
 
 def story_row(s: StoryState) -> dict[str, Any]:
     """Returns the store row of a story's state."""
