@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsdesk.errors import InputError, StoreDisconnected
+from newsdesk.errors import StoreDisconnected
 from newsdesk.model import IngestReport, Item, Skip
+from newsdesk.pipeline import record_batches
 
 if TYPE_CHECKING:
     from newsdesk.context import Context
@@ -80,23 +81,7 @@ class IngestService:
 
             return ingest_on_cluster(self.ctx, records, report, address=str(cluster), store_batch=self.store_batch,
                                      progress=progress, batch_size=batch_size)
-        batch: list[Item] = []
-        for record in records:
-            if isinstance(record, Skip):
-                report.skipped.append(record)
-                LOGGER.warning("skipped %s", record)
-                if progress:
-                    progress(1)
-                continue
-            if not isinstance(record, Item):
-                raise InputError(f"not an item: {record!r:.80}")
-            batch.append(record)
-            if len(batch) >= batch_size:
-                self.store_batch(batch, report)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
+        for batch in record_batches(records, report, batch_size, progress):
             self.store_batch(batch, report)
             if progress:
                 progress(len(batch))

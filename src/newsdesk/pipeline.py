@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from newsdesk.model import Item
+from newsdesk.errors import InputError
+from newsdesk.model import IngestReport, Item, Skip
 
 if TYPE_CHECKING:
     from newsdesk.context import Context
@@ -52,3 +53,25 @@ def load_stages(ctx: Context, names: Sequence[str] | None = None) -> list[Stage]
         if stage is not None:
             stages.append(stage)
     return stages
+
+
+def record_batches(records: Iterable[Item | Skip], report: IngestReport, size: int,
+                   progress: Callable[[int], None] | None = None) -> Iterator[list[Item]]:
+    """Yields the items of `records` in lists of `size` (the last one shorter). A Skip is
+    added to the report, logged once and counted as done; anything else is an InputError."""
+    batch: list[Item] = []
+    for record in records:
+        if isinstance(record, Skip):
+            report.skipped.append(record)
+            LOGGER.warning("skipped %s", record)
+            if progress:
+                progress(1)
+            continue
+        if not isinstance(record, Item):
+            raise InputError(f"not an item: {record!r:.80}")
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

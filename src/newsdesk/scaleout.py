@@ -32,6 +32,7 @@ from newsdesk import config
 from newsdesk.errors import InputError, NewsdeskError, NotInstalled
 from newsdesk.model import IngestReport, Item, Skip
 from newsdesk.nlp.embed import backend_for
+from newsdesk.pipeline import record_batches
 
 if TYPE_CHECKING:
     from newsdesk.context import DeskContext
@@ -210,21 +211,7 @@ def ingest_on_cluster(
             while len(pending) >= in_flight:
                 finish_one()
 
-        batch: list[Item] = []
-        for record in records:
-            if isinstance(record, Skip):
-                report.skipped.append(record)
-                LOGGER.warning("skipped %s", record)
-                if progress:
-                    progress(1)
-                continue
-            if not isinstance(record, Item):
-                raise InputError(f"not an item: {record!r:.80}")
-            batch.append(record)
-            if len(batch) >= batch_size:
-                send(batch)
-                batch = []
-        if batch:
+        for batch in record_batches(records, report, batch_size, progress):
             send(batch)
         while pending:
             finish_one()
