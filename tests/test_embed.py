@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from conftest import DATA
+from conftest import DATA, ROOT
 
 from newsdesk.errors import NotInstalled
 from newsdesk.model import Item
@@ -144,6 +144,34 @@ def test_static_vectors_live_in_the_transformers_space():
     m = embed.load_embedder("minilm").encode(texts)
     assert s.shape == m.shape
     assert float((s * m).sum(axis=1).mean()) > 0.6  # one space: the two can be compared and summed
+
+
+def test_build_script_training_moves_the_static_vectors_toward_minilm():
+    # scripts/build_static_vectors.py --train: the table and map learn to point where MiniLM
+    # points for the training texts; a token no training text uses keeps its distilled vector.
+    if "minilm" not in backends():
+        pytest.skip("the [embed] extra is not installed")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_static_vectors",
+                                                  ROOT / "scripts" / "build_static_vectors.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    texts = sorted({t for pair in RELATED + UNRELATED for t in pair})
+    target = embed.load_embedder("minilm").encode(texts)
+    static = embed.load_static()
+    vocab = list(static.tokenizer.ids)
+    table, proj = build.train_table(vocab, static.vectors, static.proj, texts, target, epochs=20,
+                                    lr=1e-3, reg=1e-3, batch=8)
+    before = (static.encode(texts) * target).sum(axis=1)
+    after = (embed.StaticEmbedder(vocab, table, proj).encode(texts) * target).sum(axis=1)
+    assert after.mean() > before.mean() + 0.05, (before.mean(), after.mean())
+    unused = static.tokenizer.ids["penguin"]
+    assert not any(unused in static.tokenizer.ids_of(t) for t in texts)
+    assert np.array_equal(table[unused], static.vectors[unused])
+    q, scale = build.quantise(table)
+    assert q.dtype == np.int8 and scale.dtype == np.float16
+    assert np.abs(q.astype(np.float32) * scale.astype(np.float32)[:, None] - table).max() < 0.01 * np.abs(table).max()
 
 
 @pytest.mark.parametrize("backend", ["static", "minilm"])
