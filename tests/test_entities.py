@@ -305,3 +305,29 @@ def test_enriched_item_count_is_kept_as_mentions_are_stored(db_path):
     with Desk(db_path, stages=[]) as d:
         assert d.store.enriched_item_count() == 3
         assert d.store.find_entity("Mira Kask")["items"] == 2
+
+
+def test_named_storms_are_events_not_people(db_path):
+    """The model reads "Storm Wren" or "Typhoon Haiyan" as a person; a storm's name is an event,
+    and a missile called Storm Shadow or a firm called Storm Hunters Ltd keeps its own type."""
+    _needs_model()
+    t = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    items = [
+        Item(title="Storm Wren cuts power to 86,000 homes", source="Coast Post", published=t, text=(
+            "Storm Wren battered the northern coast overnight, cutting power to 86,000 homes, "
+            "forecaster Jonas Hale said on Tuesday.")),
+        Item(title="Typhoon Haiyan anniversary", source="Asia Desk", published=t, text=(
+            "Typhoon Haiyan killed more than 6,000 people in the Philippines in 2013. "
+            "Tropical Storm Alberto later brought heavy rain to Cuba.")),
+        Item(title="Missiles for Ukraine", source="Defence Weekly", published=t, text=(
+            "Britain supplied Storm Shadow missiles to Ukraine, the Defence Ministry said. "
+            "A spokesman for Storm Hunters Ltd declined to comment.")),
+    ]
+    with Desk(db_path, stages=["copies", "enrich"]) as desk:
+        desk.ingest(items)
+        keys = {k for it in items for k in it.annotations["entities"]}
+    assert {"EVENT:storm wren", "EVENT:typhoon haiyan", "EVENT:tropical storm alberto"} <= keys, keys
+    assert not [k for k in keys if k.startswith("PERSON:") and ("wren" in k or "haiyan" in k)], keys
+    assert "PERSON:jonas hale" in keys
+    assert "PRODUCT:storm shadow" in keys or not [k for k in keys if k.endswith(":storm shadow")], keys
+    assert not [k for k in keys if k.startswith("EVENT:") and ("shadow" in k or "hunters" in k)], keys

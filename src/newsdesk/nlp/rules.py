@@ -6,6 +6,8 @@
   place ("the Zaporizhzhia nuclear power plant", "Crimea and parts of the Donbas region");
 - a proper noun the model missed is a place when it names a region or is listed with a
   place ("the Donetsk region", "Moscow and Kyiv");
+- a named weather system is an event, not a person ("Storm Wren", "Typhoon Haiyan",
+  "Tropical Storm Alberto");
 - once a name is an entity in an item, its other unlabelled occurrences are too.
 """
 
@@ -82,6 +84,7 @@ def fix_entities(doc: Doc, known: KnownIndex | None = None) -> None:
     if doc.user_data.get("newsdesk_fixed"):
         return
     doc.user_data["newsdesk_fixed"] = True
+    doc.ents = _named_weather(doc)
     if not doc.has_annotation("DEP"):
         _propagate(doc, list(doc.ents), known)
         return
@@ -152,6 +155,66 @@ def fix_entities(doc: Doc, known: KnownIndex | None = None) -> None:
             added.append(Span(doc, tok.i, tok.i + 1, label="GPE"))
             taken.add(tok.i)
     _propagate(doc, fixed + added, known)
+
+
+WEATHER_WORDS = {"storm", "hurricane", "typhoon", "cyclone"}
+WEATHER_PREFIXES = {"tropical", "subtropical", "super", "winter", "severe"}
+# What the model calls a storm's name by mistake. A product ("Storm Shadow" missiles) or a longer
+# name ("Storm Hunters Ltd") is left as it is; a possessive inside the span ("Hurricane Ian's") is not
+# part of the name.
+MISREAD_AS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"}
+WEATHER_NOUNS = {"warning", "warnings", "watch", "season", "damage", "surge", "center", "centre", "force",
+                 "system", "conditions", "alert", "alerts", "front", "clouds", "chasers", "drain", "shelter"}
+
+
+def _named_weather(doc: Doc) -> list[Span]:
+    """Returns doc.ents with each named weather system ("Storm Wren") as one EVENT span.
+
+    The name is one capitalised word after a capitalised storm word, and the model must have
+    seen a name there: an entity on either word, a proper-noun tag, or a "Tropical"-like word
+    before it. So "Storm Clouds Gather" in a headline written in Title Case is left alone.
+    """
+    ents = list(doc.ents)
+    label_at = {t: e for e in ents for t in range(e.start, e.end)}
+    spans: list[Span] = []
+    i = 0
+    while i < len(doc) - 1:
+        start = _storm_name_start(doc, i, label_at)
+        if start is None:
+            i += 1
+            continue
+        spans.append(Span(doc, start, i + 2, label="EVENT"))
+        i += 2
+    if not spans:
+        return ents
+    covered = {t for s in spans for t in range(s.start, s.end)}
+    kept = [e for e in ents if not any(t in covered for t in range(e.start, e.end))]
+    return sorted(kept + spans, key=lambda s: s.start)
+
+
+def _storm_name_start(doc: Doc, i: int, label_at: dict[int, Span]) -> int | None:
+    """Returns where a storm's name starts when doc[i] is its storm word and doc[i + 1] its name."""
+    word, name = doc[i], doc[i + 1]
+    if not (word.lower_ in WEATHER_WORDS and word.text[:1].isupper() and name.is_alpha
+            and name.text[:1].isupper() and not name.is_upper and not name.is_stop
+            and name.lower_ not in WEATHER_WORDS and name.lower_ not in WEATHER_NOUNS):
+        return None
+    start = i
+    while start > 0 and doc[start - 1].lower_ in WEATHER_PREFIXES and doc[start - 1].text[:1].isupper():
+        start -= 1
+    if not (start < i or i in label_at or i + 1 in label_at or name.tag_ == "NNP"):
+        return None
+    for t in (i, i + 1):
+        ent = label_at.get(t)
+        if ent is None:
+            continue
+        beyond = [doc[k].lower_ for k in range(i + 2, ent.end)]
+        if ent.label_ not in MISREAD_AS or ent.start < start or any(w not in POSSESSIVES for w in beyond):
+            return None
+    return start
+
+
+POSSESSIVES = {"'s", "’s", "'", "’"}
 
 
 def _missed_people(doc: Doc, taken: set[int], label_at: dict[int, str]) -> list[Span]:
