@@ -84,7 +84,9 @@ def fix_entities(doc: Doc, known: KnownIndex | None = None) -> None:
     if doc.user_data.get("newsdesk_fixed"):
         return
     doc.user_data["newsdesk_fixed"] = True
-    doc.ents = _named_weather(doc)
+    storms = _named_weather(doc)
+    if storms is not None:
+        doc.ents = storms
     if not doc.has_annotation("DEP"):
         _propagate(doc, list(doc.ents), known)
         return
@@ -158,6 +160,8 @@ def fix_entities(doc: Doc, known: KnownIndex | None = None) -> None:
 
 
 WEATHER_WORDS = {"storm", "hurricane", "typhoon", "cyclone"}
+_STORM_NAME = re.compile(r"\b(?:Storm|Hurricane|Typhoon|Cyclone)\s+\w")
+POSSESSIVES = {"'s", "’s", "'", "’"}
 WEATHER_PREFIXES = {"tropical", "subtropical", "super", "winter", "severe"}
 # What the model calls a storm's name by mistake. A product ("Storm Shadow" missiles) or a longer
 # name ("Storm Hunters Ltd") is left as it is; a possessive inside the span ("Hurricane Ian's") is not
@@ -167,13 +171,16 @@ WEATHER_NOUNS = {"warning", "warnings", "watch", "season", "damage", "surge", "c
                  "system", "conditions", "alert", "alerts", "front", "clouds", "chasers", "drain", "shelter"}
 
 
-def _named_weather(doc: Doc) -> list[Span]:
-    """Returns doc.ents with each named weather system ("Storm Wren") as one EVENT span.
+def _named_weather(doc: Doc) -> list[Span] | None:
+    """Returns doc.ents with each named weather system ("Storm Wren") as one EVENT span, or None
+    when the doc names none (a text search rules out most docs before any token is read).
 
     The name is one capitalised word after a capitalised storm word, and the model must have
     seen a name there: an entity on either word, a proper-noun tag, or a "Tropical"-like word
     before it. So "Storm Clouds Gather" in a headline written in Title Case is left alone.
     """
+    if not _STORM_NAME.search(doc.text):
+        return None
     ents = list(doc.ents)
     label_at = {t: e for e in ents for t in range(e.start, e.end)}
     spans: list[Span] = []
@@ -186,7 +193,7 @@ def _named_weather(doc: Doc) -> list[Span]:
         spans.append(Span(doc, start, i + 2, label="EVENT"))
         i += 2
     if not spans:
-        return ents
+        return None
     covered = {t for s in spans for t in range(s.start, s.end)}
     kept = [e for e in ents if not any(t in covered for t in range(e.start, e.end))]
     return sorted(kept + spans, key=lambda s: s.start)
@@ -212,9 +219,6 @@ def _storm_name_start(doc: Doc, i: int, label_at: dict[int, Span]) -> int | None
         if ent.label_ not in MISREAD_AS or ent.start < start or any(w not in POSSESSIVES for w in beyond):
             return None
     return start
-
-
-POSSESSIVES = {"'s", "’s", "'", "’"}
 
 
 def _missed_people(doc: Doc, taken: set[int], label_at: dict[int, str]) -> list[Span]:
