@@ -219,16 +219,15 @@ def main() -> None:
     proba = inv_rank / inv_rank.sum()
     vecs *= (args.sif / (args.sif + proba))[:, None].astype(np.float32)
     q, scale = quantise(vecs)
+    stored = q.astype(np.float32) * scale.astype(np.float32)[:, None]  # the table as the embedder reads it
     texts = fit_texts(args.fit)
-    proj = fit_map(vocab, q.astype(np.float32) * scale.astype(np.float32)[:, None], texts, args.targets,
-                   args.ridge)
+    proj = fit_map(vocab, stored, texts, args.targets, args.ridge)
     trained = ""
     if args.train:
         samples = train_samples(args.fit)
         cache = args.targets.with_suffix(".samples.npy") if args.targets else None
         y = fit_targets(samples, cache)
-        table, proj = train_table(vocab, q.astype(np.float32) * scale.astype(np.float32)[:, None], proj,
-                                  samples, y, args.train, args.lr, args.reg)
+        table, proj = train_table(vocab, stored, proj, samples, y, args.train, args.lr, args.reg)
         q, scale = quantise(table)
         trained = (f"table and map trained {args.train} epochs (Adam, lr {args.lr}, pull to the distilled "
                    f"table {args.reg}) on the cosine to MiniLM of {len(samples)} samples (whole texts, "
