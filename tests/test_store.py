@@ -124,3 +124,58 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path):
     conn.close()
     with pytest.raises(StoreError, match="newer than this newsdesk"):
         open_store(db_path)
+
+
+def test_a_store_of_schema_14_is_migrated_to_arrival_keys_with_every_row_kept(tmp_path):
+    """Migration 0015 rebuilds the per-item tables keyed by arrival rowid; a store written by
+    the schema before it reads back the same after the upgrade."""
+    import numpy as np
+
+    from newsdesk.store.sqlite import _split_sql
+
+    db_path = tmp_path / "old.db"  # written with SQL of the old schema, as an older newsdesk did
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    for version, _name, sql in migrations():
+        if version > 14:
+            break
+        for statement in _split_sql(sql):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 14")
+    now = "2026-11-24T08:00:00+00:00"
+    ids = ["c" * 16, "a" * 16, "b" * 16]  # arrival order differs from id order
+    for k, iid in enumerate(ids):
+        conn.execute("INSERT INTO items (id, title, text, ingested, kind) VALUES (?, ?, '', ?, 'headline')",
+                     (iid, f"Harbour ferry route {k} changes", now))
+    for iid in reversed(ids):  # per-item rows written out of arrival order
+        conn.execute("INSERT INTO sightings (item_id, origin, line, source_id, source, seen) "
+                     "VALUES (?, 'feed', 1, ?, 'Harbor Times', ?)", (iid, "src-" + iid[0], now))
+        conn.execute("INSERT INTO copy_keys (item_id, title_key) VALUES (?, ?)", (iid, "key " + iid[0]))
+        conn.execute("INSERT INTO story_members (item_id, story_id, time, how) VALUES (?, 'st1', ?, 'joined')",
+                     (iid, now))
+        conn.execute("INSERT INTO story_decisions (item_id, story_id, action, score, decided) "
+                     "VALUES (?, 'st1', 'joined', 0.5, ?)", (iid, now))
+        vec = np.zeros(4, dtype=np.float32)
+        vec["abc".index(iid[0])] = 1.0
+        conn.execute("INSERT INTO item_vectors (item_id, dim, vector, model) VALUES (?, 4, ?, 'static')",
+                     (iid, vec.tobytes()))
+    conn.close()
+
+    store = open_store(db_path)
+    assert store.schema_version() == migrations()[-1][0]
+    for k, iid in enumerate(ids):
+        assert store.member_story(iid) == "st1"
+        assert store.decision_row(iid)["score"] == 0.5
+        assert "rid" not in store.decision_row(iid)
+        assert [s["source_id"] for s in store.sightings(iid)] == ["src-" + iid[0]]
+        assert store.copy_candidates_by_title("key " + iid[0]) == iid
+    rows = store.conn.execute("SELECT rid, item_id FROM story_members ORDER BY rid").fetchall()
+    assert [r[1] for r in rows] == ids  # keyed by arrival, not by id or by write order
+    probe = np.zeros(4, dtype=np.float32)
+    probe[1] = 1.0
+    assert store.nearest_items(probe, limit=1, model="static")[0][0] == "b" * 16
+    assert store.member_stories(ids) == {iid: "st1" for iid in ids}
+    # A write for an item the store does not hold is refused, as the foreign key did before.
+    with pytest.raises(StoreError, match="not stored"):
+        store.add_members([("d" * 16, "st1", now, None, "joined", 0)])
+    store.close()

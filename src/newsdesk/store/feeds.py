@@ -321,8 +321,8 @@ class FeedsStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             rows = self.conn.execute(
-                "SELECT item_id, origin, line, source_id, source, seen FROM sightings "
-                f"WHERE item_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                "SELECT item_id, origin, line, source_id, source, seen FROM sightings WHERE item_rid IN "
+                f"(SELECT rowid FROM items WHERE id IN ({','.join('?' * len(chunk))})) ORDER BY id",
                 chunk,
             )
             for r in rows:
@@ -333,11 +333,13 @@ class FeedsStore:
     def replace_sightings(self, item_id: str, sightings: list[dict[str, Any]]) -> None:
         """Replaces an item's sightings with those of an export (import restores them exactly)."""
         with self.transaction():  # type: ignore[attr-defined]
-            self.conn.execute("DELETE FROM sightings WHERE item_id = ?", (item_id,))
+            rid = self._need_rids([item_id])[item_id]  # type: ignore[attr-defined]
+            self.conn.execute("DELETE FROM sightings WHERE item_rid = ?", (rid,))
             self.conn.executemany(
-                "INSERT INTO sightings (item_id, origin, line, source_id, source, seen) VALUES (?,?,?,?,?,?)",
-                [(item_id, s.get("origin"), s.get("line"), s.get("source_id"), s.get("source"), s.get("seen"))
-                 for s in sightings],
+                "INSERT INTO sightings (item_rid, item_id, origin, line, source_id, source, seen) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [(rid, item_id, s.get("origin"), s.get("line"), s.get("source_id"), s.get("source"),
+                  s.get("seen")) for s in sightings],
             )
 
     def restore_correction_time(self, at: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from newsdesk.errors import NotFound
+from newsdesk.errors import NotFound, StoreError
 from newsdesk.model import Item
 
 _COLUMNS = (
@@ -84,11 +84,35 @@ class ItemsStore:
                     )
                 )
         conn.executemany(f"INSERT INTO items ({_COLUMNS}) VALUES ({','.join('?' * 14)})", rows)
+        rids = self._rids_of([it.id for it in items])
         conn.executemany(
-            "INSERT INTO sightings (item_id, origin, line, source_id, source, seen) VALUES (?,?,?,?,?,?)",
-            [(it.id, it.origin, it.origin_line, it.source_id, it.source, now) for it in items],
+            "INSERT INTO sightings (item_rid, item_id, origin, line, source_id, source, seen) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [(rids[it.id], it.id, it.origin, it.origin_line, it.source_id, it.source, now) for it in items],
         )
         return fresh
+
+    def _rids_of(self, ids: Iterable[str]) -> dict[str, int]:
+        """Returns item id -> arrival rowid for every stored item among these ids.
+
+        The per-item tables are keyed by arrival rowid (migration 0015), so that their rows
+        append; a lookup by item id goes through the one index on items.id."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            out.update(self.conn.execute(
+                f"SELECT id, rowid FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return out
+
+    def _need_rids(self, ids: Iterable[str]) -> dict[str, int]:
+        """Returns _rids_of(ids); StoreError naming the first id the store does not hold."""
+        ids = list(ids)
+        rids = self._rids_of(ids)
+        for item_id in ids:
+            if item_id not in rids:
+                raise StoreError(f"the store refused a write (item {item_id!r} is not stored)")
+        return rids
 
     def held_ids(self, ids: Sequence[str]) -> set[str]:
         """Returns which of these item ids the store holds."""
@@ -170,7 +194,8 @@ class ItemsStore:
     def sightings(self, item_id: str) -> list[dict[str, Any]]:
         """Returns every sighting of an item, oldest first."""
         rows = self.conn.execute(
-            "SELECT origin, line, source_id, source, seen FROM sightings WHERE item_id = ? ORDER BY id",
+            "SELECT origin, line, source_id, source, seen FROM sightings "
+            "WHERE item_rid = (SELECT rowid FROM items WHERE id = ?) ORDER BY id",
             (item_id,),
         )
         return [dict(r) for r in rows]

@@ -88,7 +88,7 @@ class OutletsStore:
             "MIN(COALESCE(i.published, i.ingested)) AS first_seen, "
             "MAX(COALESCE(i.published, i.ingested)) AS last_seen "
             "FROM item_outlets io JOIN items i ON i.id = io.item_id "
-            "LEFT JOIN story_members m ON m.item_id = io.item_id "
+            "LEFT JOIN story_members m ON m.rid = i.rowid "
             "WHERE io.outlet_id IS NOT NULL GROUP BY io.outlet_id")}
         aliases: dict[int, list[tuple[str, str]]] = {}
         for alias, oid, surface in c.execute(
@@ -122,7 +122,7 @@ class OutletsStore:
         rows = self.conn.execute(
             f"SELECT m.item_id, m.time, i.published IS NOT NULL AS dated, m.copy_of, io.outlet_id, "
             f"o.name AS outlet, io.input, {SOURCE_KEY} AS skey, a.value AS value "
-            "FROM story_members m JOIN items i ON i.id = m.item_id "
+            "FROM story_members m JOIN items i ON i.rowid = m.rid "
             "LEFT JOIN item_outlets io ON io.item_id = m.item_id "
             "LEFT JOIN outlets o ON o.id = io.outlet_id "
             "LEFT JOIN outlet_attrs a ON a.outlet_id = io.outlet_id AND a.name = ? "

@@ -485,18 +485,21 @@ class PostgresOverrides:
     def save_vectors(self, rows: Sequence[tuple[str, Any]], model: str = "minilm") -> None:
         """Stores unit-length vectors (numpy arrays) for items, made by backend `model`.
 
-        A replaced vector takes a new rowid, as SQLite's INSERT OR REPLACE gives it, so the
-        cached vector matrix (stamped by count and newest rowid) is read again.
+        Each row carries the item's arrival rowid, as in the SQLite store; this connection's
+        writes are counted, so its cached vector matrix is read again.
         """
         import numpy as np
 
         with self.transaction():  # type: ignore[attr-defined]
+            rids = self._need_rids(iid for iid, _ in rows)  # type: ignore[attr-defined]
             self.conn.executemany(
-                "INSERT INTO item_vectors (item_id, dim, vector, model) VALUES (?, ?, ?, ?) "
+                "INSERT INTO item_vectors (rid, item_id, dim, vector, model) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (item_id) DO UPDATE SET dim = excluded.dim, vector = excluded.vector, "
                 "model = excluded.model, rowid = DEFAULT",
-                [(iid, len(vec), np.asarray(vec, dtype=np.float32).tobytes(), model) for iid, vec in rows],
+                [(rids[iid], iid, len(vec), np.asarray(vec, dtype=np.float32).tobytes(), model)
+                 for iid, vec in rows],
             )
+            self._vectors_written = getattr(self, "_vectors_written", 0) + 1
 
     def blindspot_rows(self, attr: str, *, since: str | None, min_sources: int,
                        limit: int = 100_000) -> list[tuple[str, str, str | None]]:

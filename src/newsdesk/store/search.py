@@ -239,8 +239,8 @@ class SearchStore:
         (with model: none made by that backend; one of another backend counts as none)."""
         rows = self.conn.execute(
             "SELECT i.id, COALESCE(i.title, '') || char(10) || substr(i.text, 1, 1000) AS body "
-            "FROM items i LEFT JOIN item_vectors v ON v.item_id = i.id "
-            "WHERE v.item_id IS NULL OR (CAST(? AS TEXT) IS NOT NULL AND v.model != ?) "
+            "FROM items i LEFT JOIN item_vectors v ON v.rid = i.rowid "
+            "WHERE v.rid IS NULL OR (CAST(? AS TEXT) IS NOT NULL AND v.model != ?) "
             "ORDER BY i.rowid LIMIT ?",
             (model, model, limit),
         )
@@ -260,23 +260,29 @@ class SearchStore:
         import numpy as np
 
         with self.transaction():  # type: ignore[attr-defined]
+            rids = self._need_rids(iid for iid, _ in rows)  # type: ignore[attr-defined]
             self.conn.executemany(
-                "INSERT OR REPLACE INTO item_vectors (item_id, dim, vector, model) VALUES (?, ?, ?, ?)",
-                [(iid, len(vec), np.asarray(vec, dtype=np.float32).tobytes(), model) for iid, vec in rows],
+                "INSERT OR REPLACE INTO item_vectors (rid, item_id, dim, vector, model) VALUES (?, ?, ?, ?, ?)",
+                [(rids[iid], iid, len(vec), np.asarray(vec, dtype=np.float32).tobytes(), model)
+                 for iid, vec in rows],
             )
+            self._vectors_written = getattr(self, "_vectors_written", 0) + 1
 
     def _vector_matrix(self, model: str, dim: int) -> tuple[Any, Any, list[str]]:
         """Returns (matrix, item rowids, item ids) of every stored vector of this backend, cached
         until they change."""
         import numpy as np
 
-        stamp = (model, dim, *self.conn.execute("SELECT COUNT(*), MAX(rowid) FROM item_vectors").fetchone())
+        # A vector replaced in place keeps its rid: this connection's own writes are counted,
+        # another writer's show in the per-backend count or the newest rid.
+        stamp = (model, dim, getattr(self, "_vectors_written", 0), *self.conn.execute(
+            "SELECT COUNT(*), MAX(rid) FROM item_vectors WHERE model = ?", (model,)).fetchone())
         cached = getattr(self, "_vectors_cache", None)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         rows = self.conn.execute(
-            "SELECT i.rowid AS rid, v.item_id, v.vector FROM item_vectors v JOIN items i ON i.id = v.item_id "
-            "WHERE v.model = ? AND v.dim = ? ORDER BY i.rowid", (model, dim)
+            "SELECT v.rid, v.item_id, v.vector FROM item_vectors v "
+            "WHERE v.model = ? AND v.dim = ? ORDER BY v.rid", (model, dim)
         ).fetchall()
         if rows:
             matrix = np.vstack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])

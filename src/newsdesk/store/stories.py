@@ -13,6 +13,8 @@ from newsdesk.errors import NotFound
 from newsdesk.store.items import like_prefix
 
 _STORY_COLS = "seq, id, created, updated, first_time, last_time, size, copies, sources, title, status"
+_DECISION_COLS = ("item_id, story_id, action, score, threshold, components, runner_up, runner_score, "
+                  "runner_components, decided")
 
 
 def iso_from_epoch(t: float | None) -> str | None:
@@ -79,8 +81,10 @@ class StoriesStore:
         return row[0] if row else None
 
     def add_copy_keys(self, rows: Sequence[tuple[str, str | None, bytes | None]]) -> None:
+        rids = self._need_rids(r[0] for r in rows)  # type: ignore[attr-defined]
         self.conn.executemany(
-            "INSERT OR IGNORE INTO copy_keys (item_id, title_key, sketch) VALUES (?, ?, ?)", rows
+            "INSERT OR IGNORE INTO copy_keys (rid, item_id, title_key, sketch) VALUES (?, ?, ?, ?)",
+            [(rids[r[0]], *r) for r in rows],
         )
 
     def copy_sketches(self, limit: int) -> list[tuple[str, bytes]]:
@@ -191,22 +195,26 @@ class StoriesStore:
 
     def add_members(self, rows: Sequence[tuple[str, str, str | None, str | None, str, int]]) -> None:
         """Records (item, story, time, copy_of, how, pinned) memberships."""
+        rids = self._need_rids(r[0] for r in rows)  # type: ignore[attr-defined]
         self.conn.executemany(
-            "INSERT OR REPLACE INTO story_members (item_id, story_id, time, copy_of, how, pinned) "
-            "VALUES (?, ?, ?, ?, ?, ?)", rows,
+            "INSERT OR REPLACE INTO story_members (rid, item_id, story_id, time, copy_of, how, pinned) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", [(rids[r[0]], *r) for r in rows],
         )
 
     def add_decisions(self, rows: Sequence[tuple]) -> None:
         """Records decisions: (item, story, action, score, threshold, components, runner-up...)."""
+        rids = self._need_rids(r[0] for r in rows)  # type: ignore[attr-defined]
         self.conn.executemany(
-            "INSERT OR REPLACE INTO story_decisions (item_id, story_id, action, score, threshold, "
+            "INSERT OR REPLACE INTO story_decisions (rid, item_id, story_id, action, score, threshold, "
             "components, runner_up, runner_score, runner_components, decided) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)", rows,
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)", [(rids[r[0]], *r) for r in rows],
         )
 
     def member_story(self, item_id: str) -> str | None:
         """Returns the story an item is in now, or None."""
-        row = self.conn.execute("SELECT story_id FROM story_members WHERE item_id = ?", (item_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT story_id FROM story_members WHERE rid = (SELECT rowid FROM items WHERE id = ?)",
+            (item_id,)).fetchone()
         return row[0] if row else None
 
     def member_stories(self, item_ids: Iterable[str]) -> dict[str, str]:
@@ -215,7 +223,8 @@ class StoriesStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             out.update(self.conn.execute(
-                f"SELECT item_id, story_id FROM story_members WHERE item_id IN ({','.join('?' * len(chunk))})",
+                "SELECT item_id, story_id FROM story_members WHERE rid IN "
+                f"(SELECT rowid FROM items WHERE id IN ({','.join('?' * len(chunk))}))",
                 chunk).fetchall())
         return out
 
@@ -278,7 +287,9 @@ class StoriesStore:
             "ORDER BY time, rowid", (story_id,))]
 
     def decision_row(self, item_id: str) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT * FROM story_decisions WHERE item_id = ?", (item_id,)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {_DECISION_COLS} FROM story_decisions WHERE rid = (SELECT rowid FROM items WHERE id = ?)",
+            (item_id,)).fetchone()
         return dict(row) if row else None
 
     def story_stats(self) -> dict[str, Any]:
@@ -311,7 +322,8 @@ class StoriesStore:
         return row[0] if row else None
 
     def set_member(self, item_id: str, story_id: str, how: str, pinned: bool) -> None:
-        self.conn.execute("UPDATE story_members SET story_id = ?, how = ?, pinned = ? WHERE item_id = ?",
+        self.conn.execute("UPDATE story_members SET story_id = ?, how = ?, pinned = ? "
+                          "WHERE rid = (SELECT rowid FROM items WHERE id = ?)",
                           (story_id, how, int(pinned), item_id))
 
     def set_story_status(self, story_id: str, status: str) -> None:
@@ -333,7 +345,7 @@ class StoriesStore:
         out = {r[0] for r in c.execute("SELECT b FROM story_blocks WHERE kind = 'stories' AND a = ?", (story_id,))}
         out |= {r[0] for r in c.execute("SELECT a FROM story_blocks WHERE kind = 'stories' AND b = ?", (story_id,))}
         out |= {r[0] for r in c.execute(
-            "SELECT b.b FROM story_blocks b JOIN story_members m ON m.item_id = b.a "
+            "SELECT b.b FROM story_blocks b JOIN items i ON i.id = b.a JOIN story_members m ON m.rid = i.rowid "
             "WHERE b.kind = 'item' AND m.story_id = ?", (story_id,))}
         return out
 
@@ -381,7 +393,7 @@ class StoriesStore:
         srcs, unattributed = [], 0
         for key in c.execute(
                 f"SELECT CASE WHEN io.item_id IS NULL THEN i.source ELSE {SOURCE_KEY} END "
-                "FROM story_members m JOIN items i ON i.id = m.item_id "
+                "FROM story_members m JOIN items i ON i.rowid = m.rid "
                 "LEFT JOIN item_outlets io ON io.item_id = m.item_id LEFT JOIN outlets o ON o.id = io.outlet_id "
                 "WHERE m.story_id = ? AND m.copy_of IS NULL ORDER BY m.time, m.rowid", (story_id,)):
             if key[0] is None:
@@ -389,7 +401,7 @@ class StoriesStore:
             elif key[0] not in srcs:
                 srcs.append(key[0])
         head = c.execute(
-            "SELECT i.title, i.text, m.time FROM story_members m JOIN items i ON i.id = m.item_id "
+            "SELECT i.title, i.text, m.time FROM story_members m JOIN items i ON i.rowid = m.rid "
             "WHERE m.story_id = ? AND m.copy_of IS NULL "
             "ORDER BY COALESCE(TRIM(i.title), '') = '', m.time, m.rowid LIMIT 1", (story_id,)).fetchone()
         title, titled = "", False
