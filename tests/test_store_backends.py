@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 
 import pytest
 from conftest import PG, PG_SKIP
@@ -204,3 +205,103 @@ def test_a_postgresql_store_from_a_newer_version_is_refused():
             PostgresStore(pg)
     finally:
         pg_drop_database(pg)
+
+
+_OLD_NUMBERS = itertools.count(1)
+
+
+def _store_of_schema_14(backend: str, tmp_path):
+    """Returns (address, execute, close) of a store written with the SQL of schema 14 only, as
+    an older newsdesk left it; execute(sql, params) takes SQLite's `?` placeholders."""
+    if backend == "sqlite":
+        import sqlite3
+
+        from newsdesk.store.sqlite import _split_sql, migrations
+
+        address = str(tmp_path / "old.db")
+        conn = sqlite3.connect(address, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        for version, _name, sql in migrations():
+            if version <= 14:
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+        conn.execute("PRAGMA user_version = 14")
+        return address, conn.execute, conn.close
+    _pg_or_skip()
+    import os
+
+    import psycopg
+    from conftest import pg_address, pg_admin
+
+    from newsdesk.store.postgres import migrations
+
+    name = f"newsdesk_test_old_{os.getpid()}_{next(_OLD_NUMBERS)}"
+    with pg_admin() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    address = pg_address(name)
+    conn = psycopg.connect(address, autocommit=True)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                 "applied TEXT NOT NULL)")
+    for version, mig_name, sql in migrations():
+        if version <= 14:
+            conn.execute(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, 'then')", (version, mig_name))
+    return address, (lambda sql, params=(): conn.execute(sql.replace("?", "%s"), params)), conn.close
+
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_store_of_schema_14_gets_arrival_keys_with_every_row_kept(backend, tmp_path):
+    """Migration 0015 gives the per-item tables the item's arrival rowid (SQLite keys them by
+    it); a store written by the schema before it reads back the same after the upgrade."""
+    import numpy as np
+
+    from newsdesk.store import open_store
+
+    address, execute, close = _store_of_schema_14(backend, tmp_path)
+    now = "2026-11-24T08:00:00+00:00"
+    ids = ["c" * 16, "a" * 16, "b" * 16]  # arrival order differs from id order
+    try:
+        for k, iid in enumerate(ids):
+            execute("INSERT INTO items (id, title, text, ingested, kind) VALUES (?, ?, '', ?, 'headline')",
+                    (iid, f"Harbour ferry route {k} changes", now))
+        for iid in reversed(ids):  # per-item rows written out of arrival order
+            execute("INSERT INTO sightings (item_id, origin, line, source_id, source, seen) "
+                    "VALUES (?, 'feed', 1, ?, 'Harbor Times', ?)", (iid, "src-" + iid[0], now))
+            execute("INSERT INTO copy_keys (item_id, title_key) VALUES (?, ?)", (iid, "key " + iid[0]))
+            execute("INSERT INTO story_members (item_id, story_id, time, how) VALUES (?, 'st1', ?, 'joined')",
+                    (iid, now))
+            execute("INSERT INTO story_decisions (item_id, story_id, action, score, decided) "
+                    "VALUES (?, 'st1', 'joined', 0.5, ?)", (iid, now))
+            vec = np.zeros(4, dtype=np.float32)
+            vec["abc".index(iid[0])] = 1.0
+            execute("INSERT INTO item_vectors (item_id, dim, vector, model) VALUES (?, 4, ?, 'static')",
+                    (iid, vec.tobytes()))
+    finally:
+        close()
+
+    store = open_store(address)
+    try:
+        assert store.schema_version() >= 15
+        for iid in ids:
+            assert store.member_story(iid) == "st1"
+            assert store.decision_row(iid)["score"] == 0.5
+            assert "rid" not in store.decision_row(iid)
+            assert [s["source_id"] for s in store.sightings(iid)] == ["src-" + iid[0]]
+            assert store.copy_candidates_by_title("key " + iid[0]) == iid
+        rows = store.conn.execute("SELECT rid, item_id FROM story_members ORDER BY rid").fetchall()
+        assert [r[1] for r in rows] == ids  # the arrival rowid, not the id or the write order
+        probe = np.zeros(4, dtype=np.float32)
+        probe[1] = 1.0
+        assert store.nearest_items(probe, limit=1, model="static")[0][0] == "b" * 16
+        assert store.member_stories(ids) == {iid: "st1" for iid in ids}
+        # A write for an item the store does not hold is refused, as the foreign key did before.
+        with pytest.raises(StoreError, match="not stored"):
+            store.add_members([("d" * 16, "st1", now, None, "joined", 0)])
+    finally:
+        store.close()
+        if backend == "postgres":
+            from conftest import pg_drop_database
+
+            pg_drop_database(address)
