@@ -226,9 +226,20 @@ class _Base:
             raise StoreError(
                 f"{self.path}: schema version {current} is newer than this newsdesk ({newest}); upgrade newsdesk"
             )
-        for version, name, sql in shipped:
-            if version <= current:
-                continue
+        pending = [m for m in shipped if m[0] > current]
+        if not pending:
+            return current
+        # A migration that rebuilds a table sorts it for each new index: on disk, not in memory
+        # (the connection's temp_store), or a store of millions of items needs gigabytes of RAM.
+        self.conn.execute("PRAGMA temp_store=FILE")
+        try:
+            self._apply(pending)
+        finally:
+            self.conn.execute("PRAGMA temp_store=MEMORY")
+        return self.schema_version()
+
+    def _apply(self, pending: list[tuple[int, str, str]]) -> None:
+        for version, name, sql in pending:
             LOGGER.info("migrating %s to %04d_%s", self.path, version, name)
             conn = self.conn
             try:
@@ -243,7 +254,6 @@ class _Base:
                 if _is_busy(e):
                     raise store_error(e, self.path) from None
                 raise StoreError(f"{self.path}: migration {version:04d}_{name} failed ({e})") from None
-        return self.schema_version()
 
 
 # What a database call raises when the store itself fails (locked, full, read-only, corrupt).
