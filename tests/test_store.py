@@ -126,3 +126,36 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path):
         open_store(db_path)
 
 
+
+
+def test_committed_pages_reach_the_database_file_without_the_writer_checkpointing(tmp_path):
+    """A thread of the store copies each commit's pages from the write-ahead log into the
+    database file; the writer's own checkpoint only comes at 10,000 pages, so without that
+    thread the file would stay behind the log after a small ingest. close() stops the thread."""
+    import os
+    import threading
+    import time
+
+    db_path = tmp_path / "newsdesk.db"
+    before = set(threading.enumerate())
+    desk = Desk(db_path, stages=["copies", "stories"])
+    desk.ingest(_items(40))
+    probe = sqlite3.connect(db_path)
+    try:
+        page_size = probe.execute("PRAGMA page_size").fetchone()[0]
+        wanted = probe.execute("PRAGMA page_count").fetchone()[0] * page_size  # read through the log
+        deadline = time.monotonic() + 20
+        while os.path.getsize(db_path) < wanted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.path.getsize(db_path) >= wanted
+    finally:
+        probe.close()
+    ours = [t for t in set(threading.enumerate()) - before if t.name == "newsdesk-checkpoint"]
+    assert ours
+    desk.close()
+    assert not any(t.is_alive() for t in ours)
+    reopened = Desk(db_path, stages=["copies", "stories"])
+    try:
+        assert len(reopened.store.held_ids([it.id for it in _items(40)])) == 40
+    finally:
+        reopened.close()
