@@ -245,13 +245,13 @@ def test_ingesting_the_demo_twice_adds_nothing(desk, demo_items):
 
 # Pairs of demo stories that share places, names or words but are different events: the engine
 # once put them together (a wire dateline shared by the breach and the ruling; the storm that
-# delayed the launch; the cup parade rerouted around the closed bridge).
-_NOT_YET = "known gap: a report of one event that names the other joins its one-member story " \
-           "(scores 0.21-0.25 against a 0.20 threshold; the two stories' own items score alike)"
+# delayed the launch, whose first report started the story the storm's reports joined; the cup
+# parade rerouted around the closed bridge). The last two are parted by the consolidation pass
+# that ends each `make run` ingest.
 APART = [
     ("crestline-breach", "court-data-retention"),
-    pytest.param("storm-wren", "kestrel-launch", marks=pytest.mark.xfail(strict=True, reason=_NOT_YET)),
-    pytest.param("harlow-bridge", "cup-final", marks=pytest.mark.xfail(strict=True, reason=_NOT_YET)),
+    ("storm-wren", "kestrel-launch"),
+    ("harlow-bridge", "cup-final"),
     ("port-strike", "cup-final"),
     ("port-strike", "whale-rescue"),
 ]

@@ -15,7 +15,10 @@ from newsdesk.model import Item
 
 WRITERS = 3
 BATCH = 8
-SETTINGS = {"enrich": False}  # the entity stage's model would load in every process: slow, and not the point
+# The entity stage's model would load in every process: slow, and not the point. Consolidation
+# passes are off: each writer's run ends with one, and where a run ended is not in the order the
+# database committed the batches, which is all the one writer below is given.
+SETTINGS = {"enrich": False, "story_consolidate_every": 0}
 
 _CHILD = """
 import sys
@@ -24,7 +27,7 @@ from newsdesk.data import demo_path
 from newsdesk.model import Item
 address, k, n, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 items = [r for r in sources.read(demo_path()) if isinstance(r, Item)][k::n]
-with Desk(address, settings={"enrich": False}) as desk:
+with Desk(address, settings={"enrich": False, "story_consolidate_every": 0}) as desk:
     report = desk.ingest(items, batch_size=batch)
 print(report.new)
 """

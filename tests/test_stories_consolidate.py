@@ -84,6 +84,58 @@ def test_consolidation_runs_every_n_items(db_path):
         assert len({_story(d, it) for it in bridge}) == 1
 
 
+# A report of the orchestra strike that the online pass put in the bridge story (it names the
+# bridge): as a bare headline, and as a lede with the words of one.
+ASTRAY = "Quillfield orchestra strike over pay spreads, players picket near Velmora bridge"
+ASTRAY_LEDE = (
+    "Musicians of the Quillfield symphony orchestra extended their strike over pay on Wednesday, "
+    "cancelling rehearsals and a gala concert; union leaders said talks with the orchestra board "
+    "had stalled, while players picketed outside the concert hall near the Velmora bridge. The "
+    "season's opening programme of Mahler and Sibelius, sold out for weeks, was postponed, and "
+    "ticket holders will be refunded by the box office."
+)
+
+
+@pytest.mark.parametrize(("text", "moves"), [("", False), (ASTRAY_LEDE, True)], ids=["headline", "lede"])
+def test_consolidation_moves_a_lede_alone_but_not_a_bare_headline(db_path, text, moves):
+    bridge, strike = _items(BRIDGE), _items(STRIKE, source="City Times", hours=6)
+    astray = Item(title=ASTRAY, text=text, source="Metro", published=T0 + timedelta(hours=5))
+    with Desk(db_path, stages=STAGES, settings=CHAINED) as d:
+        d.ingest(bridge + [astray])  # joins the bridge story: two shared words are enough here
+    with Desk(db_path, stages=STAGES, settings=APART) as d:
+        d.ingest(strike)
+    with Desk(db_path, stages=STAGES, settings=PLAIN) as d:
+        bridge_id = _story(d, bridge[0])
+        assert _story(d, astray) == bridge_id
+        done = d.consolidate()
+        assert done["merged"] == 2  # the strike's three one-item stories become one
+        strike_id = _story(d, strike[0])
+        assert {_story(d, it) for it in strike} == {strike_id} != {bridge_id}
+        assert {_story(d, it) for it in bridge} == {bridge_id}
+        assert _story(d, astray) == (strike_id if moves else bridge_id)
+        moved = [c for c in d.corrections(strike_id) if c.action == "move"]
+        assert [c.items for c in moved] == ([[astray.id]] if moves else [])
+
+
+def test_an_ingest_run_of_ten_new_items_ends_with_a_pass(db_path):
+    bridge = _items(BRIDGE)
+    with Desk(db_path, stages=STAGES, settings=APART) as d:
+        d.ingest(bridge)
+    others = [Item(title=f"Harbour regatta day {k} draws {k + 3} crews to Ostrel marina", text="",
+                   source=f"Coast {k}", published=T0 + timedelta(days=2, hours=k)) for k in range(30)]
+    with Desk(db_path, stages=STAGES, settings={**PLAIN, "story_consolidate_every": 0}) as d:
+        d.ingest(others[:10])  # passes off: none at the end of a run either
+        assert len({_story(d, it) for it in bridge}) == 4
+    every = {**PLAIN, "story_consolidate_every": 1000}  # far from the count: only a run's end
+    with Desk(db_path, stages=STAGES, settings=every) as d:
+        d.ingest(others[10:19])
+        d.ingest(others[19:20])  # ten since the last pass, but each run stored fewer than ten
+        assert len({_story(d, it) for it in bridge}) == 4
+        d.ingest(others[20:])
+        assert len({_story(d, it) for it in bridge}) == 1
+        assert any(c.reason.startswith("consolidation: ") for c in d.corrections(_story(d, bridge[0])))
+
+
 def test_a_bad_story_setting_is_named(db_path, monkeypatch):
     with pytest.raises(InputError, match="story_threshold"):
         Desk(db_path, stages=STAGES, settings={"story_threshold": 2.0}).ingest(_items(BRIDGE[:1]))

@@ -79,13 +79,31 @@ class IngestService:
         if cluster:  # per-item stages on Dask workers, decisions here in arrival order
             from newsdesk.scaleout import ingest_on_cluster
 
-            return ingest_on_cluster(self.ctx, records, report, address=str(cluster), store_batch=self.store_batch,
-                                     progress=progress, batch_size=batch_size)
+            ingest_on_cluster(self.ctx, records, report, address=str(cluster), store_batch=self.store_batch,
+                              progress=progress, batch_size=batch_size)
+            self.finish(report)
+            return report
         for batch in record_batches(records, report, batch_size, progress):
             self.store_batch(batch, report)
             if progress:
                 progress(len(batch))
+        self.finish(report)
         return report
+
+    def finish(self, report: IngestReport) -> None:
+        """Ends a run: each stage with a `finish` step (the story stage's consolidation pass)
+        takes it in one transaction, told how many new items the run stored."""
+        if not report.new:
+            return
+        ctx, clock = self.ctx, time.perf_counter
+        stages = [s for s in ctx.stages if getattr(s, "finish", None) is not None]
+        if not stages:
+            return
+        with ctx.store.transaction():
+            for stage in stages:
+                start = clock()
+                stage.finish(ctx, report.new)
+                ctx.add_time(stage.name, clock() - start)
 
     def store_batch(self, batch: list[Item], report: IngestReport) -> None:
         """Stores one batch in one transaction and runs the stages on its new items."""
