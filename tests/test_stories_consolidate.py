@@ -136,6 +136,33 @@ def test_an_ingest_run_of_ten_new_items_ends_with_a_pass(db_path):
         assert any(c.reason.startswith("consolidation: ") for c in d.corrections(_story(d, bridge[0])))
 
 
+def test_a_pass_decides_the_same_from_what_the_process_kept_as_from_the_store(tmp_path):
+    """The process that decided the items reuses their term counts and vectors; a fresh one
+    reads and embeds them again. Both passes (default vectors) must apply the same changes."""
+    from newsdesk import ingest as sources
+    from newsdesk.data import demo_path
+
+    items = [r for r in sources.read(demo_path()) if isinstance(r, Item)]
+    online = {"enrich": False, "story_consolidate_every": 0}
+    done, parts = [], []
+    for name, reopen in (("kept.db", False), ("read.db", True)):
+        d = Desk(tmp_path / name, stages=STAGES, settings=online)
+        d.ingest(items)
+        if reopen:
+            d.close()
+            d = Desk(tmp_path / name, stages=STAGES, settings=online)
+        done.append(d.consolidate())
+        members = d.store.all_memberships()
+        groups: dict[str, set[str]] = {}
+        for item_id, story in members.items():
+            groups.setdefault(story, set()).add(item_id)
+        parts.append({frozenset(g) for g in groups.values()})
+        d.close()
+    assert done[0]["moved"] + done[0]["merged"] + done[0]["new"] > 0  # the pass changed something
+    assert done[0] == done[1]
+    assert parts[0] == parts[1]
+
+
 def test_a_bad_story_setting_is_named(db_path, monkeypatch):
     with pytest.raises(InputError, match="story_threshold"):
         Desk(db_path, stages=STAGES, settings={"story_threshold": 2.0}).ingest(_items(BRIDGE[:1]))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from newsdesk.stories.cluster import DAY, MEMBER_TERMS, RECENT_MEMBERS, TIME_SCALE_DAYS, Engine
-from newsdesk.stories.features import Features
+from newsdesk.stories.features import Features, TermWeights
 
 if TYPE_CHECKING:
     from newsdesk.context import Context
@@ -43,31 +43,54 @@ SPLIT_MIN = 3  # a part split off as a new story holds this many items and a qua
 RUN_MIN = 10  # new items an ingest run stores before it ends with a pass (when passes are on)
 
 
-def pair_scores(engine: Engine, feats: list[Features]) -> np.ndarray:
-    """Returns the matrix of pair scores minus the pair's join threshold (0: just joins)."""
+def term_matrix(counts: list[Counter[str]], weights: TermWeights) -> Any:
+    """Returns the items' unit TF-IDF rows, weighted as of now, as one sparse matrix.
+
+    Row i is what `features.vectorise` gives item i's term counts, computed for the whole
+    window at once (each term's weight looked up once).
+    """
     from scipy import sparse
 
-    p = engine.p
-    n = len(feats)
     vocab: dict[str, int] = {}
-    rows, cols, vals = [], [], []
-    for i, f in enumerate(feats):
-        for t, w in f.terms.items():
-            rows.append(i)
-            cols.append(vocab.setdefault(t, len(vocab)))
-            vals.append(w)
-    x = sparse.csr_matrix((vals, (rows, cols)), shape=(n, max(1, len(vocab))))
+    indices: list[int] = []
+    tf: list[float] = []
+    indptr = [0]
+    for c in counts:
+        for t, k in c.items():
+            indices.append(vocab.setdefault(t, len(vocab)))
+            tf.append(k)
+        indptr.append(len(indices))
+    terms = list(vocab)
+    weights.fill(terms)
+    idf = np.array([weights.idf(t) for t in terms], dtype=np.float64)
+    col = np.asarray(indices, dtype=np.int64)
+    k = np.asarray(tf, dtype=np.float64)
+    w = np.where(k >= 1, 1.0 + np.log(np.maximum(k, 1.0)), k) * idf[col] if len(col) else k
+    x = sparse.csr_matrix((w, col, np.asarray(indptr, dtype=np.int64)), shape=(len(counts), max(1, len(terms))))
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sparse.csr_matrix(sparse.diags(inverse) @ x)
+
+
+def pair_scores(engine: Engine, feats: list[Features], x: Any, vecs: list[Any] | None) -> np.ndarray:
+    """Returns the matrix of pair scores minus the pair's join threshold (0: just joins).
+
+    x: the items' unit term rows (`term_matrix`); vecs: their dense vectors, or None.
+    """
+    p = engine.p
     cos = (x @ x.T).toarray()
     b = x.copy()
     b.data[:] = 1.0
     shared = (b @ b.T).toarray()
-    vectors = all(f.vector is not None for f in feats)
-    score = cos.copy()
+    vectors = vecs is not None and all(v is not None for v in vecs)
+    score = cos
     score[shared < (1 if vectors else 2)] -= 1.0  # the online rule: one shared word is not a story
     if vectors:
-        v = np.stack([np.asarray(f.vector, dtype=np.float32) for f in feats])
+        assert vecs is not None
+        v = np.stack([np.asarray(vec, dtype=np.float32) for vec in vecs])
         a = p["vector_weight"]
-        score = (1 - a) * score + a * engine.levels.on_term_scale(v @ v.T)
+        score *= 1 - a
+        score += a * engine.levels.on_term_scale(v @ v.T)
     article = np.array([f.article for f in feats])
     dated = np.array([f.dated for f in feats])
     times = np.array([f.time for f in feats])
@@ -79,7 +102,8 @@ def pair_scores(engine: Engine, feats: list[Features]) -> np.ndarray:
         score = np.where(both, score + p["time_penalty"] * (0.2 - far), score)
         score = np.where(both & (gap > window), -2.0, score)  # out of each other's window
     thr = np.array([engine.threshold(f.length, f.article) for f in feats])
-    return score - (thr[:, None] + thr[None, :]) / 2
+    score -= (thr[:, None] + thr[None, :]) / 2
+    return score
 
 
 def movable(f: Features) -> bool:
@@ -108,6 +132,12 @@ def average_link(margin: np.ndarray) -> list[int]:
     return [int(c) for c in fcluster(z, t=4.0, criterion="distance")]
 
 
+def engine_weights(stage: StoryStage) -> TermWeights:
+    """Returns the stage's term weights (loaded with its engine)."""
+    assert stage.weights is not None
+    return stage.weights
+
+
 def consolidate(stage: StoryStage, desk: Context, window: int = WINDOW_ITEMS) -> dict[str, int]:
     """Clusters the latest items again and applies the differences; returns what it did.
 
@@ -121,16 +151,15 @@ def consolidate(stage: StoryStage, desk: Context, window: int = WINDOW_ITEMS) ->
     done = {"items": len(rows), "merged": 0, "moved": 0, "new": 0}
     if len(rows) < 2:
         return done
-    items = {it.id: it for it in store.items_by_ids([r["item_id"] for r in rows])}
-    rows = [r for r in reversed(rows) if r["item_id"] in items]  # oldest first
+    found = stage.window_features(desk, [r["item_id"] for r in rows])
+    rows = [r for r in reversed(rows) if r["item_id"] in found]  # oldest first
     ids = [r["item_id"] for r in rows]
-    vectors: list[Any] = [None] * len(ids)
-    if stage.embedder is not None:
-        vectors = list(stage.embedder.encode([items[i].body for i in ids]))
-    feats = [stage.features(items[i], vec, learn=False) for i, vec in zip(ids, vectors, strict=True)]
-    labels = average_link(pair_scores(engine, feats))
-    current = {r["item_id"]: r["story_id"] for r in rows}
+    feats = [found[i][1] for i in ids]
     by_id = dict(zip(ids, feats, strict=True))
+    x = term_matrix([found[i][0] for i in ids], engine_weights(stage))
+    vecs = [found[i][2] for i in ids] if stage.embedder is not None else None
+    labels = average_link(pair_scores(engine, feats, x, vecs))
+    current = {r["item_id"]: r["story_id"] for r in rows}
     pinned = {r["item_id"] for r in rows if r["pinned"]}
 
     # Each cluster keeps the id of the story it overlaps most; each story id goes to one cluster.

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from newsdesk.errors import NotInstalled
 from newsdesk.model import Item
 from newsdesk.pipeline import Stage
@@ -53,6 +55,7 @@ LOGGER = logging.getLogger(__name__)
 _WARNED: set[str] = set()  # say once per process what is missing
 ENGINE_STATE_KEY = "engine_state"  # story_meta: the engine's state beyond the stories
 ARTICLE_COUNTS_KEPT = 4096  # recent full articles whose word counts the split check keeps
+WINDOW_KEPT = 1100  # latest decided items whose features a consolidation pass reuses (its window is 1,000)
 
 
 MERGE_CHECKS = frozenset({2, 4, 8, 16, 32, 64})  # story sizes at which a merge is looked for
@@ -104,6 +107,10 @@ class StoryStage(Stage):
         # weight them anew, as they would a member read back from the store.
         self.article_counts: OrderedDict[str, Counter[str]] = OrderedDict()
         self.redirects: dict[str, str] = {}
+        # The latest items this process decided: their features (terms before weighting) and
+        # dense vectors, which do not change, so a consolidation pass need not read and embed
+        # them again; only the term weights are applied afresh.
+        self.window: OrderedDict[str, tuple[Counter[str], Features, Any]] = OrderedDict()
         self.since_pass = 0  # canonical items since the last consolidation pass
         self.refiner = None  # cascade: the transformer, asked again for close decisions only
         self.refine_calls = 0
@@ -173,12 +180,42 @@ class StoryStage(Stage):
                 if len(self.article_counts) > ARTICLE_COUNTS_KEPT:
                     self.article_counts.popitem(last=False)
         t, dated = item_time(item)
-        return Features(
+        f = Features(
             item_id=item.id, terms=vectorise(counts, self.weights), length=len(counts), time=t,
             dated=dated, source=item.annotations.get("source_key", item.source),
             entities=entity_keys(item), vector=vector,
             headline=item.headline, article=article,
         )
+        if learn:
+            self.window[item.id] = (counts, f, vector)
+            if len(self.window) > WINDOW_KEPT:
+                self.window.popitem(last=False)
+        return f
+
+    def window_features(self, desk: Context, ids: list[str]) -> dict[str, tuple[Counter[str], Features, Any]]:
+        """Returns, for a consolidation pass, each stored item's term counts (unweighted),
+        features and dense vector (all zeros where it has no words to embed; None without
+        vectors).
+
+        Items this process decided lately reuse what it computed then; the others are read
+        from the store and embedded again. Either way it is what the item read afresh gives.
+        """
+        need = [i for i in ids if i not in self.window]
+        read = {it.id: it for it in desk.store.items_by_ids(need)} if need else {}
+        fresh: dict[str, Any] = {}
+        if self.embedder is not None and read:
+            order = [i for i in need if i in read]
+            fresh = dict(zip(order, self.embedder.encode([read[i].body for i in order]), strict=True))
+        zero = np.zeros(self.embedder.dim, dtype=np.float32) if self.embedder is not None else None
+        out: dict[str, tuple[Counter[str], Features, Any]] = {}
+        for i in ids:
+            kept = self.window.get(i)
+            if kept is not None:
+                counts, f, vec = kept
+                out[i] = (counts, f, zero if vec is None else vec)
+            elif i in read:
+                out[i] = (raw_counts(read[i], self.params), self.features(read[i], learn=False), fresh.get(i))
+        return out
 
     # -- the stage ------------------------------------------------------------------------
     def process(self, desk: Context, items: Sequence[Item]) -> None:
