@@ -221,17 +221,17 @@ def consolidate(stage: StoryStage, desk: Context, window: int = WINDOW_ITEMS) ->
             gone = dest if keep == source else source
             stage.redirects[gone] = keep
             store.add_correction("merge", keep, gone, in_dest if gone == dest else in_source,
-                                 f"consolidation: {len(group)} items clustered with story {dest}")
+                                 f"consolidation: {_count(group)} clustered with story {dest}")
             done["merged"] += 1
             touched.add(keep)
         else:
             moved = edits.move(desk, group, source, dest, how="consolidation", pinned=False)
             if isinstance(target, int):  # a part of the story split off as a new one
                 store.add_correction("split", source, dest, moved,
-                                     f"consolidation: {len(group)} items apart from the rest of story {source}")
+                                     f"consolidation: {_count(group)} apart from the rest of story {source}")
             else:
                 store.add_correction("move", dest, source, moved,
-                                     f"consolidation: {len(group)} items clustered with story {dest}")
+                                     f"consolidation: {_count(group)} clustered with story {dest}")
             done["moved"] += len(group)
             touched |= {source, dest}
             for i in group:  # what the centroid arithmetic of a move does not count
@@ -245,6 +245,10 @@ def consolidate(stage: StoryStage, desk: Context, window: int = WINDOW_ITEMS) ->
     edits.finish(desk)
     LOGGER.debug("consolidation over %d items: %s", len(ids), done)
     return done
+
+
+def _count(group: list[str]) -> str:
+    return "1 item" if len(group) == 1 else f"{len(group)} items"
 
 
 def _refresh(stage: StoryStage, desk: Context, story_ids: set[str]) -> None:
