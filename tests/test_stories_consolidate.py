@@ -136,6 +136,28 @@ def test_an_ingest_run_of_ten_new_items_ends_with_a_pass(db_path):
         assert any(c.reason.startswith("consolidation: ") for c in d.corrections(_story(d, bridge[0])))
 
 
+def test_one_ingest_command_is_one_run_whatever_its_files(db_path, cli, tmp_path):
+    import json
+
+    bridge = _items(BRIDGE)
+    with Desk(db_path, stages=STAGES, settings=APART) as d:
+        d.ingest(bridge)
+    files = []
+    for part in range(2):  # two files of six items: each alone is too small a run for a pass
+        path = tmp_path / f"regatta-{part}.jsonl"
+        rows = [{"id": f"r{part}-{k}", "title": f"Regatta heat {part}-{k} won by Ostrel crew {k}", "text": "",
+                 "published": (T0 + timedelta(days=2, hours=k)).isoformat(), "source": f"Coast {k}"}
+                for k in range(6)]
+        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+        files.append(str(path))
+    result = cli("ingest", "--no-progress", *files)
+    assert result.exit_code == 0, result.output
+    assert "12 new, 0 already stored, 0 skipped" in result.output
+    assert "consolidation: 3 stories merged" in result.output
+    with Desk(db_path) as d:
+        assert len({_story(d, it) for it in bridge}) == 1
+
+
 def test_a_pass_decides_the_same_from_what_the_process_kept_as_from_the_store(tmp_path):
     """The process that decided the items reuses their term counts and vectors; a fresh one
     reads and embeds them again. Both passes (default vectors) must apply the same changes."""

@@ -183,15 +183,25 @@ class Desk:
         progress: Progress | None = None,
         batch_size: int | None = None,
         outlet: str | None = None,
+        settle: bool = True,
     ) -> IngestReport:
-        """Returns what ingesting a path, URL, '-', one item or an iterable of items did."""
+        """Returns what ingesting a path, URL, '-', one item or an iterable of items did.
+
+        A run that stored at least 10 new items ends with a consolidation pass (when passes
+        are on); settle=False leaves that to a later `settle(new)`, for several sources
+        ingested as one run."""
         return self.ingest_service.ingest(
             source,
             allow_private=allow_private,
             progress=progress,
             batch_size=batch_size,
             outlet=outlet,
+            settle=settle,
         )
+
+    def settle(self, new: int) -> dict[str, int]:
+        """Ends a run of `ingest(..., settle=False)` calls that stored `new` new items in all."""
+        return self.ingest_service.settle(new)
 
     def ingest_text(
         self, text: str, *, origin: str = "paste", fmt: str | None = None

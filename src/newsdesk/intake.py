@@ -35,12 +35,15 @@ class IngestService:
         progress: Progress | None = None,
         batch_size: int | None = None,
         outlet: str | None = None,
+        settle: bool = True,
     ) -> IngestReport:
         """Returns what ingesting a path, URL, '-', one item or an iterable of items did.
 
         Items are stored `batch_size` (setting `ingest_batch`) at a time, each batch in one
         transaction: a failure or a kill never leaves part of a batch behind. `outlet` names
-        the source of items that carry none (page dumps, plain text).
+        the source of items that carry none (page dumps, plain text). The run ends with the
+        stages' end-of-run steps (`settle`) unless settle is False: a caller that ingests
+        several sources as one run settles once, after the last.
         """
         from newsdesk import ingest as sources
 
@@ -62,7 +65,7 @@ class IngestService:
 
             records = with_source(records, outlet)
         size = int(batch_size if batch_size is not None else setting("ingest_batch"))
-        return self.ingest_records(records, progress=progress, batch_size=max(1, size))
+        return self.ingest_records(records, progress=progress, batch_size=max(1, size), settle=settle)
 
     def ingest_text(self, text: str, *, origin: str = "paste", fmt: str | None = None) -> IngestReport:
         """Returns what ingesting a pasted document (plain text, page dump or JSONL) did."""
@@ -71,7 +74,8 @@ class IngestService:
         return self.ingest_records(sources.read_text(text, origin=origin, fmt=fmt))
 
     def ingest_records(
-        self, records: Iterable[Item | Skip], *, progress: Progress | None = None, batch_size: int = 500
+        self, records: Iterable[Item | Skip], *, progress: Progress | None = None, batch_size: int = 500,
+        settle: bool = True,
     ) -> IngestReport:
         """Returns what storing these records, `batch_size` at a time, did."""
         report = IngestReport()
@@ -81,29 +85,34 @@ class IngestService:
 
             ingest_on_cluster(self.ctx, records, report, address=str(cluster), store_batch=self.store_batch,
                               progress=progress, batch_size=batch_size)
-            self.finish(report)
+            if settle:
+                report.settled = self.settle(report.new)
             return report
         for batch in record_batches(records, report, batch_size, progress):
             self.store_batch(batch, report)
             if progress:
                 progress(len(batch))
-        self.finish(report)
+        if settle:
+            report.settled = self.settle(report.new)
         return report
 
-    def finish(self, report: IngestReport) -> None:
-        """Ends a run: each stage with a `finish` step (the story stage's consolidation pass)
-        takes it in one transaction, told how many new items the run stored."""
-        if not report.new:
-            return
+    def settle(self, new: int) -> dict[str, int]:
+        """Ends a run that stored `new` new items: each stage with a `finish` step (the story
+        stage's consolidation pass) takes it, in one transaction. Returns what changed
+        (consolidation: stories merged, items moved, new stories), empty when nothing ran."""
+        if not new:
+            return {}
         ctx, clock = self.ctx, time.perf_counter
         stages = [s for s in ctx.stages if getattr(s, "finish", None) is not None]
+        done: dict[str, int] = {}
         if not stages:
-            return
+            return done
         with ctx.store.transaction():
             for stage in stages:
                 start = clock()
-                stage.finish(ctx, report.new)
+                done.update(stage.finish(ctx, new) or {})
                 ctx.add_time(stage.name, clock() - start)
+        return done
 
     def store_batch(self, batch: list[Item], report: IngestReport) -> None:
         """Stores one batch in one transaction and runs the stages on its new items."""

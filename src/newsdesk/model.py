@@ -93,6 +93,8 @@ class IngestReport:
     already: int = 0
     skipped: list[Skip] = field(default_factory=list)
     new_ids: list[str] = field(default_factory=list)
+    # What the consolidation pass that ended the run changed (items read, merged, moved, new).
+    settled: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -101,12 +103,24 @@ class IngestReport:
     def summary(self) -> str:
         return f"{self.new} new, {self.already} already stored, {len(self.skipped)} skipped"
 
+    def settled_summary(self) -> str:
+        """Returns what the run's closing consolidation pass changed, or '' when nothing."""
+        done = self.settled
+        parts = [(done.get("merged", 0), "story merged", "stories merged"),
+                 (done.get("moved", 0), "item moved", "items moved"),
+                 (done.get("new", 0), "story split off", "stories split off")]
+        said = [f"{n} {one if n == 1 else many}" for n, one, many in parts if n]
+        return f"consolidation: {', '.join(said)}" if said else ""
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "new": self.new,
             "already": self.already,
             "skipped": [str(s) for s in self.skipped],
         }
+        if self.settled:
+            out["consolidation"] = dict(self.settled)
+        return out
 
 
 _WS = re.compile(r"\s+")

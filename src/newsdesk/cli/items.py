@@ -79,6 +79,7 @@ def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None,
         total.already += report.already
         total.skipped.extend(report.skipped)
         total.new_ids.extend(report.new_ids)
+    total.settled = desk.settle(total.new)  # the targets are one run: it ends with one pass
     for skip in total.skipped:
         click.echo(f"skipped {skip}", err=True)
     fired = desk.check_watches_after(total.new)
@@ -88,6 +89,8 @@ def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None,
         echo_json({**total.to_dict(), "failed": failed})
     else:
         click.echo(total.summary() + (f", {len(failed)} target(s) unreadable" if failed else ""))
+        if total.settled_summary():
+            click.echo(total.settled_summary())
     if failed and not (total.new or total.already):
         sys.exit(2)
     if total.skipped or failed:
@@ -96,7 +99,7 @@ def ingest(targets: tuple[str, ...], allow_private: bool, progress: bool | None,
 
 def _ingest_one(desk: Any, target: str, allow_private: bool, show: bool, outlet: str | None = None) -> IngestReport:
     if not show:
-        return desk.ingest(target, allow_private=allow_private or None, outlet=outlet)
+        return desk.ingest(target, allow_private=allow_private or None, outlet=outlet, settle=False)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -105,7 +108,8 @@ def _ingest_one(desk: Any, target: str, allow_private: bool, show: bool, outlet:
     ) as bar:
         task = bar.add_task(f"ingest {target}", total=None)
         return desk.ingest(
-            target, allow_private=allow_private or None, progress=lambda n: bar.advance(task, n), outlet=outlet
+            target, allow_private=allow_private or None, progress=lambda n: bar.advance(task, n), outlet=outlet,
+            settle=False,
         )
 
 

@@ -346,8 +346,8 @@ def _replay(live: LiveService, corrections: list[dict[str, Any]]) -> int:
     for c in sorted(corrections, key=lambda c: c.get("id") or 0):
         action, story, other = c.get("action"), c.get("story_id"), c.get("other_id")
         ids = c.get("items") or []
-        if (c.get("reason") or "").startswith("automatic"):
-            continue  # the story stage's own split: re-ingesting the items makes it again
+        if (c.get("reason") or "").startswith(("automatic", "consolidation")):
+            continue  # the story stage's own split or pass: re-ingesting the items makes it again
         try:
             if action == "merge":
                 live.story_service.merge_stories(story, other, reason=c.get("reason"))

@@ -184,6 +184,7 @@ class Poller:
             for future in as_completed(futures):
                 fetched = future.result()  # _fetch_feed never raises
                 results.append(self._store(fetched))
+        self._settle(sum(r.new for r in results))
         order = {f["id"]: n for n, f in enumerate([*feeds, *skipped])}
         results.sort(key=lambda r: order.get(r.feed_id, 0))
         return results
@@ -264,6 +265,13 @@ class Poller:
         return False
 
     # -- calling thread: the store ----------------------------------------------------------
+    def _settle(self, new: int) -> None:
+        """Ends the round as one ingest run (its consolidation pass, when due), whatever the feeds."""
+        try:
+            self.live.ingest_service.settle(new)
+        except Exception:  # a pass that trips must not end the round: the items are stored
+            LOGGER.exception("the consolidation pass after a poll round failed")
+
     def _store(self, fetched: _Fetched) -> FeedResult:
         feed = fetched.feed
         now = datetime.now(UTC)
@@ -272,7 +280,7 @@ class Poller:
         store = self.live.store
         if fetched.error is None and fetched.status != 304:
             try:
-                report = self.live.ingest_service.ingest(iter(fetched.items))
+                report = self.live.ingest_service.ingest(iter(fetched.items), settle=False)
                 res.new, res.seen = report.new, report.new + report.already
                 res.skipped = [str(s) for s in report.skipped]
                 res.outcome = "new" if report.new else "unchanged"

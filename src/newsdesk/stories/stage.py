@@ -295,7 +295,7 @@ class StoryStage(Stage):
             self.consolidate(desk)
         self._settle(desk)
 
-    def finish(self, desk: Context, stored: int) -> None:
+    def finish(self, desk: Context, stored: int) -> dict[str, int] | None:
         """Ends an ingest run that stored `stored` new items (called in a transaction).
 
         When passes are on, a run that stored at least RUN_MIN new items ends with one, so
@@ -305,11 +305,11 @@ class StoryStage(Stage):
         from newsdesk.stories.consolidate import RUN_MIN
 
         if not int(self.params["consolidate_every"]) or stored < RUN_MIN or not self.since_pass:
-            return
+            return None
         self.ensure(desk)
         self.since_pass = 0
         self._save_engine_state(desk)
-        self.consolidate(desk)
+        return self.consolidate(desk)
 
     def consolidate(self, desk: Context) -> dict[str, int]:
         """Clusters the active window again and applies the differences (see consolidate.py)."""
