@@ -85,7 +85,19 @@ def test_running_levels_read_back_exactly() -> None:
     levels = Levels()
     for k in range(50):
         levels.observe(k / 97, (k % 7) / 11)
+        levels.observe_time((k % 5) / 4)
     again = Levels()
     again.load_text(levels.to_text())
     assert vars(again) == vars(levels)
     assert again.on_term_scale(0.4) == levels.on_term_scale(0.4)
+    assert again.on_time(0.05) == levels.on_time(0.05) and again.on_time(0.7) == levels.on_time(0.7)
+
+
+def test_levels_of_a_store_written_before_the_time_share_load() -> None:
+    old = Levels()
+    old.observe(0.3, 0.5)
+    four = json.dumps(json.loads(old.to_text())[:4])  # what such a store holds
+    again = Levels()
+    again.load_text(four)
+    assert (again.t_mean, again.v_mean) == (old.t_mean, old.v_mean)
+    assert again.close == Levels().close  # the time share starts from its prior

@@ -39,6 +39,7 @@ LEDE_WORDS = 30
 ENTITY_NORM = 5         # shared entities counted up to this many
 ENTITY_WEIGHT = 0.1     # weight of shared entities, for full articles (entity stage on)
 TIME_SCALE_DAYS = 0.5   # gaps shorter than half a day count as the same news cycle
+CYCLE = 0.2             # the share of the log-scaled window that is an item's news cycle
 
 
 @dataclass
@@ -411,11 +412,14 @@ class Engine:
             comp["vector"] = vsim
         if f.dated and s.dlast >= s.dfirst:
             gap = max(0.0, s.dfirst - f.time, f.time - s.dlast) / DAY
-            # Close in time is evidence for the same story; far apart, evidence against. The
-            # penalty grows with the log of the gap, whole at the end of the item's window.
+            # Close in time is evidence for the same story; far apart, evidence against, in
+            # proportion to the log of the gap, whole at the end of the item's window. Each
+            # counts as much as it is rare among the stream's candidates (Levels.on_time).
             window = p["window_days_article"] if f.article else p["window_days"]
             far = min(1.0, math.log1p(gap / TIME_SCALE_DAYS) / math.log1p(window / TIME_SCALE_DAYS))
-            adj = p["time_penalty"] * (0.2 - far)
+            if not explain:
+                self.levels.observe_time(far)
+            adj = p["time_penalty"] * self.levels.on_time(far)
             score += adj
             comp["gap_days"] = gap
             comp["time"] = adj
@@ -586,6 +590,7 @@ class Levels:
     def __init__(self) -> None:
         self.t_mean, self.t_var = 0.1, 0.08 ** 2
         self.v_mean, self.v_var = 0.3, 0.15 ** 2
+        self.close = 0.5  # the share of candidates in the item's news cycle (no prior either way)
 
     def observe(self, term: float, vsim: float) -> None:
         r = self.RATE
@@ -595,14 +600,35 @@ class Levels:
         self.t_var = (1 - r) * (self.t_var + r * dt * dt)
         self.v_var = (1 - r) * (self.v_var + r * dv * dv)
 
+    def observe_time(self, far: float) -> None:
+        """Counts a candidate's time gap (`far`: 0 same moment, 1 the window's end)."""
+        self.close += self.RATE * (float(far < CYCLE) - self.close)
+
+    def on_time(self, far: float) -> float:
+        """Returns the time evidence for a candidate's gap: CYCLE - far, weighted by how rare
+        the gap's side is among the stream's candidates (both weights 1 when half are close).
+
+        In a sparse stream few candidates share an item's news cycle, so sharing it is strong
+        evidence and being far apart is weak (one story runs for weeks); in a dense stream,
+        where most candidates are of the same day, it is the other way round. A fixed weight
+        on both sides cannot serve both: one bonus for the same day joins a dense stream's
+        unrelated items, one penalty for a gap splits a sparse stream's long stories.
+        """
+        base = CYCLE - far
+        return 2 * base * ((1.0 - self.close) if base > 0 else self.close)
+
     def to_text(self) -> str:
-        """Returns the four running figures as text that reads back exactly."""
-        return json.dumps([self.t_mean, self.t_var, self.v_mean, self.v_var])
+        """Returns the running figures as text that reads back exactly."""
+        return json.dumps([self.t_mean, self.t_var, self.v_mean, self.v_var, self.close])
 
     def load_text(self, text: str | None) -> None:
-        """Restores the figures `to_text` wrote (the defaults stay when there are none)."""
+        """Restores the figures `to_text` wrote (the defaults stay when there are none; a store
+        written before the time share was kept starts it from its prior)."""
         if text:
-            self.t_mean, self.t_var, self.v_mean, self.v_var = (float(x) for x in json.loads(text))
+            values = [float(x) for x in json.loads(text)]
+            self.t_mean, self.t_var, self.v_mean, self.v_var = values[:4]
+            if len(values) > 4:
+                self.close = values[4]
 
     def on_term_scale(self, vsim: Any) -> Any:
         """Returns vector similarity (a number or an array) mapped onto the term score's scale."""

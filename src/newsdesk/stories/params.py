@@ -36,7 +36,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("coherence_power", float, 0.0, 10.0, "How steeply a loose story (members unlike each other) attracts less than a tight one."),
     Spec("member_weight", float, 0.0, 1.0, "Share of the score that is the closest recent member rather than the story centroid."),
     Spec("vector_weight", float, 0.0, 1.0, "Share of the score that is dense-vector similarity (with vectors on)."),
-    Spec("time_penalty", float, 0.0, 1.0, "Score lost by an item a whole window away from a story (less when closer, a bonus of a fifth when within hours)."),
+    Spec("time_penalty", float, 0.0, 1.0, "Weight of the time evidence: a bonus within the news cycle, a penalty growing to a whole window away, each side weighted by how rare it is among the stream's candidates."),
     Spec("window_days", float, 0.5, 3650.0, "How far apart in days a headline or lede may be from a story it joins."),
     Spec("window_days_article", float, 0.5, 3650.0, "How far apart in days a full article may be from a story it joins."),
     Spec("merge_margin", float, 0.0, 1.0, "How far above the join threshold two stories must score to be merged automatically."),
