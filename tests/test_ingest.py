@@ -423,3 +423,34 @@ def test_pasted_feed_declaring_another_encoding() -> None:
     xml = (FIX / "feed-rss091.xml").read_text(encoding="latin-1").replace("&#233;", "\u00e9")
     [item] = list(read_text(xml, origin="paste"))
     assert item.title == "Caf\u00e9 on the Pier Reopens for the Season"
+
+
+def test_a_record_with_only_a_url_is_headlined_by_its_slug() -> None:
+    lines = [
+        {"id": "u1", "url": "https://post.example/news/414348-ferry-strike-ends-after-talks/"},
+        {"id": "u2", "url": "https://post.example/search/index.php?q=ferry"},
+        {"id": "u3", "title": "", "text": "", "url": "https://post.example/2026/03/06/"},
+        {"id": "u4"},
+    ]
+    records = list(read_text("\n".join(json.dumps(r) for r in lines), origin="paste"))
+    item = records[0]
+    assert isinstance(item, Item) and item.kind == "headline"
+    assert item.title == "Ferry strike ends after talks" and item.text == ""
+    assert item.extra["title_from"] == "url"
+    assert all(isinstance(r, Skip) and "no title and no text" in r.reason for r in records[1:])
+
+
+@pytest.mark.parametrize(("url", "title"), [
+    ("https://post.example/a/10-killed-in-kelso-quay-fire-2026.html", "10 killed in kelso quay fire"),
+    ("https://post.example/caf%C3%A9-owners-strike-in-arden", "Café owners strike in arden"),
+    ("https://post.example/2026-budget-vote-delayed", "Budget vote delayed"),
+    ("https://post.example/story/a1b2c3d4e5", None),        # an id, not words
+    ("https://post.example/news/uk-politics-45678901", None),  # a section and an id
+    ("https://post.example/world", None),
+    ("not a url", None),
+    ("https://post.example/" + "word-" * 2000, None),     # over the URL cap
+])
+def test_title_from_url(url: str, title: str | None) -> None:
+    from newsdesk.ingest.normalise import title_from_url
+
+    assert title_from_url(url) == title

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from newsdesk.model import ARTICLE, HEADLINE, Item
 
@@ -313,6 +313,42 @@ def capped_extra(extra: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+_SLUG_SPLIT = re.compile(r"[-_+.~,]+")
+_SLUG_EXT = re.compile(r"\.(?:s?html?|php\d?|aspx?|jsp|cms|ece|amp)$", re.IGNORECASE)
+SLUG_MIN_WORDS = 3  # fewer is a section name ("world", "news/politics"), not a headline
+
+
+def title_from_url(url: str | None) -> str | None:
+    """Returns the headline a news URL's slug spells, or None when it spells none.
+
+    "https://example.com/news/414348-ferry-strike-ends/" gives "Ferry strike ends": the last
+    path segment with at least SLUG_MIN_WORDS words, less numeric ids and file extensions.
+    """
+    if not url or len(url) > MAX_URL_CHARS:
+        return None
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return None
+    for segment in reversed([seg for seg in path.split("/") if seg]):
+        segment = _SLUG_EXT.sub("", unquote_plus(segment))
+        words = []
+        for token in _SLUG_SPLIT.split(segment):
+            if not token or not any(c.isalpha() for c in token):
+                if token.isdigit() and (len(token) <= 3 or (len(token) == 4 and words)):
+                    words.append(token)  # "10", "2026" in a headline; a long leading number is an id
+                continue
+            if sum(c.isdigit() for c in token) >= 3:
+                continue  # "a1b2c3d4", "article123456": an id
+            words.append(token.lower())
+        while words and words[-1].isdigit():
+            words.pop()
+        if sum(1 for w in words if not w.isdigit()) >= SLUG_MIN_WORDS:
+            title = " ".join(words)[:200]
+            return title[:1].upper() + title[1:]
+    return None
+
+
 def make_item(
     *,
     title: str | None,
@@ -338,7 +374,11 @@ def make_item(
     title_clean = clean_line(title, 1000)
     body = clean_text(text, max_chars)
     if not title_clean and not body:
-        return None
+        # A failed scrape or a link-only entry: its URL's slug is often the headline.
+        title_clean = clean_line(title_from_url(url), 1000)
+        if not title_clean:
+            return None
+        extra = {**(extra or {}), "title_from": "url"}
     if kind is None:
         if not body:
             kind = HEADLINE
