@@ -144,12 +144,6 @@ def average_link(margin: np.ndarray) -> list[int]:
     return [int(c) for c in fcluster(z, t=4.0, criterion="distance")]
 
 
-def engine_weights(stage: StoryStage) -> TermWeights:
-    """Returns the stage's term weights (loaded with its engine)."""
-    assert stage.weights is not None
-    return stage.weights
-
-
 def consolidate(stage: StoryStage, desk: Context, window: int = WINDOW_ITEMS) -> dict[str, int]:
     """Clusters the latest items again and applies the differences; returns what it did.
 
@@ -168,7 +162,8 @@ def consolidate(stage: StoryStage, desk: Context, window: int = WINDOW_ITEMS) ->
     ids = [r["item_id"] for r in rows]
     feats = [found[i][1] for i in ids]
     by_id = dict(zip(ids, feats, strict=True))
-    x = term_matrix([found[i][0] for i in ids], engine_weights(stage))
+    assert stage.weights is not None  # loaded with the engine
+    x = term_matrix([found[i][0] for i in ids], stage.weights)
     vecs = [found[i][2] for i in ids] if stage.embedder is not None else None
     labels = average_link(pair_scores(engine, feats, x, vecs))
     current = {r["item_id"]: r["story_id"] for r in rows}

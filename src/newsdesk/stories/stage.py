@@ -168,10 +168,13 @@ class StoryStage(Stage):
         return max(self.params["window_days"], self.params["window_days_article"])
 
     # -- features -------------------------------------------------------------------------
-    def features(self, item: Item, vector: Any = None, *, learn: bool = True) -> Features:
-        """Returns the item's features; learn=True also counts its words for weighting."""
+    def features(self, item: Item, vector: Any = None, *, learn: bool = True,
+                 counts: Counter[str] | None = None) -> Features:
+        """Returns the item's features; learn=True also counts its words for weighting.
+        `counts`: the item's raw term counts, when the caller has them already."""
         assert self.weights is not None
-        counts = raw_counts(item, self.params)
+        if counts is None:
+            counts = raw_counts(item, self.params)
         article = is_article(item, self.params)
         if learn:
             self.weights.observe(set(counts))
@@ -214,7 +217,8 @@ class StoryStage(Stage):
                 counts, f, vec = kept
                 out[i] = (counts, f, zero if vec is None else vec)
             elif i in read:
-                out[i] = (raw_counts(read[i], self.params), self.features(read[i], learn=False), fresh.get(i))
+                counts = raw_counts(read[i], self.params)
+                out[i] = (counts, self.features(read[i], learn=False, counts=counts), fresh.get(i))
         return out
 
     # -- the stage ------------------------------------------------------------------------
