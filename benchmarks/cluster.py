@@ -146,7 +146,7 @@ GRID = {
     "threshold_headline": (0.06, 0.10, 0.14),
     "threshold": (0.16, 0.20, 0.24),
     "threshold_article": (0.18, 0.22, 0.26),
-    "time_penalty": (0.1, 0.2, 0.4),
+    "time_penalty": (0.1, 0.2, 0.3, 0.4),
 }
 VISIBLE = ("allsides-stream", "ecbplus", "giveme5w1h", "googlenews-headlines")
 HELD_OUT = "allsides-probe-val"  # never tuned on, only scored

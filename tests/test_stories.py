@@ -499,7 +499,9 @@ def test_a_start_loads_for_a_full_article_only_the_older_stories_of_full_article
         assert _story_of(d, late) == art_story
 
 
-def test_time_evidence_weighs_the_rare_side_of_the_stream() -> None:
+def test_time_evidence_weighs_a_shared_news_cycle_by_its_rarity() -> None:
+    import numpy as np
+
     from newsdesk.stories.cluster import CYCLE, Levels
 
     plain_close, plain_far = CYCLE - 0.0, CYCLE - 0.8
@@ -507,8 +509,10 @@ def test_time_evidence_weighs_the_rare_side_of_the_stream() -> None:
     for k in range(500):
         sparse.observe_time(0.05 if k % 10 == 0 else 0.6)  # one candidate in ten of the same day
         dense.observe_time(0.6 if k % 10 == 0 else 0.05)   # nine in ten
-    # Sharing a sparse stream's news cycle is strong evidence, being far apart in it weak ...
-    assert sparse.on_time(0.0) > 1.5 * plain_close and 0 > sparse.on_time(0.8) > 0.5 * plain_far
-    # ... and the other way round in a dense one.
-    assert 0 < dense.on_time(0.0) < 0.5 * plain_close and dense.on_time(0.8) < 1.5 * plain_far
-    assert Levels().on_time(0.0) == plain_close and Levels().on_time(0.8) == plain_far  # no prior
+    # Sharing a sparse stream's news cycle is strong evidence, a dense stream's weak ...
+    assert sparse.on_time(0.0) > 1.5 * plain_close and 0 < dense.on_time(0.0) < 0.5 * plain_close
+    # ... and a gap costs the same in both.
+    assert sparse.on_time(0.8) == dense.on_time(0.8) == plain_far
+    assert Levels().on_time(0.0) == plain_close  # no prior either way
+    both = sparse.on_time(np.array([0.0, 0.8]))  # the consolidation pass's pairs
+    assert list(both) == [sparse.on_time(0.0), sparse.on_time(0.8)]

@@ -413,8 +413,8 @@ class Engine:
         if f.dated and s.dlast >= s.dfirst:
             gap = max(0.0, s.dfirst - f.time, f.time - s.dlast) / DAY
             # Close in time is evidence for the same story; far apart, evidence against, in
-            # proportion to the log of the gap, whole at the end of the item's window. Each
-            # counts as much as it is rare among the stream's candidates (Levels.on_time).
+            # proportion to the log of the gap, whole at the end of the item's window. The
+            # bonus counts as much as sharing the cycle is rare in the stream (Levels.on_time).
             window = p["window_days_article"] if f.article else p["window_days"]
             far = min(1.0, math.log1p(gap / TIME_SCALE_DAYS) / math.log1p(window / TIME_SCALE_DAYS))
             if not explain:
@@ -604,18 +604,20 @@ class Levels:
         """Counts a candidate's time gap (`far`: 0 same moment, 1 the window's end)."""
         self.close += self.RATE * (float(far < CYCLE) - self.close)
 
-    def on_time(self, far: float) -> float:
-        """Returns the time evidence for a candidate's gap: CYCLE - far, weighted by how rare
-        the gap's side is among the stream's candidates (both weights 1 when half are close).
+    def on_time(self, far: Any) -> Any:
+        """Returns the time evidence for a gap (a number or an array): CYCLE - far, its bonus
+        (within the news cycle) weighted by how rare sharing the cycle is among the stream's
+        candidates: 2 x (1 - share), so 1 when half of them share it.
 
-        In a sparse stream few candidates share an item's news cycle, so sharing it is strong
-        evidence and being far apart is weak (one story runs for weeks); in a dense stream,
-        where most candidates are of the same day, it is the other way round. A fixed weight
-        on both sides cannot serve both: one bonus for the same day joins a dense stream's
-        unrelated items, one penalty for a gap splits a sparse stream's long stories.
+        In a sparse stream few candidates share an item's news cycle, so sharing it says much;
+        in a dense one, where most candidates are of the same day, it says little. The
+        penalty for a gap keeps its plain weight: weighted by rarity too (weak in a sparse
+        stream), it let bare headlines join stories months old (allsides-stream's titles alone,
+        B-cubed F1 0.806 -> 0.787).
         """
         base = CYCLE - far
-        return 2 * base * ((1.0 - self.close) if base > 0 else self.close)
+        return np.where(base > 0, 2.0 * (1.0 - self.close) * base, base) if isinstance(base, np.ndarray) \
+            else (2.0 * (1.0 - self.close) * base if base > 0 else base)
 
     def to_text(self) -> str:
         """Returns the running figures as text that reads back exactly."""

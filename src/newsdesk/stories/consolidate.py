@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from newsdesk.stories.cluster import (
-    CYCLE,
     DAY,
     MEMBER_TERMS,
     RECENT_MEMBERS,
@@ -106,12 +105,7 @@ def pair_scores(engine: Engine, feats: list[Features], x: Any, vecs: list[Any] |
         window = np.where(article[:, None] & article[None, :], p["window_days_article"], p["window_days"])
         far = np.minimum(1.0, np.log1p(gap / TIME_SCALE_DAYS) / np.log1p(window / TIME_SCALE_DAYS))
         both = dated[:, None] & dated[None, :]
-        # The plain, symmetric time evidence: the pass sets items of the whole window against
-        # each other, where its far side is what keeps a chain of same-day pairs from
-        # joining months of news (the rarity weights of Levels.on_time are the online
-        # candidates'; with them here too, at time_penalty 0.4, allsides-stream scored 0.927
-        # instead of 0.949: the pass over-merged, precision 0.872).
-        score = np.where(both, score + p["time_penalty"] * (CYCLE - far), score)
+        score = np.where(both, score + p["time_penalty"] * engine.levels.on_time(far), score)
         score = np.where(both & (gap > window), -2.0, score)  # out of each other's window
     thr = np.array([engine.threshold(f.length, f.article) for f in feats])
     score -= (thr[:, None] + thr[None, :]) / 2
