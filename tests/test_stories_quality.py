@@ -15,7 +15,7 @@ from newsdesk.evaluate import evaluate_file
 # is never tuned on), minus 0.02 of slack.
 PINNED = {
     "allsides-probe-val": 0.836,  # held out 0.856
-    "allsides-stream": 0.858,  # held out 0.878 (0.949 in sample)
+    "allsides-stream": 0.890,  # held out 0.910 (0.942 in sample)
     "ecbplus": 0.858,  # held out 0.878 (0.904 in sample)
     "giveme5w1h": 0.843,  # held out 0.863 (0.884 in sample)
     "googlenews-headlines": 0.791,  # held out 0.811
