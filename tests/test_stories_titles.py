@@ -57,3 +57,24 @@ def test_list_page_and_api_show_the_same_title_and_reading_writes_nothing(db_pat
     assert html.escape(listed) in river and html.escape(listed) in page
     assert any(r["title"] == listed for r in api_list)
     assert api_one["title"] == listed and api_one["headline"]["text"] == listed
+
+
+def test_a_headline_read_from_a_url_gives_way_to_a_members_own(db_path, tmp_path):
+    import json
+
+    link_only = tmp_path / "links.jsonl"
+    link_only.write_text(json.dumps({
+        "id": "l1", "source": "Link Wire", "published": (T0 - timedelta(hours=1)).isoformat(),
+        "url": "https://wire.example/news/556677-velmora-suspension-bridge-closed-after-crack-found-in-main-span",
+    }) + "\n", encoding="utf-8")
+    with Desk(db_path, stages=["copies", "stories"]) as desk:
+        desk.ingest(link_only)  # first, so the earliest headline is the one read from the URL
+        [slug] = desk.store.items_by_ids(list(desk.store.source_item_map(None).values()))
+        assert slug.extra["title_from"] == "url"
+        assert slug.title == "Velmora suspension bridge closed after crack found in main span"
+        bridge = _items(BRIDGE[:2])
+        desk.ingest(bridge)
+        story = desk.item_story(slug.id)
+        assert {desk.item_story(it.id).id for it in bridge} == {story.id}
+        assert story.title == BRIDGE[0][0]  # a member's own headline, though the URL's came first
+        assert desk.story_title(story.id).text in {t for t, _ in BRIDGE[:2]}

@@ -198,9 +198,13 @@ def lead_title(text: str | None, limit: int = 120) -> str:
 
 
 def item_title(item: Item) -> tuple[str, bool]:
-    """Returns (title, is a headline): the item's headline, else its lead as a title."""
+    """Returns (title, is a headline): the item's headline, else its lead as a title.
+
+    A headline read from the item's URL (a link-only record) is not counted as one: any
+    member's own headline is a better story title.
+    """
     if item.title and item.title.strip():
-        return " ".join(item.title.split()), True
+        return " ".join(item.title.split()), (item.extra or {}).get("title_from") != "url"
     return lead_title(item.text), False
 
 

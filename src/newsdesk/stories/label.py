@@ -93,11 +93,14 @@ def score_headlines(members: Sequence[Member]) -> dict[str, float]:
     central = head_rows @ centroid
     pair = (head_rows @ head_rows.T).toarray()
     source = {m.id: (m.sources[0] if m.sources else m.id) for m in members}
+    by_id = {m.id: m for m in members}
     scores: dict[str, float] = {}
     for k, mid in enumerate(ids):
         others = [pair[k, j] for j, other in enumerate(ids) if other != mid and source[other] != source[mid]]
         shared = float(np.mean(others)) if others else 0.0
         scores[mid] = (float(central[k]) + 0.5 * shared) * _quality(heads[mid])
+        if (by_id[mid].item.extra or {}).get("title_from") == "url":
+            scores[mid] *= 0.5  # read from a URL's slug: lower case, no punctuation
     return scores
 
 
