@@ -516,3 +516,36 @@ def test_time_evidence_weighs_a_shared_news_cycle_by_its_rarity() -> None:
     assert Levels().on_time(0.0) == plain_close  # no prior either way
     both = sparse.on_time(np.array([0.0, 0.8]))  # the consolidation pass's pairs
     assert list(both) == [sparse.on_time(0.0), sparse.on_time(0.8)]
+
+
+def test_the_bar_rises_with_the_stories_competing_for_an_item() -> None:
+    from newsdesk.stories.cluster import MAX_CANDIDATES, Engine
+    from newsdesk.stories.params import shipped
+
+    engine = Engine(dict(shipped()))
+    plain = engine.threshold(10, False)
+    assert engine.crowding(0) == engine.crowding(MAX_CANDIDATES) == 0.0  # a few: never lower
+    steps = [engine.threshold(10, False, n) for n in (MAX_CANDIDATES + 1, 200, 2000)]
+    assert plain < steps[0] < steps[1] < steps[2]
+    assert engine.threshold(400, True, 2000) - engine.threshold(400, True) == steps[2] - plain
+
+
+def test_an_item_facing_many_stories_on_its_subject_needs_more_to_join(tmp_path) -> None:
+    from newsdesk import Desk
+
+    rng = random.Random(7)
+
+    def word() -> str:  # a made-up word: the headlines share nothing but "harbour"
+        return "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(3))
+
+    crowd = [Item(title=f"Harbour {word()} {word()}", text="", source=f"Wire {k}", published=T0 + timedelta(minutes=k))
+             for k in range(40)]
+    probe = Item(title="Harbour pilots strike over pay", text="", source="Desk", published=T0 + timedelta(hours=2))
+    bars = []
+    for name, before in (("alone", []), ("crowded", crowd)):
+        with Desk(tmp_path / f"{name}.db", stages=["copies", "stories"], settings={"embed_backend": "none"}) as desk:
+            desk.ingest(before)
+            assert len({desk.item_story(it.id).id for it in before}) == len(before)  # each its own story
+            desk.ingest(probe)
+            bars.append(desk.why(probe.id).threshold)
+    assert bars[1] > bars[0]  # forty stories on the harbour compete for it: the bar is higher

@@ -284,17 +284,32 @@ class Engine:
         return len(old)
 
     # -- scoring --------------------------------------------------------------------------
-    def threshold(self, length: float, article: bool = False) -> float:
+    def threshold(self, length: float, article: bool = False, competing: int = 0) -> float:
         """Returns the join threshold for an item: by its distinct words, or full article.
 
         A bare headline shares few words with anything, so it needs less overlap than a
-        lede; a full article is compared by its title and lead.
+        lede; a full article is compared by its title and lead. `competing`: how many
+        stories of the item's window share one of its strongest terms (see `crowding`).
         """
         p = self.p
         if article:
-            return p["threshold_article"]
+            return p["threshold_article"] + self.crowding(competing)
         x = self.length_scale(length)
-        return p["threshold_headline"] + x * (p["threshold"] - p["threshold_headline"])
+        return p["threshold_headline"] + x * (p["threshold"] - p["threshold_headline"]) + self.crowding(competing)
+
+    def crowding(self, competing: int) -> float:
+        """Returns how much the bar rises when more stories compete for an item than the
+        engine compares closely (MAX_CANDIDATES).
+
+        The best of N unrelated stories scores higher by chance the larger N is: the expected
+        maximum of N draws grows as spread x sqrt(2 ln N). So a crowded stream (thousands of
+        live stories on the same few subjects) needs that much more than the thresholds, which
+        were tuned on sets where few stories compete; it never needs less.
+        """
+        if competing <= MAX_CANDIDATES:
+            return 0.0
+        spread = math.sqrt(self.levels.t_var)
+        return spread * (math.sqrt(2 * math.log(competing)) - math.sqrt(2 * math.log(MAX_CANDIDATES)))
 
     @staticmethod
     def length_scale(length: float) -> float:
@@ -304,6 +319,11 @@ class Engine:
 
     def candidates(self, f: Features) -> list[StoryState]:
         """Returns the active stories sharing strong terms or entities with the item."""
+        return self.competition(f)[0]
+
+    def competition(self, f: Features) -> tuple[list[StoryState], int]:
+        """Returns the closest active stories sharing strong terms or entities with the item,
+        and how many stories of its window share them (before the closest are kept)."""
         p = self.p
         per_term = POSTING_CAP
         acc: dict[str, float] = {}
@@ -321,7 +341,7 @@ class Engine:
                 for sid in itertools.islice(reversed(posting), per_term):
                     acc[sid] = acc.get(sid, 0.0) + 0.1
         if not acc:
-            return []
+            return [], 0
         # Stories outside the item's window are dropped before the best are kept: whatever else
         # a process holds in memory (a long run holds more than a fresh start) never decides.
         # A full article may join a story of mostly full articles for the long window, and any
@@ -343,7 +363,7 @@ class Engine:
                 continue
             inside.append((sid, w))
         keep = heapq.nlargest(MAX_CANDIDATES, inside, key=lambda kv: kv[1])
-        return [stories[sid] for sid, _ in keep]
+        return [stories[sid] for sid, _ in keep], len(inside)
 
     def score(self, f: Features, s: StoryState, explain: bool = False) -> Scored:
         """Returns how well the item fits the story, with the score's components."""
@@ -439,7 +459,7 @@ class Engine:
 
     def choose(self, f: Features, explain: bool = True) -> Choice:
         """Returns the best and runner-up stories for an item, and the threshold to join."""
-        cands = self.candidates(f)
+        cands, competing = self.competition(f)
         rescore = RESCORE
         if len(cands) > rescore:
             # Full scoring (best member, entities, vectors, time) for the closest centroids only.
@@ -453,7 +473,7 @@ class Engine:
                 best = self.score(f, best.story, explain=True)
             if runner is not None:
                 runner = self.score(f, runner.story, explain=True)
-        return Choice(best, runner, self.threshold(f.length, f.article))
+        return Choice(best, runner, self.threshold(f.length, f.article, competing))
 
     # -- growth ---------------------------------------------------------------------------
     def add(self, s: StoryState, f: Features, headline: str = "", titled: bool = False) -> None:
