@@ -14,11 +14,11 @@ from newsdesk.evaluate import evaluate_file
 # embedding backend (static): each set scored at the point chosen without it (allsides-probe-val
 # is never tuned on), minus 0.02 of slack.
 PINNED = {
-    "allsides-probe-val": 0.843,  # held out 0.863
-    "allsides-stream": 0.888,  # held out 0.908 (0.942 in sample)
-    "ecbplus": 0.857,  # held out 0.877 (0.904 in sample)
+    "allsides-probe-val": 0.839,  # held out 0.859
+    "allsides-stream": 0.889,  # held out 0.909 (0.942 in sample)
+    "ecbplus": 0.858,  # held out 0.878 (0.904 in sample)
     "giveme5w1h": 0.843,  # held out 0.863 (0.884 in sample)
-    "googlenews-headlines": 0.790,  # held out 0.810
+    "googlenews-headlines": 0.786,  # held out 0.806
 }
 
 
