@@ -500,8 +500,6 @@ def test_a_start_loads_for_a_full_article_only_the_older_stories_of_full_article
 
 
 def test_time_evidence_weighs_a_shared_news_cycle_by_its_rarity() -> None:
-    import numpy as np
-
     from newsdesk.stories.cluster import CYCLE, Levels
 
     plain_close, plain_far = CYCLE - 0.0, CYCLE - 0.8
@@ -514,8 +512,6 @@ def test_time_evidence_weighs_a_shared_news_cycle_by_its_rarity() -> None:
     # ... and a gap costs the same in both.
     assert sparse.on_time(0.8) == dense.on_time(0.8) == plain_far
     assert Levels().on_time(0.0) == plain_close  # no prior either way
-    both = sparse.on_time(np.array([0.0, 0.8]))  # the consolidation pass's pairs
-    assert list(both) == [sparse.on_time(0.0), sparse.on_time(0.8)]
 
 
 def test_the_bar_rises_with_the_stories_competing_for_an_item() -> None:

@@ -624,8 +624,8 @@ class Levels:
         """Counts a candidate's time gap (`far`: 0 same moment, 1 the window's end)."""
         self.close += self.RATE * (float(far < CYCLE) - self.close)
 
-    def on_time(self, far: Any) -> Any:
-        """Returns the time evidence for a gap (a number or an array): CYCLE - far, its bonus
+    def on_time(self, far: float) -> float:
+        """Returns the time evidence for a candidate's gap: CYCLE - far, its bonus
         (within the news cycle) weighted by how rare sharing the cycle is among the stream's
         candidates: 2 x (1 - share), so 1 when half of them share it.
 
@@ -636,8 +636,7 @@ class Levels:
         B-cubed F1 0.806 -> 0.787).
         """
         base = CYCLE - far
-        return np.where(base > 0, 2.0 * (1.0 - self.close) * base, base) if isinstance(base, np.ndarray) \
-            else (2.0 * (1.0 - self.close) * base if base > 0 else base)
+        return 2.0 * (1.0 - self.close) * base if base > 0 else base
 
     def to_text(self) -> str:
         """Returns the running figures as text that reads back exactly."""
