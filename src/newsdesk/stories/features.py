@@ -197,6 +197,11 @@ def lead_title(text: str | None, limit: int = 120) -> str:
     return (cut[:space] if space > limit // 2 else cut[:limit]).rstrip(" ,;:.-") + "…"
 
 
+def url_headline(item: Item) -> bool:
+    """Returns whether the item's title was read from its URL (a link-only record)."""
+    return (item.extra or {}).get("title_from") == "url"
+
+
 def item_title(item: Item) -> tuple[str, bool]:
     """Returns (title, is a headline): the item's headline, else its lead as a title.
 
@@ -204,7 +209,7 @@ def item_title(item: Item) -> tuple[str, bool]:
     member's own headline is a better story title.
     """
     if item.title and item.title.strip():
-        return " ".join(item.title.split()), (item.extra or {}).get("title_from") != "url"
+        return " ".join(item.title.split()), not url_headline(item)
     return lead_title(item.text), False
 
 

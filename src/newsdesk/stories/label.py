@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from newsdesk.model import Item
+from newsdesk.stories.features import url_headline
 from newsdesk.stories.sentences import (
     Member,
     Vectoriser,
@@ -99,7 +100,7 @@ def score_headlines(members: Sequence[Member]) -> dict[str, float]:
         others = [pair[k, j] for j, other in enumerate(ids) if other != mid and source[other] != source[mid]]
         shared = float(np.mean(others)) if others else 0.0
         scores[mid] = (float(central[k]) + 0.5 * shared) * _quality(heads[mid])
-        if (by_id[mid].item.extra or {}).get("title_from") == "url":
+        if url_headline(by_id[mid].item):
             scores[mid] *= 0.5  # read from a URL's slug: lower case, no punctuation
     return scores
 
