@@ -371,9 +371,15 @@ class StoryStage(Stage):
             return
         other = found.story
         keep, gone = (story, other) if story.seq < other.seq else (other, story)
-        self.flush(desk, members, decisions)
-        members.clear()
-        decisions.clear()
+        # No flush: the batch's memberships not written yet are pointed at the story kept (the
+        # redirect points the stored ones), and the story that goes is written once, so that
+        # the redirect marks its row merged. The decisions keep the story each item chose.
+        for k, m in enumerate(members):
+            if m[1] == gone.id:
+                members[k] = (m[0], keep.id, *m[2:])
+        if gone.dirty:
+            desk.store.save_stories([story_row(gone)])
+            gone.dirty = False
         self.engine.absorb(keep, gone)
         self.redirects[gone.id] = keep.id
         desk.store.redirect_story(gone.id, keep.id)
