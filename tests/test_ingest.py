@@ -454,3 +454,72 @@ def test_title_from_url(url: str, title: str | None) -> None:
     from newsdesk.ingest.normalise import title_from_url
 
     assert title_from_url(url) == title
+
+
+SUBJECTS = ["ferry strike", "harbour fire", "budget vote", "cup final", "school closure", "bridge repair"]
+
+
+def _report(n: int) -> str:
+    return (f"The {SUBJECTS[n % 6]} in Arden entered day {n}, officials said on Tuesday.\n"
+            f"Talks on the {SUBJECTS[n % 6]} resume at the town hall on day {n + 2}, the council said.")
+
+
+def _outlet_record(n: int, source: str) -> dict:
+    return {"id": f"{source}-{n}", "title": f"{SUBJECTS[n % 6].capitalize()} update {n}", "source": source,
+            "text": f"Photo\n{_report(n)}\nFollow {source} on X and on Facebook\n"
+                    f"Copyright 2026 {source} Media. All rights reserved."}
+
+
+def test_an_outlets_template_lines_leave_its_articles(db_path: Path, tmp_path: Path) -> None:
+    from newsdesk.ingest.templates import EXTRA_KEY
+
+    def ingest(desk: Desk, records: list[dict], name: str) -> None:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        desk.ingest(path)
+
+    ledger = [_outlet_record(n, "The Ledger") for n in range(1, 35)]
+    other = [_outlet_record(n, "Harbour Post") for n in range(1, 3)]
+    with Desk(db_path, stages=[]) as desk:
+        ingest(desk, ledger[:20] + other, "first.jsonl")
+    with Desk(db_path, stages=[]) as desk:  # a later run knows the template from the store
+        ingest(desk, ledger[20:], "second.jsonl")
+        texts = {r["id"]: desk.item(desk.store.source_item_map(None)[r["id"]]) for r in ledger + other}
+    for n in (1, 2, 3):  # seen in fewer than three earlier items: kept
+        item = texts[f"The Ledger-{n}"]
+        assert item.text.startswith("Photo\n") and "Follow The Ledger" in item.text
+        assert EXTRA_KEY not in item.extra
+    for n in (4, 20, 21, 34):
+        item = texts[f"The Ledger-{n}"]
+        # The report stays; the photo label, the follow line and the copyright line go. Item
+        # 34's 30 latest earlier items hold those lines only in their extras.
+        assert item.text == _report(n)
+        assert len(item.extra[EXTRA_KEY]) == 3
+    for n in (1, 2):  # another outlet: its own count
+        assert texts[f"Harbour Post-{n}"].text.startswith("Photo\n")
+
+
+def test_template_lines_need_three_earlier_items_and_short_lines() -> None:
+    from newsdesk.ingest.templates import LINE_MAX, Template, line_keys
+
+    long_line = "word " * (LINE_MAX // 5 + 10)
+    template = Template([line_keys(f"Photo\n{long_line}\nReport {k}") for k in range(2)])
+    assert template.drop("Photo\nA new report")[1] == []  # two earlier items: not yet template
+    template.add(line_keys(f"Photo\n{long_line}\nReport 3"))
+    text, dropped = template.drop(f"Photo\n{long_line}\nA new report")
+    assert text == f"{long_line}\nA new report" and len(dropped) == 1  # a long line is prose
+    # An item made nearly all of lines seen before repeats earlier items: kept whole.
+    assert template.drop("Photo") == ("Photo", [])
+    assert template.drop("Photo\nA bus") == ("A bus", [line_keys("Photo").pop()])
+
+
+def test_an_outlet_sending_one_report_again_keeps_its_text(db_path: Path, tmp_path: Path) -> None:
+    lede = "Ferry crews in Arden walked out at dawn over pay, the union said, halting every crossing."
+    records = [{"id": f"wire-{k}", "url": f"https://wire.example/{k}", "title": "Ferry crews walk out",
+                "source": "Meridian Wire", "text": lede} for k in range(6)]
+    path = tmp_path / "wire.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    with Desk(db_path, stages=[]) as desk:
+        desk.ingest(path)
+        ids = desk.store.source_item_map(None)
+        assert all(desk.item(ids[f"wire-{k}"]).text == lede for k in range(6))

@@ -36,6 +36,7 @@ SETTINGS: list[Setting] = [
     Setting("cluster_exact", True, "On a Dask cluster, extract entities again in the client when names learnt meanwhile could change them (results equal one process's)."),
     Setting("max_bytes", 20_000_000, "Largest input file or fetched body, in bytes."),
     Setting("max_item_chars", 200_000, "Longest text kept for one item, in characters."),
+    Setting("drop_templates", True, "Drop an outlet's template lines from new items' text: a line that stood in three of the outlet's 30 latest earlier items ('Photo', its follow and copyright lines), unless such lines are nearly all of the text."),
     Setting("fetch_timeout", 15.0, "Seconds before a URL fetch gives up."),
     Setting("max_redirects", 5, "Most redirects followed by one fetch."),
     Setting("allow_private", False, "Allow fetching URLs on private, loopback or link-local addresses."),

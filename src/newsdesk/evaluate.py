@@ -13,7 +13,7 @@ import logging
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,10 +72,12 @@ def read_gold(path: Path) -> list[tuple[str, str]]:
 
 
 def evaluate_file(path: str | Path, *, settings: dict[str, Any] | None = None,
-                  stages: Sequence[str] | None = None, workdir: str | Path | None = None) -> EvalResult:
+                  stages: Sequence[str] | None = None, workdir: str | Path | None = None,
+                  inspect: Callable[[Any], None] | None = None) -> EvalResult:
     """Returns the scores of one gold file, ingested into a fresh throw-away store.
 
-    `stages` restricts the pipeline (default: every installed stage, as `ingest` runs).
+    `stages` restricts the pipeline (default: every installed stage, as `ingest` runs);
+    `inspect` is called with the Desk after the ingest, before the store is thrown away.
     """
     from sklearn.metrics import adjusted_rand_score
 
@@ -94,6 +96,8 @@ def evaluate_file(path: str | Path, *, settings: dict[str, Any] | None = None,
                                                           if k != "vectors")), 3)
             by_source = desk.store.source_item_map(None)
             story_of = desk.store.all_memberships()
+            if inspect is not None:
+                inspect(desk)
         finally:
             desk.close()
     pred, labels = [], []

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsdesk.errors import StoreDisconnected
 from newsdesk.model import IngestReport, Item, Skip
@@ -138,6 +138,10 @@ class IngestService:
                 likely_new.append(it)  # the first of the same id is the one stored
         if likely_new:
             start = clock()
+            if ctx.setting("drop_templates"):
+                drop_templates(store, likely_new)
+            ctx.add_time("templates", clock() - start)
+            start = clock()
             stages = ctx.stages
             ctx.add_time("load", clock() - start)
             for stage in stages:
@@ -162,3 +166,31 @@ class IngestService:
         report.new += len(new_items)
         report.already += len(batch) - len(new_items)
         report.new_ids.extend(item.id for item in new_items)
+
+
+def drop_templates(store: Any, items: Sequence[Item]) -> None:
+    """Drops each outlet's template lines from the text of new items (see ingest.templates).
+
+    Each outlet's latest stored items are read once per batch; the batch's items count, in
+    order, for the ones after them. An item that loses lines keeps their keys in its extra
+    fields, and a vector or entities computed beforehand on a cluster worker (from the text
+    with those lines) are dropped, to be computed here again as on one machine.
+    """
+    from newsdesk.ingest.templates import EXTRA_KEY, TEMPLATE_LOOKBACK, Template, stored_keys
+
+    templates: dict[str, Template] = {}
+    for it in items:
+        if not it.source or not it.text:
+            continue
+        template = templates.get(it.source)
+        if template is None:
+            earlier = store.latest_of_source(it.source, TEMPLATE_LOOKBACK)
+            template = templates[it.source] = Template(stored_keys(t, x) for t, x in earlier)
+        keys = stored_keys(it.text, it.extra)  # with what a first try of the batch dropped
+        text, dropped = template.drop(it.text)
+        if dropped:
+            it.text = text
+            it.extra = {**it.extra, EXTRA_KEY: dropped}
+            it.annotations.pop("pre_vector", None)
+            it.annotations.pop("pre_enrichment", None)
+        template.add(keys)

@@ -123,6 +123,13 @@ class ItemsStore:
             held.update(r[0] for r in self.conn.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk))
         return held
 
+    def latest_of_source(self, source: str, limit: int) -> list[tuple[str, str | None]]:
+        """Returns (text, extra JSON) of the source's latest stored items, oldest first."""
+        rows = self.conn.execute(
+            "SELECT text, extra FROM items WHERE source = ? ORDER BY rowid DESC LIMIT ?", (source, limit)
+        ).fetchall()
+        return [(r[0], r[1]) for r in reversed(rows)]
+
     def add_item_notes(self, stage: str, notes: dict[str, str]) -> None:
         """Records, per item id, what a stage could not do for it (inside the caller's transaction)."""
         self.conn.executemany(
