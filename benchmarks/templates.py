@@ -83,7 +83,7 @@ def main() -> None:
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"{DATA}: no shared data folder (set NEWSDESK_SHARED_DATA)")
-    print(f"{'set':22} {"variant":37} {'F1':>6} {'P':>6} {'R':>6} {'items losing lines':>19}")
+    print(f"{'set':22} {'variant':37} {'F1':>6} {'P':>6} {'R':>6} {'items losing lines':>19}")
     with tempfile.TemporaryDirectory(prefix="newsdesk-templates-") as tmp:
         for name in args.sets:
             path = DATA / f"{name}.jsonl"
