@@ -470,6 +470,7 @@ def _outlet_record(n: int, source: str) -> dict:
                     f"Copyright 2026 {source} Media. All rights reserved."}
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 def test_an_outlets_template_lines_leave_its_articles(db_path: Path, tmp_path: Path) -> None:
     from newsdesk.ingest.templates import EXTRA_KEY
 
