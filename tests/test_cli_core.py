@@ -73,6 +73,20 @@ def test_ingest_jsonl_then_list_and_show(cli, tmp_path):
     assert stats["items"] == 2
 
 
+def test_show_names_the_template_lines_dropped_from_an_item(cli, tmp_path):
+    places = ["north dock", "south road", "east bridge", "west school"]
+    rows = [{"id": f"h{k}", "title": f"Works on the {p}", "source": "Harbor Times",
+             "text": f"Photo\nCrews began works on the {p} on day {k}, the council said.\n"
+                     f"Follow Harbor Times on X"} for k, p in enumerate(places)]
+    path = tmp_path / "harbor.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert cli("ingest", str(path)).exit_code == 0
+    out = cli("show", "h3").output
+    assert "template lines, dropped from the text: Photo | Follow Harbor Times on X" in out
+    assert "Crews began works on the west school on day 3" in out and "\nPhoto\n" not in out
+    assert "template lines" not in cli("show", "h2").output  # seen twice before: kept
+
+
 def test_unknown_item_is_one_line_and_exit_code_3(cli):
     result = cli("show", "nosuchitem")
     assert result.exit_code == 3

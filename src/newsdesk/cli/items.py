@@ -162,6 +162,9 @@ def show(item_id: str, as_json: bool) -> None:
             click.echo(f"  {key}: {data[key]}")
     for note in data["notes"]:
         click.echo(f"  note: {note}")
+    dropped = item.extra.get("template_lines")
+    if isinstance(dropped, list) and dropped:
+        click.echo(f"  the outlet's template lines, dropped from the text: {' | '.join(map(str, dropped))}")
     if item.text:
         click.echo("")
         click.echo(item.text)

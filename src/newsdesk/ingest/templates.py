@@ -10,7 +10,7 @@ shared words, closer vectors), and summaries and entities read them as news.
 A line that stood in at least TEMPLATE_SEEN of the outlet's TEMPLATE_LOOKBACK latest earlier items
 is taken for the template and dropped from the new item's text before the item is stored, unless
 those lines are nearly all of the text (then the item repeats earlier ones, and is kept whole). The
-keys of the lines dropped are kept with the item (`extra["template_lines"]`), so the outlet's
+lines dropped are kept with the item (`extra["template_lines"]`, shown by `show`), so the outlet's
 template is still known from stored items whose text no longer holds it. What an item keeps
 depends only on the items of its outlet stored before it, in arrival order: an ingest resumed
 after a crash keeps what an uninterrupted one did.
@@ -29,6 +29,7 @@ TEMPLATE_LOOKBACK = 30  # the outlet's latest items read
 LINE_MAX = 300  # a longer line is prose, never template
 KEEP_MIN = 0.25  # an item that would keep less of its text than this repeats earlier ones
 EXTRA_KEY = "template_lines"
+EXTRA_MAX = 100  # lines dropped that an item keeps in its extra fields (the text is capped, so is this)
 
 _SPACE = re.compile(r"\s+")
 
@@ -58,7 +59,7 @@ def stored_keys(text: str | None, extra: str | dict | None) -> set[str]:
             extra = None
     dropped = extra.get(EXTRA_KEY) if isinstance(extra, dict) else None
     if isinstance(dropped, list):
-        keys.update(k for k in dropped if isinstance(k, str))
+        keys.update(k for k in (line_key(x) for x in dropped if isinstance(x, str)) if k is not None)
     return keys
 
 
@@ -79,23 +80,22 @@ class Template:
             self.counts.subtract(self.window.popleft())
 
     def drop(self, text: str) -> tuple[str, list[str]]:
-        """Returns the text without the template's lines, and the keys of the lines dropped.
+        """Returns the text without the template's lines, and the lines dropped (each once).
 
         An article is more than its furniture. When the lines seen before make up nearly all of
         the text (less than KEEP_MIN would stay), the item is another version of earlier items (a
         wire story sent again, a lede repeated) and is kept whole: it is the copies stage's to judge.
         """
         kept: list[str] = []
-        dropped: list[str] = []
+        dropped: dict[str, str] = {}
         lost = 0
         for line in text.split("\n"):
             key = line_key(line)
             if key is not None and self.counts[key] >= TEMPLATE_SEEN:
-                if key not in dropped:
-                    dropped.append(key)
+                dropped.setdefault(key, line.strip())
                 lost += len(line)
                 continue
             kept.append(line)
         if not dropped or len(text) - lost < KEEP_MIN * len(text):
             return text, []
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip(), dropped
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip(), list(dropped.values())[:EXTRA_MAX]
