@@ -545,34 +545,3 @@ def test_an_item_facing_many_stories_on_its_subject_needs_more_to_join(tmp_path)
             desk.ingest(probe)
             bars.append(desk.why(probe.id).threshold)
     assert bars[1] > bars[0]  # forty stories on the harbour compete for it: the bar is higher
-
-
-def test_a_headline_in_a_big_storys_lesser_words_finds_it_through_its_vector() -> None:
-    import numpy as np
-
-    from newsdesk.stories.cluster import INDEX_TERMS, StoryState, VectorRows
-
-    engine, feat = _engine_and_feat()
-    rng = np.random.default_rng(5)
-    v = rng.normal(size=384).astype(np.float32)
-    v /= np.linalg.norm(v)
-    strong = [f"w{k}" for k in range(INDEX_TERMS + 5)]  # every member's words: the story's strongest
-    big = StoryState(id="big", seq=1)
-    engine.put(big)
-    for k in range(6):
-        engine.add(big, feat(strong + (["kelso"] if k == 0 else []), vector=v))
-    assert "kelso" in big.terms and "kelso" not in engine.index  # held, but not indexed under it
-    headline = feat(["kelso", "quay"], vector=v)
-    assert [s.id for s in engine.candidates(headline)] == ["big"]
-    assert engine.candidates(feat(["kelso", "quay"])) == []  # no vector: the index alone
-    lede = feat(["kelso", "quay"], length=40, vector=v)  # a lede's many words reach it by terms
-    assert engine.candidates(lede) == []
-
-    # Nearest first, ties by seq whatever order the rows were written in.
-    rows, stories = VectorRows(), {}
-    other = v + rng.normal(size=384).astype(np.float32) * 0.05  # near, not as near
-    for sid, seq in (("c", 3), ("b", 2), ("a", 1)):
-        stories[sid] = StoryState(id=sid, seq=seq, vector=other if sid == "c" else v.copy())
-        rows.stale.add(sid)
-    assert rows.nearest(v, stories, lambda s: True, 2) == ["a", "b"]
-    assert rows.nearest(v, stories, lambda s: s.id != "a", 2) == ["b", "c"]

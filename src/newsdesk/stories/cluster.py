@@ -31,7 +31,6 @@ INDEX_TERMS = 40        # a story is found through its strongest terms
 QUERY_TERMS = 12        # an item looks stories up by its strongest terms
 POSTING_CAP = 300       # most recent stories read per term
 MAX_CANDIDATES = 25     # stories compared by centroid cosine
-VECTOR_CANDIDATES = 20  # stories of the window nearest the item's vector, looked up beside its terms
 RESCORE = 5             # of those, fully scored (closest member, vectors, time)
 CENTROID_TERMS = 150    # terms a story centroid keeps
 RECENT_MEMBERS = 8      # latest members kept for the closest-member score ...
@@ -179,7 +178,6 @@ class Engine:
         self.index: dict[str, dict[str, int]] = {}   # term -> story id: tick, most recent last
         self.ent_index: dict[str, dict[str, int]] = {}
         self.tick = 0  # counts postings: orders each posting, saved with the stories
-        self.nearest = VectorRows()  # the stories' unit vectors, one row each
         # Running means and spreads of the vector and term scores of scored candidates.
         self.levels = Levels()
 
@@ -192,7 +190,6 @@ class Engine:
             return
         story.loaded = False
         self.stories[story.id] = story
-        self.nearest.stale.add(story.id)
         self._reindex(story)
 
     def put_loaded(self, stories: list[StoryState]) -> None:
@@ -208,7 +205,6 @@ class Engine:
             if old is not None and old is not story:
                 self.drop(story.id)
             self.stories[story.id] = story
-            self.nearest.stale.add(story.id)
             story.indexed = frozenset(story.ticks)
             for which, ticks in ((0, story.ticks), (1, story.ent_ticks)):
                 for key, k in ticks.items():
@@ -232,7 +228,6 @@ class Engine:
         story = self.stories.pop(story_id, None)
         if story is None:
             return
-        self.nearest.stale.add(story_id)
         for t in story.indexed:
             posting = self.index.get(t)
             if posting is not None:
@@ -348,6 +343,8 @@ class Engine:
             if posting:
                 for sid in itertools.islice(reversed(posting), per_term):
                     acc[sid] = acc.get(sid, 0.0) + 0.1
+        if not acc:
+            return [], 0
         # Stories outside the item's window are dropped before the best are kept: whatever else
         # a process holds in memory (a long run holds more than a fresh start) never decides.
         # A full article may join a story of mostly full articles for the long window, and any
@@ -358,26 +355,14 @@ class Engine:
         if f.article:
             short *= 2
         stories = self.stories
-
-        def within(s: StoryState) -> bool:
-            window = long if s.articles * 2 > s.n else short
-            # A story with no dated member (or an undated item) has no time to be out of.
-            return not (f.dated and s.dlast >= s.dfirst and (f.time < s.dfirst - window or f.time > s.dlast + window))
-
-        if f.vector is not None and self.length_scale(f.length) <= 0.5:
-            # For an item shorter than a lede, the stories nearest its vector are looked up too:
-            # the term index holds each story under its strongest terms only, and a headline's
-            # few words may be a big story's lesser ones (a lede's dozens of words reach it).
-            # They rank after the term matches (weight 0) and are scored as any candidate (they
-            # still need a shared word).
-            for sid in self.nearest.nearest(f.vector, stories, within, VECTOR_CANDIDATES):
-                acc.setdefault(sid, 0.0)
-        if not acc:
-            return [], 0
         inside: list[tuple[str, float]] = []
         for sid, w in acc.items():
             s = stories.get(sid)
-            if s is None or not within(s):
+            if s is None:
+                continue
+            window = long if s.articles * 2 > s.n else short
+            # A story with no dated member (or an undated item) has no time to be out of.
+            if f.dated and s.dlast >= s.dfirst and (f.time < s.dfirst - window or f.time > s.dlast + window):
                 continue
             inside.append((sid, w))
         keep = heapq.nlargest(MAX_CANDIDATES, inside, key=lambda kv: kv[1])
@@ -545,7 +530,6 @@ class Engine:
             same = s.vector is not None and s.vector.shape == vector.shape
             s.vector = s.vector + sign * vector if same else vector * sign
             s.vnorm = 0.0
-            self.nearest.stale.add(s.id)
         s.n = max(0, s.n + int(sign) * n)
         weights = st.values()
         s.norm = math.sqrt(sum(map(operator.mul, weights, weights)))
@@ -615,87 +599,6 @@ class Engine:
             if sc.score >= need and (best is None or sc.score > best.score):
                 best = sc
         return best
-
-
-class VectorRows:
-    """The unit vectors of the stories an engine holds, one row each, for a nearest-story lookup.
-
-    Rows are refreshed lazily: a story whose vector changed (or that came or went) is marked
-    stale and its row rewritten before the next lookup. The order of the rows depends on the
-    process's history, so a lookup orders by similarity, then by story seq: the same stories
-    come back whatever the process held before.
-    """
-
-    def __init__(self) -> None:
-        self.rows: np.ndarray | None = None
-        self.seqs = np.zeros(0, dtype=np.int64)
-        self.ids: list[str | None] = []
-        self.row_of: dict[str, int] = {}
-        self.free: list[int] = []
-        self.stale: set[str] = set()
-
-    def _sync(self, stories: dict[str, StoryState], dim: int) -> None:
-        for sid in self.stale:
-            s = stories.get(sid)
-            row = self.row_of.get(sid)
-            vec = None if s is None else s.vector
-            if vec is None or vec.shape != (dim,):
-                if row is not None:
-                    assert self.rows is not None
-                    self.rows[row] = 0.0
-                    self.ids[row] = None
-                    self.free.append(row)
-                    del self.row_of[sid]
-                continue
-            assert s is not None
-            if row is None:
-                if self.rows is None or self.rows.shape[1] != dim:
-                    self.rows, self.seqs, self.ids, self.row_of, self.free = (
-                        np.zeros((64, dim), dtype=np.float32), np.zeros(64, dtype=np.int64), [], {}, [])
-                if self.free:
-                    row = self.free.pop()
-                else:
-                    row = len(self.ids)
-                    self.ids.append(None)
-                    if row >= len(self.rows):
-                        self.rows = np.vstack([self.rows, np.zeros_like(self.rows)])
-                        self.seqs = np.concatenate([self.seqs, np.zeros_like(self.seqs)])
-                self.ids[row] = sid
-                self.row_of[sid] = row
-            norm = float(np.linalg.norm(vec))
-            self.rows[row] = vec / norm if norm else 0.0
-            self.seqs[row] = s.seq
-        self.stale.clear()
-
-    def nearest(self, vector: Any, stories: dict[str, StoryState], keep: Any, k: int) -> list[str]:
-        """Returns up to k story ids, nearest the vector first, among the stories `keep` accepts."""
-        self._sync(stories, vector.shape[0])
-        n = len(self.ids)
-        if not n or self.rows is None:
-            return []
-        sims = self.rows[:n] @ np.asarray(vector, dtype=np.float32)
-        if n > 4 * k:
-            # The nearest 4k rows first, with every row that ties with the last of them (the same
-            # set whatever the row order): rows outside come after all of them in the full order.
-            bar = np.partition(sims, n - 4 * k)[n - 4 * k]
-            out = self._walk(np.flatnonzero(sims >= bar), sims, stories, keep, k)
-            if len(out) == k:
-                return out
-        return self._walk(np.arange(n), sims, stories, keep, k)
-
-    def _walk(self, part: np.ndarray, sims: np.ndarray, stories: dict[str, StoryState], keep: Any,
-              k: int) -> list[str]:
-        """Returns up to k ids of these rows that `keep` accepts, by similarity then seq."""
-        out: list[str] = []
-        for row in part[np.lexsort((self.seqs[part], -sims[part]))]:
-            sid = self.ids[row]
-            if sid is None or sims[row] <= 0.0:
-                continue
-            if keep(stories[sid]):
-                out.append(sid)
-                if len(out) == k:
-                    break
-        return out
 
 
 class Levels:
