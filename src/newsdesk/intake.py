@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from newsdesk.errors import StoreDisconnected
 from newsdesk.model import IngestReport, Item, Skip
@@ -15,6 +15,7 @@ from newsdesk.pipeline import record_batches
 
 if TYPE_CHECKING:
     from newsdesk.context import Context
+    from newsdesk.store.protocol import Store
 
 LOGGER = logging.getLogger(__name__)
 
@@ -168,12 +169,12 @@ class IngestService:
         report.new_ids.extend(item.id for item in new_items)
 
 
-def drop_templates(store: Any, items: Sequence[Item]) -> None:
+def drop_templates(store: Store, items: Sequence[Item]) -> None:
     """Drops each outlet's template lines from the text of new items (see ingest.templates).
 
     Each outlet's latest stored items are read once per batch; the batch's items count, in
-    order, for the ones after them. An item that loses lines keeps their keys in its extra
-    fields, and a vector or entities computed beforehand on a cluster worker (from the text
+    order, for the ones after them. An item that loses lines keeps them in its extra fields
+    (`template_lines`), and a vector or entities computed beforehand on a cluster worker (from the text
     with those lines) are dropped, to be computed here again as on one machine.
     """
     from newsdesk.ingest.templates import EXTRA_KEY, TEMPLATE_LOOKBACK, Template, stored_keys
