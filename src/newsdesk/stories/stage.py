@@ -284,7 +284,7 @@ class StoryStage(Stage):
             members.append((item.id, story.id, iso_from_epoch(f.time), None, action, 0))
             decisions.append(_choice_row(item.id, story.id, action, choice))
             if action == "joined" and story.n in MERGE_CHECKS:
-                self._maybe_merge(desk, story, members, decisions)
+                self._maybe_merge(desk, story, members)
             if (action == "joined" and story.id in engine.stories
                     and story.n in SPLIT_CHECKS and story.articles * 2 > story.n):
                 self._maybe_split(desk, story, members, decisions)
@@ -362,7 +362,7 @@ class StoryStage(Stage):
         self.engine.put(story)
         return story
 
-    def _maybe_merge(self, desk: Context, story: StoryState, members: list, decisions: list) -> None:
+    def _maybe_merge(self, desk: Context, story: StoryState, members: list) -> None:
         """Merges the story with an active one that now looks the same (unless kept apart)."""
         assert self.engine is not None
         blocked = desk.store.blocked_stories(story.id)
