@@ -219,6 +219,26 @@ def test_headline_sharing_one_word_starts_its_own_story(db_path):
         assert d.action == "started" and d.runner_components.get("too_few_shared") == 1
 
 
+def test_a_contraction_is_not_a_shared_word(db_path):
+    from newsdesk import Desk
+    from newsdesk.stories.features import tokens
+
+    assert tokens("Why Isn’t the Choir Singing? They’re Tired, It’s Said") == ["choir", "singing", "tired"]
+    assert tokens("O’Neill") == tokens("O'Neill") == ["o'neill"]
+    # The story's headlines and the new one share "Velmora" and contractions only.
+    story = [Item(title=t, source=f"Desk Wire {i}", published=T0 + timedelta(hours=i)) for i, t in
+             enumerate(["Velmora bridge isn’t safe, they’re saying", "Velmora bridge isn’t open, they’re told"])]
+    choir = Item(title="Velmora choir isn’t singing, they’re resting", source="Arts Desk",
+                 published=T0 + timedelta(hours=3))
+    with Desk(db_path, settings={"embed_backend": "none"}) as desk:  # the rule of words alone
+        desk.ingest(story)
+        desk.ingest([choir])
+        assert _story_of(desk, story[1]) == _story_of(desk, story[0])
+        assert _story_of(desk, choir) != _story_of(desk, story[0])
+        d = desk.why(choir.id)
+        assert d.action == "started" and d.runner_components.get("too_few_shared") == 1
+
+
 def test_a_drifting_story_pulls_less_than_a_tight_one():
     from newsdesk.stories.cluster import Engine, StoryState
     from newsdesk.stories.features import Features

@@ -57,11 +57,22 @@ _STOP = frozenset(ENGLISH_STOP_WORDS) | frozenset(
 )
 
 
+# A contraction of a function word ("isn't", "they're", "we'll", "it's") is a function word:
+# two headlines sharing "isn't" share no news.
+_CONTRACTION = re.compile(r"(.+?)(n't|'re|'ll|'ve|'d|'m|'s)")
+
+
 @lru_cache(maxsize=200_000)
 def _norm_word(raw: str) -> str | None:
     word = raw.casefold()
+    if "’" in word:
+        word = word.replace("’", "'")  # one apostrophe: "O’Neill" and "O'Neill" are one word
     if word in _STOP or len(word) < 2:
         return None
+    if "'" in word:
+        m = _CONTRACTION.fullmatch(word)
+        if m is not None and (m.group(2) == "n't" or m.group(1) in _STOP):
+            return None
     if word.isdigit() and len(word) < 3:
         return None
     word = stem(word)
