@@ -75,6 +75,55 @@ def token_vectors(model_dir: Path, batch: int = 512) -> tuple[list[str], np.ndar
     return vocab, out
 
 
+def word_vectors(model_dir: Path, vocab: list[str], words: list[str],
+                 batch: int = 256) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Returns the words that WordPiece cuts into two pieces or more, each with the mean-pooled
+    MiniLM output of [CLS] its pieces [SEP], and each word's frequency (wordfreq).
+
+    Such a word's own vector replaces the mean of its pieces' vectors, which were each read out
+    of context ("kardashian" is "ka ##rda ##shian"); the embedder finds it by the whole-word
+    lookup it makes before cutting a word into pieces.
+    """
+    import torch
+    import wordfreq
+    from transformers import AutoModel
+
+    from newsdesk.nlp.wordpiece import WordPiece
+
+    tok = WordPiece(vocab)
+    known = set(vocab)
+    chosen, pieces = [], []
+    for word in words:
+        norm = tok._words(word)
+        if len(norm) != 1 or not norm[0].isalnum() or norm[0] in known:
+            continue
+        ids = tok._pieces(norm[0])
+        if len(ids) < 2 or tok.unk_id in ids:
+            continue
+        known.add(norm[0])
+        chosen.append(norm[0])
+        pieces.append(ids)
+    model = AutoModel.from_pretrained(str(model_dir))
+    model.eval()
+    cls_id, sep_id = vocab.index("[CLS]"), vocab.index("[SEP]")
+    out = np.zeros((len(chosen), model.config.hidden_size), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(chosen), batch):
+            part = pieces[start:start + batch]
+            width = max(len(p) for p in part) + 2
+            seq = torch.zeros((len(part), width), dtype=torch.long)
+            mask = torch.zeros((len(part), width), dtype=torch.long)
+            for k, ids in enumerate(part):
+                row = [cls_id, *ids, sep_id]
+                seq[k, :len(row)] = torch.tensor(row)
+                mask[k, :len(row)] = 1
+            hidden = model(input_ids=seq, attention_mask=mask).last_hidden_state
+            m = mask.unsqueeze(-1).float()
+            out[start:start + len(part)] = ((hidden * m).sum(dim=1) / m.sum(dim=1)).numpy()
+    freq = np.array([wordfreq.word_frequency(w, "en") for w in chosen], dtype=np.float64)
+    return chosen, out, freq
+
+
 def fit_texts(paths: list[Path]) -> list[str]:
     """Returns title + text (or summary) of each record, cut as the embedder cuts them."""
     from newsdesk.nlp.embed import MAX_CHARS
@@ -197,6 +246,9 @@ def main() -> None:
     ap.add_argument("--sif", type=float, default=1e-4, help="SIF coefficient (smaller: common tokens weigh less)")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--fit", type=Path, nargs="*", default=FIT, help="training texts (JSONL) for the map")
+    ap.add_argument("--words", type=int, default=0, metavar="N",
+                    help="give a vector of its own to each word of wordfreq's N most common English words "
+                         "that WordPiece cuts into pieces (0: tokens only)")
     ap.add_argument("--ridge", type=float, default=0.03, help="ridge penalty of the map")
     ap.add_argument("--targets", type=Path, help="npy file caching MiniLM's vectors of the training texts")
     ap.add_argument("--train", type=int, default=0, metavar="EPOCHS",
@@ -218,6 +270,15 @@ def main() -> None:
     inv_rank = 1.0 / np.arange(2, len(vocab) + 2)
     proba = inv_rank / inv_rank.sum()
     vecs *= (args.sif / (args.sif + proba))[:, None].astype(np.float32)
+    n_words = 0
+    if args.words:
+        import wordfreq
+
+        words, wvecs, freq = word_vectors(model_dir, vocab, wordfreq.top_n_list("en", args.words))
+        wvecs = pca.transform(wvecs).astype(np.float32) * (args.sif / (args.sif + freq))[:, None].astype(np.float32)
+        vocab = vocab + words
+        vecs = np.vstack([vecs, wvecs])
+        n_words = len(words)
     q, scale = quantise(vecs)
     stored = q.astype(np.float32) * scale.astype(np.float32)[:, None]  # the table as the embedder reads it
     texts = fit_texts(args.fit)
@@ -243,6 +304,9 @@ def main() -> None:
         "lowercase": True, "max_word_chars": 100, "unk": "[UNK]",
         "map": f"ridge {args.ridge} on {len(texts)} texts of {', '.join(p.name for p in args.fit)}",
     }
+    if n_words:
+        meta["words"] = (f"{n_words} whole words (of wordfreq's {args.words} most common English words, those "
+                         "cut into pieces): [CLS] pieces [SEP] mean-pooled, the same PCA, SIF by word frequency")
     if trained:
         meta["trained"] = trained
     args.out.parent.mkdir(parents=True, exist_ok=True)
