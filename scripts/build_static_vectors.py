@@ -54,17 +54,23 @@ DATA = ROOT.parent / "shared" / "data"
 FIT = [DATA / "allsides-probe-train.jsonl", DATA / "allsides-probe-train.summaries.jsonl"]
 
 
+def _transformer(model_dir: Path, vocab: list[str]):
+    """Returns MiniLM's transformer (evaluation mode) and the ids of [CLS] and [SEP]."""
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir))
+    model.eval()
+    return model, vocab.index("[CLS]"), vocab.index("[SEP]")
+
+
 def token_vectors(model_dir: Path, batch: int = 512) -> tuple[list[str], np.ndarray]:
     """Returns the vocabulary and one mean-pooled MiniLM output per token."""
     import torch
-    from transformers import AutoModel
 
     vocab = (model_dir / "vocab.txt").read_text(encoding="utf-8").split("\n")
     if vocab and vocab[-1] == "":
         vocab.pop()
-    model = AutoModel.from_pretrained(str(model_dir))
-    model.eval()
-    cls_id, sep_id = vocab.index("[CLS]"), vocab.index("[SEP]")
+    model, cls_id, sep_id = _transformer(model_dir, vocab)
     out = np.zeros((len(vocab), model.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, len(vocab), batch):
@@ -86,7 +92,6 @@ def word_vectors(model_dir: Path, vocab: list[str], words: list[str],
     """
     import torch
     import wordfreq
-    from transformers import AutoModel
 
     from newsdesk.nlp.wordpiece import WordPiece
 
@@ -103,9 +108,7 @@ def word_vectors(model_dir: Path, vocab: list[str], words: list[str],
         known.add(norm[0])
         chosen.append(norm[0])
         pieces.append(ids)
-    model = AutoModel.from_pretrained(str(model_dir))
-    model.eval()
-    cls_id, sep_id = vocab.index("[CLS]"), vocab.index("[SEP]")
+    model, cls_id, sep_id = _transformer(model_dir, vocab)
     out = np.zeros((len(chosen), model.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, len(chosen), batch):
