@@ -39,7 +39,7 @@ PARSE_MODES = ("needed", "all")
 _SPACE = re.compile(r"\S+")
 # Batches with fewer words than this run in-process: starting a worker costs seconds.
 POOL_MIN_WORDS = 20_000
-# Documents per pass of the named-entity model's token-vector layers (see the module docstring).
+# Tokens per pass (whole documents) of the named-entity model's token-vector layers (see the module docstring).
 T2V_CHUNK = 1_500  # tokens: about four articles, or two hundred headlines
 
 
