@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,34 @@ def test_shared_sets_reloaded_before_every_batch_equal_one_process(shared_data: 
     kept, reloaded = _kept_and_reloaded(items, 100, tmp_path)
     assert len(kept) > 100
     assert reloaded == kept, f"{len(kept ^ reloaded)} stories differ"
+
+
+def test_undated_item_ignores_an_old_story_an_editor_read_back(tmp_path: Path) -> None:
+    # An old dated story goes dormant once undated items (timed by their arrival) come in. An
+    # editor's split reads it back into the running process; an undated item about it must
+    # then decide as a process started afresh does, which loads only the stories of its window.
+    old = datetime(2021, 5, 25, 9, tzinfo=UTC)
+    story = [Item(title=t, text=x, source=f"Harbour Wire {i}", published=old + timedelta(hours=i))
+             for i, (t, x) in enumerate([
+                 ("Crane collapses at Velmora harbour, two dockers hurt",
+                  "A gantry crane collapsed at Velmora harbour on Tuesday, injuring two dockers."),
+                 ("Velmora harbour crane collapse: inquiry opened",
+                  "Inspectors opened an inquiry into the gantry crane collapse at Velmora harbour."),
+                 ("Velmora dockers strike after crane collapse",
+                  "Dockers at Velmora harbour walked out after the gantry crane collapse."),
+             ])]
+    other = Item(title="Quillon chess festival opens with record entry", source="Arts Desk")
+    late = Item(title="Velmora harbour gantry crane collapse inquiry names dockers", source="Dock Post")
+    with Desk(tmp_path / "kept.db", settings=SETTINGS) as desk:
+        desk.ingest(story)
+        desk.ingest([other])  # the arrival time of an undated item is now: the old story is dormant
+        sid = desk.item_story(story[0].id).id
+        desk.split_story(sid, [story[2].id], reason="the strike is its own story")
+        desk.ingest([late])
+        kept = _partition(desk.store.all_memberships())
+    with Desk(tmp_path / "kept.db", settings=SETTINGS) as desk:
+        assert desk.item_story(late.id).id not in {desk.item_story(i.id).id for i in story}
+    assert any(late.id in group and len(group) == 1 for group in kept)
 
 
 def test_story_state_reads_back_bit_for_bit() -> None:

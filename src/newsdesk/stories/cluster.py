@@ -361,8 +361,14 @@ class Engine:
             if s is None:
                 continue
             window = long if s.articles * 2 > s.n else short
-            # A story with no dated member (or an undated item) has no time to be out of.
-            if f.dated and s.dlast >= s.dfirst and (f.time < s.dfirst - window or f.time > s.dlast + window):
+            if f.dated:
+                # A story with no dated member has no time to be out of.
+                if s.dlast >= s.dfirst and (f.time < s.dfirst - window or f.time > s.dlast + window):
+                    continue
+            elif s.last_stored < f.time - window:
+                # An undated item's time is its arrival: it finds the stories that a process
+                # started now loads for that time (StoryStage._cover), not older ones that a long
+                # run happens to hold (an editor's or a consolidation's move reads them back).
                 continue
             inside.append((sid, w))
         keep = heapq.nlargest(MAX_CANDIDATES, inside, key=lambda kv: kv[1])
