@@ -92,6 +92,31 @@ def test_undated_item_ignores_an_old_story_an_editor_read_back(tmp_path: Path) -
     assert any(late.id in group and len(group) == 1 for group in kept)
 
 
+def test_undated_item_finds_a_live_story_in_a_fresh_process_too(tmp_path: Path) -> None:
+    # An undated page read today about a story whose latest news is months old (the stream's
+    # present): a running process holds that story, and one started for this item finds it too.
+    old = datetime(2021, 5, 25, 9, tzinfo=UTC)
+    story = [Item(title=t, text=x, source=f"Harbour Wire {i}", published=old + timedelta(hours=i))
+             for i, (t, x) in enumerate([
+                 ("Crane collapses at Velmora harbour, two dockers hurt",
+                  "A gantry crane collapsed at Velmora harbour on Tuesday, injuring two dockers."),
+                 ("Velmora harbour crane collapse: inquiry opened",
+                  "Inspectors opened an inquiry into the gantry crane collapse at Velmora harbour."),
+             ])]
+    late = Item(title="Velmora harbour gantry crane collapse inquiry names dockers", source="Dock Post")
+    joined = []
+    for name, fresh in (("kept.db", False), ("fresh.db", True)):
+        desk = Desk(tmp_path / name, settings=SETTINGS)
+        desk.ingest(story)
+        if fresh:
+            desk.close()
+            desk = Desk(tmp_path / name, settings=SETTINGS)
+        desk.ingest([late])
+        joined.append(desk.item_story(late.id).id == desk.item_story(story[0].id).id)
+        desk.close()
+    assert joined == [True, True]
+
+
 def test_story_state_reads_back_bit_for_bit() -> None:
     rng = np.random.default_rng(3)
     s = StoryState(id="s1", seq=4, terms={"fire": 0.1234567891234, "ward": 1 / 3}, n=2,

@@ -180,6 +180,12 @@ class Engine:
         self.tick = 0  # counts postings: orders each posting, saved with the stories
         # Running means and spreads of the vector and term scores of scored candidates.
         self.levels = Levels()
+        # The live stories: those a running engine keeps (StoryStage._evict) as of the stream's
+        # present, the latest stored story time when the batch began (None: nothing stored yet).
+        # Stories of mostly full articles stay live from `live_from_long` on. An undated item
+        # may join only these; whatever else a process holds never decides (exact resume).
+        self.live_from: float | None = None
+        self.live_from_long: float | None = None
 
     # -- index upkeep ---------------------------------------------------------------------
     def put(self, story: StoryState) -> None:
@@ -320,6 +326,11 @@ class Engine:
         lo, hi = math.log(HEADLINE_WORDS), math.log(LEDE_WORDS)
         return min(1.0, max(0.0, (math.log(max(length, 1)) - lo) / (hi - lo)))
 
+    def live(self, s: StoryState, since: float = -math.inf) -> bool:
+        """Returns whether a story is live (see `live_from`) and its last member is after `since`."""
+        bound = self.live_from_long if s.articles * 2 > s.n else self.live_from
+        return s.last_stored >= max(since, -math.inf if bound is None else bound)
+
     def candidates(self, f: Features) -> list[StoryState]:
         """Returns the active stories sharing strong terms or entities with the item."""
         return self.competition(f)[0]
@@ -361,14 +372,14 @@ class Engine:
             if s is None:
                 continue
             window = long if s.articles * 2 > s.n else short
-            if f.dated:
-                # A story with no dated member has no time to be out of.
-                if s.dlast >= s.dfirst and (f.time < s.dfirst - window or f.time > s.dlast + window):
+            if not f.dated:
+                # An undated item is news of the stream's present: it may join any live story.
+                if not self.live(s):
                     continue
-            elif s.last_stored < f.time - window:
-                # An undated item's time is its arrival: it finds the stories that a process
-                # started now loads for that time (StoryStage._cover), not older ones that a long
-                # run happens to hold (an editor's or a consolidation's move reads them back).
+            elif s.dlast >= s.dfirst:
+                if f.time < s.dfirst - window or f.time > s.dlast + window:
+                    continue
+            elif not self.live(s, f.time - window):  # a story of undated items: when it was read
                 continue
             inside.append((sid, w))
         keep = heapq.nlargest(MAX_CANDIDATES, inside, key=lambda kv: kv[1])

@@ -225,6 +225,9 @@ class StoryStage(Stage):
     def process(self, desk: Context, items: Sequence[Item]) -> None:
         engine = self.ensure(desk)
         store = desk.store
+        latest = epoch(store.latest_story_time())
+        engine.live_from = None if latest is None else latest - 2 * self.params["window_days"] * DAY
+        engine.live_from_long = None if latest is None else latest - 2 * self.horizon_days() * DAY
         # A copy joins its canonical item's story: it needs no vector of its own. Vectors that
         # cluster workers computed (newsdesk.scaleout) are used as they come.
         pre = [it.annotations.pop("pre_vector", None) for it in items]
@@ -266,8 +269,10 @@ class StoryStage(Stage):
                 vec = self.embedder.encode([item.body])[0]
                 vec = vec if vec.any() else None
             f = self.features(item, vec)
-            # An undated item's time is its arrival: it may join stories around that time.
-            self._cover(desk, f.time, f.article)
+            if f.dated:
+                self._cover(desk, f.time, f.article)
+            else:  # news of the stream's present (Engine.live_from)
+                self._cover_live(desk)
             choice = engine.choose(f)
             if self.refiner is not None and f.vector is not None and (choice.best is not None or self.refine_new):
                 choice, f = self._refine(desk, item, choice, f)
@@ -500,6 +505,22 @@ class StoryStage(Stage):
         self.engine.evict_before(short, long)
         self.low = max(self.low, short)
         self.low_article = max(self.low_article, long)
+
+    def _cover_live(self, desk: Context) -> None:
+        """Loads the live stories (Engine.live_from) that are not in memory yet: what a running
+        engine keeps after its evictions, so an undated item finds the same in a fresh process."""
+        assert self.engine is not None
+        short, long = self.engine.live_from, self.engine.live_from_long
+        if short is None or long is None:
+            return  # nothing was stored before this batch: every story is in memory
+        if short < self.low:
+            self._load(desk, short, self.low if self.low < math.inf else None)
+            self.low = short
+            self.low_article = min(self.low_article, short)
+        if long < self.low_article:
+            self._load(desk, long, self.low_article if self.low_article < math.inf else None,
+                       long_only=True)
+            self.low_article = long
 
     def _cover(self, desk: Context, t: float, article: bool) -> None:
         """Loads the stories an item at time t may join that are not in memory yet: every story
