@@ -64,25 +64,34 @@ def test_shared_sets_reloaded_before_every_batch_equal_one_process(shared_data: 
     assert reloaded == kept, f"{len(kept ^ reloaded)} stories differ"
 
 
-def test_undated_item_ignores_an_old_story_an_editor_read_back(tmp_path: Path) -> None:
-    # An old dated story goes dormant once undated items (timed by their arrival) come in. An
-    # editor's split reads it back into the running process; an undated item about it must
-    # then decide as a process started afresh does, which loads only the stories of its window.
+HARBOUR = [
+    ("Crane collapses at Velmora harbour, two dockers hurt",
+     "A gantry crane collapsed at Velmora harbour on Tuesday, injuring two dockers."),
+    ("Velmora harbour crane collapse: inquiry opened",
+     "Inspectors opened an inquiry into the gantry crane collapse at Velmora harbour."),
+    ("Velmora dockers strike after crane collapse",
+     "Dockers at Velmora harbour walked out after the gantry crane collapse."),
+]
+LATE = ("Velmora harbour gantry crane collapse inquiry names dockers", "Dock Post")
+
+
+def _harbour_story(n: int) -> list[Item]:
+    """Returns the first n reports of a story dated May 2021."""
     old = datetime(2021, 5, 25, 9, tzinfo=UTC)
-    story = [Item(title=t, text=x, source=f"Harbour Wire {i}", published=old + timedelta(hours=i))
-             for i, (t, x) in enumerate([
-                 ("Crane collapses at Velmora harbour, two dockers hurt",
-                  "A gantry crane collapsed at Velmora harbour on Tuesday, injuring two dockers."),
-                 ("Velmora harbour crane collapse: inquiry opened",
-                  "Inspectors opened an inquiry into the gantry crane collapse at Velmora harbour."),
-                 ("Velmora dockers strike after crane collapse",
-                  "Dockers at Velmora harbour walked out after the gantry crane collapse."),
-             ])]
+    return [Item(title=t, text=x, source=f"Harbour Wire {i}", published=old + timedelta(hours=i))
+            for i, (t, x) in enumerate(HARBOUR[:n])]
+
+
+def test_undated_item_ignores_an_old_story_an_editor_read_back(tmp_path: Path) -> None:
+    # An old dated story stops being live once undated items (timed by their arrival, today)
+    # come in. An editor's split reads it back into the running process; an undated item about
+    # it must then decide as a process started afresh does, which loads only live stories.
+    story = _harbour_story(3)
     other = Item(title="Quillon chess festival opens with record entry", source="Arts Desk")
-    late = Item(title="Velmora harbour gantry crane collapse inquiry names dockers", source="Dock Post")
+    late = Item(title=LATE[0], source=LATE[1])
     with Desk(tmp_path / "kept.db", settings=SETTINGS) as desk:
         desk.ingest(story)
-        desk.ingest([other])  # the arrival time of an undated item is now: the old story is dormant
+        desk.ingest([other])  # the stream's present is now today: the old story is dormant
         sid = desk.item_story(story[0].id).id
         desk.split_story(sid, [story[2].id], reason="the strike is its own story")
         desk.ingest([late])
@@ -93,17 +102,11 @@ def test_undated_item_ignores_an_old_story_an_editor_read_back(tmp_path: Path) -
 
 
 def test_undated_item_finds_a_live_story_in_a_fresh_process_too(tmp_path: Path) -> None:
-    # An undated page read today about a story whose latest news is months old (the stream's
-    # present): a running process holds that story, and one started for this item finds it too.
-    old = datetime(2021, 5, 25, 9, tzinfo=UTC)
-    story = [Item(title=t, text=x, source=f"Harbour Wire {i}", published=old + timedelta(hours=i))
-             for i, (t, x) in enumerate([
-                 ("Crane collapses at Velmora harbour, two dockers hurt",
-                  "A gantry crane collapsed at Velmora harbour on Tuesday, injuring two dockers."),
-                 ("Velmora harbour crane collapse: inquiry opened",
-                  "Inspectors opened an inquiry into the gantry crane collapse at Velmora harbour."),
-             ])]
-    late = Item(title="Velmora harbour gantry crane collapse inquiry names dockers", source="Dock Post")
+    # An undated page read today about a story whose latest news is the latest stored (the
+    # stream's present): a running process holds that story, and one started for this item
+    # finds it too.
+    story = _harbour_story(2)
+    late = Item(title=LATE[0], source=LATE[1])
     joined = []
     for name, fresh in (("kept.db", False), ("fresh.db", True)):
         desk = Desk(tmp_path / name, settings=SETTINGS)
