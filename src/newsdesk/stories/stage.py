@@ -511,33 +511,29 @@ class StoryStage(Stage):
         engine keeps after its evictions, so an undated item finds the same in a fresh process."""
         assert self.engine is not None
         short, long = self.engine.live_from, self.engine.live_from_long
-        if short is None or long is None:
-            return  # nothing was stored before this batch: every story is in memory
-        if short < self.low:
-            self._load(desk, short, self.low if self.low < math.inf else None)
-            self.low = short
-            self.low_article = min(self.low_article, short)
-        if long < self.low_article:
-            self._load(desk, long, self.low_article if self.low_article < math.inf else None,
-                       long_only=True)
-            self.low_article = long
+        if short is not None and long is not None:  # else nothing was stored before this batch
+            self._load_from(desk, short, long)
 
     def _cover(self, desk: Context, t: float, article: bool) -> None:
         """Loads the stories an item at time t may join that are not in memory yet: every story
         of the short window (twice that for a full article) and, for a full article, the
-        stories of mostly full articles of the article window (see Engine.candidates).
-        `low` and `low_article` mark what is loaded; low_article <= low always."""
+        stories of mostly full articles of the article window (see Engine.candidates)."""
         short = t - self.params["window_days"] * DAY * (2 if article else 1)
-        if short < self.low:
-            self._load(desk, short, self.low if self.low < math.inf else None)
-            self.low = short
-            self.low_article = min(self.low_article, short)  # everything from short on is loaded
-        if article:
-            since = t - self.params["window_days_article"] * DAY
-            if since < self.low_article:
-                self._load(desk, since, self.low_article if self.low_article < math.inf else None,
-                           long_only=True)
-                self.low_article = since
+        self._load_from(desk, short, t - self.params["window_days_article"] * DAY if article else None)
+
+    def _load_from(self, desk: Context, since: float, since_long: float | None) -> None:
+        """Loads every story whose last member is after `since` and, unless None, every story of
+        mostly full articles after `since_long`, that is not loaded yet. `low` and
+        `low_article` mark what is loaded; low_article <= low always."""
+        if since < self.low:
+            self._load(desk, since, self.low if self.low < math.inf else None)
+            self.low = since
+            self.low_article = min(self.low_article, since)  # everything from `since` on is loaded
+        if since_long is not None and since_long < self.low_article:
+            self._load(desk, since_long, self.low_article if self.low_article < math.inf else None,
+                       long_only=True)
+            self.low_article = since_long
+
 
 def story_row(s: StoryState) -> dict[str, Any]:
     """Returns the store row of a story's state."""
