@@ -290,23 +290,22 @@ def _engine_and_feat():
     return engine, feat
 
 
-def test_shared_entities_count_for_full_articles_only():
-    # Between headlines the same few names recur across unrelated stories; between full
-    # articles a shared cast is evidence.
-    from newsdesk.stories.cluster import ENTITY_WEIGHT, StoryState
+def test_shared_entities_are_explained_not_scored():
+    # The same few names recur across stories of one topic (two games of one team), so a
+    # shared cast is shown in the explanation but does not raise the score.
+    from newsdesk.stories.cluster import StoryState
 
     engine, feat = _engine_and_feat()
     words = ["senate", "vote", "budget", "tariff"]
     for article in (False, True):
         story = StoryState(id="s", seq=1)
         engine.add(story, feat(words, article=article, entities=["PERSON:ann vole"]))
-        with_cast = engine.score(feat(words, article=article, entities=["PERSON:ann vole"]), story)
+        with_cast = engine.score(feat(words, article=article, entities=["PERSON:ann vole"]), story,
+                                 explain=True)
         without = engine.score(feat(words, article=article), story)
-        gain = with_cast.score - without.score
-        if article:
-            assert gain == pytest.approx(ENTITY_WEIGHT) and gain > 0
-        else:
-            assert gain == 0
+        assert with_cast.score == pytest.approx(without.score)
+        assert with_cast.components["entities"] == 1.0
+        assert with_cast.components["shared_entities"] == ["PERSON:ann vole"]
 
 
 def test_a_story_holding_a_full_article_is_not_judged_by_coherence():
