@@ -1,6 +1,7 @@
 """Stories across languages: B-cubed F1 and cross-language pairs joined on the bilingual set.
 
-    python benchmarks/languages.py                  # words only, MiniLM, multilingual-e5
+    python benchmarks/languages.py                  # words only, static, MiniLM, multilingual-e5
+    python benchmarks/languages.py --set tests/fixtures/multilingual/one-city.jsonl
     python benchmarks/languages.py --enrich         # with the entity stage too
     python benchmarks/languages.py --set other.jsonl
 
@@ -64,6 +65,7 @@ def main() -> None:
     args = ap.parse_args()
     stages = None if args.enrich else ["copies", "stories"]
     configs = [("words only", {"embed_backend": "none"}),
+               ("static (default)", {"embed_backend": "static"}),
                ("minilm", {"embed_backend": "minilm"}),
                ("multilingual-e5", {"embed_backend": "multilingual-e5"})]
     print(f"set: {args.set.name}; stages: {'all' if stages is None else ', '.join(stages)}")

@@ -369,3 +369,38 @@ def test_brief_shows_each_storys_languages(db_path):
         assert '"languages"' in render_brief(brief, "json")
     finally:
         desk.close()
+
+
+# -- vectors only for the languages a model was trained on ----------------------------------------
+
+ONE_CITY = ML / "one-city.jsonl"  # 8 unrelated reports from one city in each of de, fr, en
+
+
+def test_english_vectors_are_not_used_on_other_languages():
+    from newsdesk.nlp.embed import ENGLISH, load_embedder, reads_language
+
+    emb = load_embedder("static")
+    assert emb.languages == ENGLISH
+    assert reads_language(ENGLISH, "en") and reads_language(ENGLISH, "unknown") and reads_language(ENGLISH, None)
+    assert not reads_language(ENGLISH, "de") and reads_language(None, "de")
+    text = "Ein Brand in einer Lagerhalle in Berlin verursachte einen Schaden in Millionenhöhe."
+    vecs = emb.encode_items([Item(title=None, text=text, language=lang) for lang in ("de", "unknown", "en")])
+    assert not vecs[0].any()  # German: no vector, judged by its words
+    assert vecs[1].any() and vecs[2].any()
+
+
+def test_unrelated_reports_in_another_language_are_not_joined_by_english_vectors(db_path):
+    # English vectors of German or French text mostly say "German" or "French": unrelated
+    # reports that share one word (the city) were joined through them.
+    desk = Desk(db_path, stages=["copies", "stories"], settings={"embed_backend": "static"})
+    try:
+        report = desk.ingest(ONE_CITY)
+        assert report.new == 24
+        story = {it.source_id: desk.store.member_story(it.id) for it in desk.items(limit=100)}
+    finally:
+        desk.close()
+    for lang in ("de", "fr"):
+        ids = [f"{lang}{i}" for i in range(8)]
+        # Two French reports share two words ("Paris", "prochain"): words alone may join them.
+        joined = [(a, b) for a, b in combinations(ids, 2) if story[a] == story[b]]
+        assert len(joined) <= 1, (lang, joined)

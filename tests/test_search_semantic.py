@@ -78,3 +78,20 @@ def test_auto_goes_hybrid_only_with_vectors_on_and_indexed(db_path):
         assert desk.search("bridge").mode == "hybrid"  # six items waiting: one query embeds them
     with Desk(db_path, stages=[], settings={"embed": False}) as desk:
         assert desk.search("bridge").mode == "text"
+
+
+def test_items_the_backend_does_not_read_are_found_by_text_not_by_vector(db_path):
+    from pathlib import Path
+
+    from newsdesk import Desk
+
+    one_city = Path(__file__).resolve().parent / "fixtures" / "multilingual" / "one-city.jsonl"
+    with Desk(db_path, stages=["copies", "stories"], settings={"embed_backend": "static"}) as desk:
+        desk.ingest(one_city)
+        page = desk.search("warehouse fire damage", mode="semantic", limit=30)
+        assert page.unindexed == 0  # every item was read once, German and French ones too
+        langs = {h.item.language for h in page.hits}
+        assert langs == {"en"}, langs  # English vectors say nothing of German or French text
+        assert page.hits[0].item.source_id == "en7"
+        hits = desk.search("Lagerhalle", mode="text").hits
+        assert [h.item.source_id for h in hits] == ["de7"]

@@ -208,3 +208,29 @@ def test_settings_json_is_checked():
         check({**good, "lead_words": 2.5}, "settings.json")
     with pytest.raises(InputError, match="'threshold' = 1.5 is out of range"):
         check({**good, "threshold": 1.5}, "settings.json")
+
+
+def test_a_pass_judges_a_pair_without_a_vector_by_its_words():
+    # An item with no vector (nothing to embed, or a language the backend does not read) is
+    # judged by its words online; the pass judges its pairs the same way, not as vector 0.
+    from collections import Counter
+
+    import numpy as np
+
+    from newsdesk.stories.cluster import Engine
+    from newsdesk.stories.consolidate import pair_scores, term_matrix
+    from newsdesk.stories.features import Features, TermWeights
+    from newsdesk.stories.params import shipped
+
+    engine = Engine(dict(shipped()))
+    counts = [Counter({"velmora": 1, "bridge": 1}), Counter({"velmora": 1, "orchestra": 1}),
+              Counter({"velmora": 1, "strike": 1})]
+    feats = [Features(item_id=str(i), terms={}, length=30, time=0.0, dated=False, source=None) for i in range(3)]
+    x = term_matrix(counts, TermWeights())
+    v = np.full(384, 384 ** -0.5, dtype=np.float32)
+    with_vectors = pair_scores(engine, feats, x, [v, v, v])
+    one_without = pair_scores(engine, feats, x, [v, v, np.zeros(384, dtype=np.float32)])
+    words_only = pair_scores(engine, feats, x, None)
+    assert one_without[0, 1] == pytest.approx(with_vectors[0, 1])  # both have vectors: as before
+    assert one_without[0, 2] == pytest.approx(words_only[0, 2])  # one shared word, no vector: words alone
+    assert one_without[0, 2] < with_vectors[0, 2] - 0.5

@@ -95,7 +95,7 @@ def prepare(items: list[Item], settings: dict[str, Any], known: dict[str, str] |
         from newsdesk.nlp.embed import load_embedder
 
         # The client's backend, named: a worker's own settings or environment never choose it.
-        vectors = load_embedder(str(want["vectors"])).encode([it.body for it in items])
+        vectors = load_embedder(str(want["vectors"])).encode_items(items)
         for slot, vec in zip(out, vectors, strict=True):
             slot["vector"] = vec
     return out

@@ -428,7 +428,11 @@ class SearchService:
             todo = self.store.items_without_vectors(want, embedder.name)
             if not todo:
                 break
-            vectors = embedder.encode([text for _, text in todo])
+            # An item in a language the backend's model was not trained on gets a zero row (it
+            # is found by text), so it is indexed once and not read again.
+            languages = {it.id: it.language for it in self.store.items_by_ids([iid for iid, _ in todo])}
+            vectors = embedder.encode([text if embedder.reads(languages.get(iid)) else ""
+                                       for iid, text in todo])
             self.store.save_vectors([(iid, vec) for (iid, _), vec in zip(todo, vectors, strict=True)],
                                     model=embedder.name)
             done += len(todo)

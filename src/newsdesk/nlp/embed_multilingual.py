@@ -73,6 +73,7 @@ class MultilingualEmbedder:
 
     dim = 384
     name = "multilingual-e5"
+    languages = None  # trained on about a hundred languages: every item is read
 
     def __init__(self, model: Any):
         self.model = model

@@ -305,7 +305,9 @@ class SearchStore:
         if not ids:
             return []
         sims = matrix @ vector
-        keep = np.ones(len(ids), dtype=bool)
+        # A zero row marks an item read with nothing to embed (or in a language the backend
+        # does not read): it is near nothing, and is found by text.
+        keep = np.abs(matrix).max(axis=1) > 0
         if max_rowid is not None:
             keep &= rowids <= max_rowid
         clauses, args = item_filters(**filters)

@@ -89,15 +89,20 @@ def pair_scores(engine: Engine, feats: list[Features], x: Any, vecs: list[Any] |
     b = x.copy()
     b.data[:] = 1.0
     shared = (b @ b.T).toarray()
-    vectors = vecs is not None and all(v is not None for v in vecs)
     score = cos
-    score[shared < (1 if vectors else 2)] -= 1.0  # the online rule: one shared word is not a story
-    if vectors:
-        assert vecs is not None
-        v = np.stack([np.asarray(vec, dtype=np.float32) for vec in vecs])
+    if vecs is None:
+        score[shared < 2] -= 1.0  # the online rule: one shared word is not a story
+    else:
+        # Pairs where both items have a vector mix it in and need one shared word; a pair
+        # with an item that has none (nothing to embed, or a language the backend does not
+        # read: a zero row) is judged by its words, as the online score judges such an item.
+        v = np.stack([np.zeros(_vector_dim(vecs), dtype=np.float32) if vec is None
+                      else np.asarray(vec, dtype=np.float32) for vec in vecs])
+        has = np.abs(v).max(axis=1) > 0
+        both = has[:, None] & has[None, :]
+        score[shared < np.where(both, 1, 2)] -= 1.0
         a = p["vector_weight"]
-        score *= 1 - a
-        score += a * engine.levels.on_term_scale(v @ v.T)
+        score = np.where(both, (1 - a) * score + a * engine.levels.on_term_scale(v @ v.T), score)
     article = np.array([f.article for f in feats])
     dated = np.array([f.dated for f in feats])
     times = np.array([f.time for f in feats])
@@ -120,6 +125,11 @@ def pair_scores(engine: Engine, feats: list[Features], x: Any, vecs: list[Any] |
     thr = np.array([engine.threshold(f.length, f.article) for f in feats])
     score -= (thr[:, None] + thr[None, :]) / 2
     return score
+
+
+def _vector_dim(vecs: list[Any]) -> int:
+    """Returns the length of the vectors given (1 when none is)."""
+    return next((len(v) for v in vecs if v is not None), 1)
 
 
 def movable(f: Features) -> bool:

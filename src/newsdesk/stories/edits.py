@@ -104,7 +104,7 @@ def move(desk: Context, item_ids: Sequence[str], source: str | None, target: str
     _with_entities(desk, canonical)
     vectors: list[Any] = [None] * len(canonical)
     if stage.embedder is not None and canonical:
-        vectors = [v if v.any() else None for v in stage.embedder.encode([it.body for it in canonical])]
+        vectors = [v if v.any() else None for v in stage.embedder.encode_items(canonical)]
     for it, vec in zip(canonical, vectors, strict=True):
         f = stage.features(it, vec, learn=False)
         if src is not None and in_source.get(it.id) == source:

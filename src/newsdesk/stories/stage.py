@@ -208,7 +208,7 @@ class StoryStage(Stage):
         fresh: dict[str, Any] = {}
         if self.embedder is not None and read:
             order = [i for i in need if i in read]
-            fresh = dict(zip(order, self.embedder.encode([read[i].body for i in order]), strict=True))
+            fresh = dict(zip(order, self.embedder.encode_items([read[i] for i in order]), strict=True))
         zero = np.zeros(self.embedder.dim, dtype=np.float32) if self.embedder is not None else None
         out: dict[str, tuple[Counter[str], Features, Any]] = {}
         for i in ids:
@@ -231,18 +231,22 @@ class StoryStage(Stage):
         # A copy joins its canonical item's story: it needs no vector of its own. Vectors that
         # cluster workers computed (newsdesk.scaleout) are used as they come.
         pre = [it.annotations.pop("pre_vector", None) for it in items]
-        vectors: list[Any] = [None if it.annotations.get("copy_of") else v for it, v in zip(items, pre, strict=True)]
+        vectors: list[Any] = [None if it.annotations.get("copy_of") or (v is not None and not v.any()) else v
+                              for it, v in zip(items, pre, strict=True)]
         if self.embedder is not None and any(v is None for v in vectors):
             need = [i for i, it in enumerate(items) if not it.annotations.get("copy_of") and vectors[i] is None]
             start = time.perf_counter()
-            for i, vec in zip(need, self.embedder.encode([items[i].body for i in need]), strict=True):
-                vectors[i] = vec if vec.any() else None  # nothing to embed: words alone
+            encoded = self.embedder.encode_items([items[i] for i in need])
+            for i, vec in zip(need, encoded, strict=True):
+                vectors[i] = vec if vec.any() else None  # nothing to embed, or not its language: words alone
                 keys = getattr(self.embedder, "neighbour_keys", None)  # lets vectors nominate stories
                 if keys is not None and vectors[i] is not None:
                     items[i].annotations["entities"] = [*items[i].annotations.get("entities", []), *keys(vec)]
             desk.add_time("vectors", time.perf_counter() - start)
-            # The same vectors serve semantic search (its text is the same title and lead).
-            store.save_vectors([(items[i].id, vectors[i]) for i in need if vectors[i] is not None],
+            # The same vectors serve semantic search (its text is the same title and lead). A zero
+            # row (nothing to embed, or a language the model does not read) marks the item as
+            # read, so search does not wait for its vector; such an item is found by text.
+            store.save_vectors([(items[i].id, vec) for i, vec in zip(need, encoded, strict=True)],
                                model=self.embedder.name)
         members: list[tuple] = []
         decisions: list[tuple] = []
@@ -266,7 +270,7 @@ class StoryStage(Stage):
                     decisions.append(_decision_row(item.id, story.id, "copy", None, {"copy_of": copy_of}))
                     continue
             if vec is None and copy_of and self.embedder is not None:  # its story is gone
-                vec = self.embedder.encode([item.body])[0]
+                vec = self.embedder.encode_items([item])[0]
                 vec = vec if vec.any() else None
             f = self.features(item, vec)
             if f.dated:
@@ -335,7 +339,7 @@ class StoryStage(Stage):
         if choice.best is not None and abs(choice.best.score - choice.threshold) > self.cascade_margin:
             return choice, f
         start = time.perf_counter()
-        vec = self.refiner.encode([item.body])[0]
+        vec = self.refiner.encode_items([item])[0]
         desk.add_time("vectors", time.perf_counter() - start)
         self.refine_calls += 1
         if not vec.any():
