@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -564,3 +565,49 @@ def test_an_item_facing_many_stories_on_its_subject_needs_more_to_join(tmp_path)
             desk.ingest(probe)
             bars.append(desk.why(probe.id).threshold)
     assert bars[1] > bars[0]  # forty stories on the harbour compete for it: the bar is higher
+
+
+def test_a_word_of_the_whole_stream_weighs_as_the_stream_uses_it():
+    from newsdesk.stories.features import STREAM_DOCS, TermWeights
+
+    w = TermWeights({"harbourtown": 3, "quay": 40}, 8000)
+    for k in range(STREAM_DOCS - 1):
+        w.observe({"harbourtown", f"word{k}"})
+    before = w.idf("harbourtown")  # below STREAM_DOCS: the background's weight
+    w.observe({"harbourtown", "quay"})
+    assert w.n == STREAM_DOCS
+    assert w.idf("harbourtown") < before - 1.0 and w.idf("harbourtown") == pytest.approx(1.0, abs=0.01)
+    assert w.idf("quay") == pytest.approx(math.log((8000 + STREAM_DOCS + 1) / (40 + 1 + 1)) + 1.0)
+
+
+def _made_up_words(n, seed=7):
+    rng = random.Random(seed)
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:
+        w = "".join(rng.choice("bdgklmnprstvz") + rng.choice("aeiou") for _ in range(4))
+        if w not in seen:
+            seen.add(w)
+            out.append(w)
+    return out
+
+
+def test_headlines_sharing_only_the_streams_city_stay_apart(db_path):
+    # A city paper's feed: every headline names the city. Pairs of headlines share three words
+    # of their own; unrelated headlines share only "Harbourtown" and "city".
+    from newsdesk import Desk
+    from newsdesk.stories.features import STREAM_DOCS
+
+    pairs = 180
+    words = _made_up_words(3 * pairs)
+    items = []
+    for p in range(pairs):
+        title = "Harbourtown city " + " ".join(words[3 * p:3 * p + 3])
+        items += [Item(title=title.title(), text="", source=f"Outlet {p % 7}"),
+                  Item(title=title + " update", text="", source=f"Outlet {(p + 3) % 7}")]
+    with Desk(db_path, stages=["copies", "stories"], settings={"embed_backend": "none"}) as desk:
+        desk.ingest(items)
+        story = [desk.item_story(it.id).id for it in items]
+    late = range(STREAM_DOCS // 2 + 5, pairs)  # pairs that arrive once the stream has 300 documents
+    assert all(story[2 * p] == story[2 * p + 1] for p in late)
+    assert len({story[2 * p] for p in late}) == len(late)  # no two pairs in one story

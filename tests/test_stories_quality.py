@@ -15,8 +15,8 @@ from newsdesk.evaluate import evaluate_file
 # is never tuned on), minus 0.02 of slack.
 PINNED = {
     "allsides-probe-val": 0.839,  # held out 0.859
-    "allsides-stream": 0.889,  # held out 0.909 (0.952 in sample)
-    "ecbplus": 0.863,  # held out 0.883 (0.883 in sample)
+    "allsides-stream": 0.889,  # held out 0.909 (0.953 in sample)
+    "ecbplus": 0.861,  # held out 0.881 (0.881 in sample)
     "giveme5w1h": 0.845,  # held out 0.865 (0.893 in sample)
     "googlenews-headlines": 0.786,  # held out 0.806
 }
