@@ -286,6 +286,11 @@ class SearchStore:
         ).fetchall()
         if rows:
             matrix = np.vstack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
+            # A zero row marks an item read with nothing to embed (or in a language the backend
+            # does not read): it is near nothing, and is found by text.
+            has = np.abs(matrix).max(axis=1) > 0
+            if not has.all():
+                matrix, rows = matrix[has], [r for r, h in zip(rows, has, strict=True) if h]
         else:
             matrix = np.zeros((0, 0), dtype=np.float32)
         value = (matrix, np.array([r["rid"] for r in rows], dtype=np.int64), [r["item_id"] for r in rows])
@@ -305,9 +310,7 @@ class SearchStore:
         if not ids:
             return []
         sims = matrix @ vector
-        # A zero row marks an item read with nothing to embed (or in a language the backend
-        # does not read): it is near nothing, and is found by text.
-        keep = np.abs(matrix).max(axis=1) > 0
+        keep = np.ones(len(ids), dtype=bool)
         if max_rowid is not None:
             keep &= rowids <= max_rowid
         clauses, args = item_filters(**filters)
