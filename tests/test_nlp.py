@@ -167,6 +167,38 @@ def test_hyphenated_names_split_into_places(analyzer):
     assert {"United States", "Iran", "Russia", "Ukraine"} <= names
 
 
+def test_a_long_run_of_small_batches_shares_them_with_the_workers(analyzer, monkeypatch):
+    """A headline stream comes in batches too small to pay for a worker each; once the run has
+    read enough words in all, its batches are shared with the workers, with the same results."""
+    from newsdesk.nlp import entities
+
+    texts = [
+        "Interior Minister Jonas Berg visited Bergen on Monday.",
+        "Police chief Maria Holm said 20% of the roads were closed.",
+        "Coach Lars Dahl praised striker Ola Moe after the match in Oslo.",
+        "Central bank governor Ida Lie raised rates by half a point.",
+    ]
+    words = sum(len(t.split()) for t in texts)
+    monkeypatch.setattr(entities, "POOL_MIN_WORDS", 2 * words)
+    monkeypatch.setattr(entities, "BATCH_MIN_WORDS", words)
+    items = [Item(title=None, text=t, published=datetime(2026, 3, 4, tzinfo=UTC)) for t in texts]
+    extractor = entities.SpacyExtractor(MODEL, workers=2)
+    try:
+        first = extractor.extract(items)
+        assert extractor._pool is None  # one small batch: read in-process
+        extractor.extract(items)
+        assert extractor._pool is not None  # the run has read enough: the workers share it
+        third = extractor.extract(items[:1])  # a batch below BATCH_MIN_WORDS stays in-process
+        shared = extractor.extract(items)
+    finally:
+        extractor.close()
+    assert [e.item_id for e in shared] == [it.id for it in items]
+    assert [[(m.name, m.label, m.role) for m in e.mentions] for e in shared] == [
+        [(m.name, m.label, m.role) for m in e.mentions] for e in first
+    ]
+    assert [(m.name, m.label) for m in third[0].mentions] == [(m.name, m.label) for m in first[0].mentions]
+
+
 def test_worker_processes_give_the_same_results(analyzer, monkeypatch):
     from newsdesk.nlp import entities
 

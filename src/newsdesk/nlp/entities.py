@@ -37,8 +37,12 @@ LOGGER = logging.getLogger(__name__)
 _OFF = ("lemmatizer", "attribute_ruler")
 PARSE_MODES = ("needed", "all")
 _SPACE = re.compile(r"\S+")
-# Batches with fewer words than this run in-process: starting a worker costs seconds.
+# Starting a worker costs seconds (it loads the model), so an extractor reads in-process until
+# it has read POOL_MIN_WORDS in all (a long ingest: a 500-headline batch holds about 4,000 words)
+# or is handed a batch that large at once; from then on, any batch of BATCH_MIN_WORDS or more is
+# shared with the workers (a live poll's few items are not).
 POOL_MIN_WORDS = 20_000
+BATCH_MIN_WORDS = 1_000
 # Tokens per pass (whole documents) of the named-entity model's token-vector layers (see the module docstring).
 T2V_CHUNK = 1_500  # tokens: about four articles, or two hundred headlines
 
@@ -464,6 +468,7 @@ class SpacyExtractor(EntityExtractor):
         self.budget = budget
         self._local: Analyzer | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self.words_read = 0  # words of every batch so far (see POOL_MIN_WORDS)
 
     @property
     def analyzer(self) -> Analyzer:
@@ -477,7 +482,9 @@ class SpacyExtractor(EntityExtractor):
         items = list(items)
         known = known or {}
         words = sum(_word_count(it, self.max_words) for it in items)
-        if self.workers <= 1 or words < POOL_MIN_WORDS or len(items) < 2 * self.workers:
+        self.words_read += words
+        long_run = self.words_read >= POOL_MIN_WORDS and words >= BATCH_MIN_WORDS
+        if self.workers <= 1 or not (long_run or words >= POOL_MIN_WORDS) or len(items) < 2 * self.workers:
             return self.analyzer.analyse(items, known)
         chunks = _split(items, self.workers, self.max_words)
         pool = self._get_pool()
