@@ -109,6 +109,40 @@ def test_headline_names_known_from_the_body(analyzer):
     )
 
 
+def test_a_text_in_one_case_gets_the_capitals_of_its_names(analyzer):
+    """The model finds names by their capitals: a text all in lower case gave none at all, and
+    one in capitals throughout gave every capitalised run as a name."""
+    lower = "prime minister keir starmer met nato leaders in brussels on tuesday to discuss aid to ukraine."
+    for text in (lower, lower.upper()):
+        enr = _one(analyzer, text=text)
+        found = {(m.label, m.text) for m in enr.mentions}
+        assert ("PERSON", "Keir Starmer") in found, text
+        assert {("ORG", "NATO"), ("GPE", "Brussels"), ("GPE", "Ukraine")} <= found, text
+        assert not any(m.text.lower().startswith(("prime", "leaders", "aid")) for m in enr.mentions)
+
+
+def test_a_lower_case_headline_writes_a_known_name_as_the_desk_knows_it(analyzer):
+    article = Item(title=None, text="Governor Ron DeSantis signed the bill in Tallahassee on Monday, his office said.")
+    headline = Item(title="desantis signs the flood bill in tallahassee after a long debate", kind=HEADLINE)
+    enr = analyzer.analyse([article, headline])[1]
+    found = {(m.label, m.text, m.field) for m in enr.mentions}
+    assert ("PERSON", "DeSantis", "title") in found
+    assert ("GPE", "Tallahassee", "title") in found
+
+
+def test_recasing_keeps_offsets_and_ordinary_words():
+    from newsdesk.nlp.headlines import Truecaser, is_caseless
+
+    tc = Truecaser({"signs", "after", "long", "the", "in", "wait"})
+    text = "desantis signs in tallahassee after a long wait"
+    out = tc.recase(text, {"desantis": "DeSantis"})
+    assert len(out) == len(text) and out.lower() == text
+    assert out == "DeSantis signs in Tallahassee after a long wait"
+    assert tc.recase("FBI AND UK OFFICIALS", {}) == "FBI and UK Officials"
+    assert is_caseless(text) and is_caseless(text.upper())
+    assert not is_caseless("DeSantis signs the bill") and not is_caseless("fbi raid")
+
+
 # -- dates -----------------------------------------------------------------------------------
 def test_relative_dates_resolve_against_reference():
     ref = date(2026, 3, 4)  # a Wednesday

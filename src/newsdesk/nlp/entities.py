@@ -185,19 +185,27 @@ class Analyzer:
             return self._analyse(items, known)
 
     def _analyse(self, items: Sequence[Item], known: dict[str, str] | None) -> list[Enrichment]:
-        from newsdesk.nlp.headlines import is_title_case, lower_words
+        from newsdesk.nlp.headlines import is_caseless, is_title_case, known_casing, lower_words
 
         known = dict(known or {})
         clock = time.perf_counter
         spent = [0.0] * len(items)
         bodies = [cap_words(it.text or "", self.max_words) for it in items]
+        # A text in one case (all lower, ALL CAPS) gets a name's capitals before the model reads
+        # it: the model finds names by their capitals, and a caseless text has none or all.
+        caseless = [is_caseless(b) for b in bodies]
+        if any(caseless):
+            casing = known_casing(known, self.truecaser)
+            bodies = [self.truecaser.recase(b, casing) if c else b for b, c in zip(bodies, caseless, strict=True)]
         body_docs = self._bodies(self._tokenize(bodies, spent))
         from newsdesk.nlp.rules import fix_entities, known_index, tag_known
 
         _add_surnames(known)
         index = known_index(known, self.truecaser.is_word)
-        for doc in body_docs:
+        for doc, flat in zip(body_docs, caseless, strict=True):
             fix_entities(doc, index)
+            if flat:
+                _drop_headline_junk(doc, known, self.truecaser)
             for e in doc.ents:
                 if e.label_ in NAMED_TYPES and e.text[:1].isupper():
                     known.setdefault(e.text, e.label_)
@@ -210,16 +218,23 @@ class Analyzer:
             for doc in body_docs:  # names from the other items of the batch
                 tag_known(doc, index)
         known_words = {w.rstrip("’'s") for name in known for w in name.split()}
+        casing = known_casing(known, self.truecaser) if any(it.title and is_caseless(it.title) for it in items) else {}
         titles: list[str] = []
         cased: list[bool] = []
-        for i, (it, body) in enumerate(zip(items, bodies, strict=True)):
+        sources: list[str | None] = []  # what a title's names are read from (None: the title as written)
+        for i, (it, body, flat) in enumerate(zip(items, bodies, caseless, strict=True)):
             start = clock()
             title = it.title or ""
+            source = None
             recase = bool(title) and (it.kind == HEADLINE or is_title_case(title)) and is_title_case(title)
             if recase:
-                title = self.truecaser.truecase(title, known_words, lower_words(body))
+                title = self.truecaser.truecase(title, known_words, set() if flat else lower_words(body))
+            elif title and is_caseless(title):
+                title = source = self.truecaser.recase(title, casing, set() if flat else lower_words(body))
+                recase = True
             titles.append(title)
             cased.append(recase)
+            sources.append(source)
             spent[i] += clock() - start
         title_docs = list(self.nlp.pipe(self._tokenize(titles, spent), batch_size=128))
         for doc, recase in zip(title_docs, cased, strict=True):
@@ -228,12 +243,12 @@ class Analyzer:
                 _drop_headline_junk(doc, known, self.truecaser)
         # A doc's text is its defused text: the same length, so its offsets index the original.
         out = []
-        for i, (it, tdoc, bdoc, title, body) in enumerate(
-            zip(items, title_docs, body_docs, titles, bodies, strict=True)
+        for i, (it, tdoc, bdoc, title, body, source) in enumerate(
+            zip(items, title_docs, body_docs, titles, bodies, sources, strict=True)
         ):
             start = clock()
             if not (self.budget and spent[i] > self.budget):
-                enr = enrich_one(it, tdoc, bdoc, self.truecaser, (title, body))
+                enr = enrich_one(it, tdoc, bdoc, self.truecaser, (title, body), source)
                 spent[i] += clock() - start
             if self.budget and spent[i] > self.budget:
                 enr = Enrichment(it.id, skipped=f"over the {self.budget:g} s budget (took {spent[i]:.3g} s)")
@@ -296,8 +311,10 @@ def _add_surnames(known: dict[str, str]) -> None:
             known.setdefault(name.rsplit(" ", 1)[-1], "PERSON")
 
 
-def enrich_one(item: Item, title_doc, body_doc, lexicon=None, texts: tuple[str, str] | None = None) -> Enrichment:
-    """Returns what one item's parsed title and body hold (texts: the docs' texts, when known)."""
+def enrich_one(item: Item, title_doc, body_doc, lexicon=None, texts: tuple[str, str] | None = None,
+               title_source: str | None = None) -> Enrichment:
+    """Returns what one item's parsed title and body hold (texts: the docs' texts, when known;
+    title_source: the text a title's names are read from, when not the title as written)."""
     from newsdesk.nlp import keyphrases
     from newsdesk.nlp.canonical import resolve_item
     from newsdesk.nlp.dates import reference_of
@@ -305,7 +322,7 @@ def enrich_one(item: Item, title_doc, body_doc, lexicon=None, texts: tuple[str, 
     out = Enrichment(item.id)
     ref_name, ref_time = reference_of(item.published, item.ingested)
     title_text, body_text = texts or (None, None)
-    for field, doc, original, text in (("title", title_doc, item.title or "", title_text),
+    for field, doc, original, text in (("title", title_doc, title_source or item.title or "", title_text),
                                        ("text", body_doc, None, body_text)):
         if len(doc) == 0:
             continue

@@ -14,6 +14,14 @@ from collections.abc import Iterable
 
 _WORD = re.compile(r"[^\W\d_][\w'’.]*", re.UNICODE)
 _DEMONYM = re.compile(r"(?:an|ian|ese|ish|i|ic)$")
+_DEMONYM_STRICT = re.compile(r"(?:an|ian|ese|ish|i)$")  # "-ic" adjectives ("public") are not names
+# Acronyms of news that are also letters a dictionary holds, or too short to tell from a word:
+# a caseless text writes them in capitals ("fbi", "gop").
+ACRONYMS = frozenset({
+    "fbi", "cia", "nsa", "cdc", "fda", "gop", "nba", "nfl", "nhl", "mlb", "nhs", "bbc", "cnn", "eu",
+    "un", "uk", "usa", "nato", "imf", "ecb", "opec", "uae", "ira", "irs", "sec", "epa", "faa", "nasa",
+    "wto", "g7", "g20", "ceo", "gdp", "ai", "ev", "mp", "mps", "dhs", "doj", "icc", "icj",
+})
 _ALWAYS_LOWER = {
     "a", "an", "the", "and", "or", "but", "nor", "of", "in", "on", "at", "to", "for", "by",
     "with", "as", "from", "into", "over", "after", "before", "amid", "against", "about", "up",
@@ -28,6 +36,16 @@ def is_title_case(text: str) -> bool:
         return False
     upper = sum(1 for w in words if w[0].isupper())
     return upper / len(words) >= 0.7
+
+
+def is_caseless(text: str) -> bool:
+    """Returns whether the text is written in one case only (all lower, or ALL CAPS) over at
+    least three words: its capitals then say nothing about which words are names."""
+    words = [w for w in _WORD.findall(text) if len(w) > 1]
+    if len(words) < 3:
+        return False
+    joined = "".join(words)
+    return not any(c.isupper() for c in joined) or not any(c.islower() for c in joined)
 
 
 def _stems(word: str) -> Iterable[str]:
@@ -112,6 +130,43 @@ class Truecaser:
                     out[part_start] = part[0].lower()
         return "".join(out)
 
+    def recase(self, text: str, known: dict[str, str] | None = None, lower_seen: set[str] | None = None) -> str:
+        """Returns a caseless text (see `is_caseless`) with the capitals a name would have,
+        offsets unchanged: a name the desk knows as it writes it, a short word no dictionary
+        holds in capitals ("nsa", "uk"), any other word that is not an ordinary English word
+        with a capital first letter ("mourinho", "florida"), and the rest in lower case.
+
+        known: lower-cased word -> the word as the desk's known names write it;
+        lower_seen: words the item's body writes in lower case (kept in lower case).
+        """
+        known = known or {}
+        lower_seen = lower_seen or set()
+        out = [c.lower() if len(c.lower()) == 1 else c for c in text]
+        lowered = "".join(out)
+        for m in _WORD.finditer(lowered):
+            for start, part in _parts(m.start(), m.group()):
+                word = part.rstrip("’'s") if part.endswith(("'s", "’s")) else part
+                cased = known.get(word)
+                if cased is not None and len(cased) == len(word):
+                    out[start:start + len(word)] = cased
+                    continue
+                if word in ACRONYMS:
+                    out[start:start + len(word)] = word.upper()
+                    continue
+                if not word[:1].isalpha() or word in lower_seen:
+                    continue
+                single = word.removesuffix("s")  # "americans"
+                if _DEMONYM_STRICT.search(single) and single in self.adjectives:
+                    out[start] = word[0].upper()  # "american", "chinese": a demonym, as in truecase
+                    continue
+                if self.is_common(word):
+                    continue
+                if len(word) <= 3 and word.isalpha() and not self.is_word(word):
+                    out[start:start + len(word)] = word.upper()
+                else:
+                    out[start] = word[0].upper()
+        return "".join(out)
+
     def _verbish(self, low: str) -> bool:
         return low in _ALWAYS_LOWER
 
@@ -128,6 +183,22 @@ def _parts(start: int, word: str) -> Iterable[tuple[int, str]]:
 def _is_acronym(word: str) -> bool:
     letters = [c for c in word if c.isalpha()]
     return sum(1 for c in letters if c.isupper()) >= 2 or (len(letters) == 1)
+
+
+def known_casing(names, truecaser: Truecaser) -> dict[str, str]:
+    """Returns lower-cased word -> the word as written, for the words of known names that say
+    how a caseless text should write them: an acronym ("NATO"), or a word that is not an
+    ordinary English word ("Kelso"); "White" of "White House" is not taken as a name."""
+    out: dict[str, str] = {}
+    for name in names:
+        for word in name.split():
+            word = word.rstrip("’'s") if word.endswith(("'s", "’s")) else word
+            low = word.lower()
+            if len(low) != len(word) or word == low:
+                continue
+            if (word.isupper() and len(word) > 1) or not truecaser.is_common(low):
+                out.setdefault(low, word)
+    return out
 
 
 def lower_words(text: str) -> set[str]:
