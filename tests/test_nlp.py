@@ -141,6 +141,7 @@ def test_recasing_keeps_offsets_and_ordinary_words():
     assert tc.recase("FBI AND UK OFFICIALS", {}) == "FBI and UK Officials"
     assert is_caseless(text) and is_caseless(text.upper())
     assert not is_caseless("DeSantis signs the bill") and not is_caseless("fbi raid")
+    assert not is_caseless("東京 大阪 名古屋 札幌")  # a script without case
 
 
 # -- dates -----------------------------------------------------------------------------------

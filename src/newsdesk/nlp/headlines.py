@@ -45,7 +45,9 @@ def is_caseless(text: str) -> bool:
     if len(words) < 3:
         return False
     joined = "".join(words)
-    return not any(c.isupper() for c in joined) or not any(c.islower() for c in joined)
+    upper = any(c.isupper() for c in joined)
+    lower = any(c.islower() for c in joined)
+    return upper != lower  # one case only (a script without case has neither)
 
 
 def _stems(word: str) -> Iterable[str]:
