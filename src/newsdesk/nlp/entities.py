@@ -43,6 +43,9 @@ _SPACE = re.compile(r"\S+")
 # shared with the workers (a live poll's few items are not).
 POOL_MIN_WORDS = 20_000
 BATCH_MIN_WORDS = 1_000
+# A caseless headline's names are the words its body writes with a capital, when the body has
+# at least this many words (a shorter one may not name them all).
+EVIDENCE_WORDS = 20
 # Tokens per pass (whole documents) of the named-entity model's token-vector layers (see the module docstring).
 T2V_CHUNK = 1_500  # tokens: about four articles, or two hundred headlines
 
@@ -185,7 +188,13 @@ class Analyzer:
             return self._analyse(items, known)
 
     def _analyse(self, items: Sequence[Item], known: dict[str, str] | None) -> list[Enrichment]:
-        from newsdesk.nlp.headlines import is_caseless, is_title_case, known_casing, lower_words
+        from newsdesk.nlp.headlines import (
+            capital_words,
+            is_caseless,
+            is_title_case,
+            known_casing,
+            lower_words,
+        )
 
         known = dict(known or {})
         clock = time.perf_counter
@@ -218,7 +227,7 @@ class Analyzer:
             for doc in body_docs:  # names from the other items of the batch
                 tag_known(doc, index)
         known_words = {w.rstrip("’'s") for name in known for w in name.split()}
-        casing = known_casing(known, self.truecaser) if any(it.title and is_caseless(it.title) for it in items) else {}
+        casing = known_casing(known, self.truecaser) if any(it.title and is_caseless(it.title) for it in items) else None
         titles: list[str] = []
         cased: list[bool] = []
         sources: list[str | None] = []  # what a title's names are read from (None: the title as written)
@@ -230,7 +239,10 @@ class Analyzer:
             if recase:
                 title = self.truecaser.truecase(title, known_words, set() if flat else lower_words(body))
             elif title and is_caseless(title):
-                title = source = self.truecaser.recase(title, casing, set() if flat else lower_words(body))
+                # A body written in both cases says which of the headline's words are names.
+                evidence = not flat and len(body.split()) >= EVIDENCE_WORDS
+                title = source = self.truecaser.recase(
+                    title, casing, set() if flat else lower_words(body), capital_words(body) if evidence else None)
                 recase = True
             titles.append(title)
             cased.append(recase)

@@ -132,40 +132,53 @@ class Truecaser:
                     out[part_start] = part[0].lower()
         return "".join(out)
 
-    def recase(self, text: str, known: dict[str, str] | None = None, lower_seen: set[str] | None = None) -> str:
+    def recase(self, text: str, casing: Casing | None = None, lower_seen: set[str] | None = None,
+               capital_seen: dict[str, str] | None = None) -> str:
         """Returns a caseless text (see `is_caseless`) with the capitals a name would have,
-        offsets unchanged: a name the desk knows as it writes it, a short word no dictionary
-        holds in capitals ("nsa", "uk"), any other word that is not an ordinary English word
-        with a capital first letter ("mourinho", "florida"), and the rest in lower case.
+        offsets unchanged.
 
-        known: lower-cased word -> the word as the desk's known names write it;
-        lower_seen: words the item's body writes in lower case (kept in lower case).
+        A name the desk knows is written as the desk writes it (`casing`: "white house" ->
+        "White House", "desantis" -> "DeSantis"), a news acronym in capitals ("fbi"). With
+        `capital_seen` (the words the item's own body writes with a capital inside a
+        sentence), only those words get one: the body names what its headline names. Without
+        it, a demonym gets one, and so does any word that is not an ordinary English word
+        ("mourinho", "florida"); words the body writes in lower case (`lower_seen`) stay lower.
         """
-        known = known or {}
+        words, phrases = casing or ({}, {})
         lower_seen = lower_seen or set()
         out = [c.lower() if len(c.lower()) == 1 else c for c in text]
         lowered = "".join(out)
+        done = 0  # offsets below this are written by a known phrase
         for m in _WORD.finditer(lowered):
+            if m.start() < done:
+                continue
+            for phrase, cased in phrases.get(m.group().rstrip("’'s") if m.group().endswith(("'s", "’s"))
+                                             else m.group(), ()):
+                end = m.start() + len(phrase)
+                if lowered.startswith(phrase, m.start()) and (end == len(lowered) or not lowered[end].isalnum()):
+                    out[m.start():end] = cased
+                    done = end
+                    break
+            if m.start() < done:
+                continue
             for start, part in _parts(m.start(), m.group()):
-                word = part.rstrip("’'s") if part.endswith(("'s", "’s")) else part
-                cased = known.get(word)
+                word = _bare(part)
+                cased = words.get(word)
+                if cased is None and capital_seen is not None:
+                    cased = capital_seen.get(word)
                 if cased is not None and len(cased) == len(word):
                     out[start:start + len(word)] = cased
                     continue
                 if word in ACRONYMS:
                     out[start:start + len(word)] = word.upper()
                     continue
-                if not word[:1].isalpha() or word in lower_seen:
+                if capital_seen is not None or not word[:1].isalpha() or word in lower_seen:
                     continue
                 single = word.removesuffix("s")  # "americans"
                 if _DEMONYM_STRICT.search(single) and single in self.adjectives:
                     out[start] = word[0].upper()  # "american", "chinese": a demonym, as in truecase
                     continue
-                if self.is_common(word):
-                    continue
-                if len(word) <= 3 and word.isalpha() and not self.is_word(word):
-                    out[start:start + len(word)] = word.upper()
-                else:
+                if not (self.is_common(word) or self.is_verb_form(word)):  # "met", "signs"
                     out[start] = word[0].upper()
         return "".join(out)
 
@@ -187,20 +200,74 @@ def _is_acronym(word: str) -> bool:
     return sum(1 for c in letters if c.isupper()) >= 2 or (len(letters) == 1)
 
 
-def known_casing(names, truecaser: Truecaser) -> dict[str, str]:
-    """Returns lower-cased word -> the word as written, for the words of known names that say
-    how a caseless text should write them: an acronym ("NATO"), or a word that is not an
-    ordinary English word ("Kelso"); "White" of "White House" is not taken as a name."""
-    out: dict[str, str] = {}
+# lower-cased word -> as written; first word of a name -> [(the name lower-cased, as written)]
+Casing = tuple[dict[str, str], dict[str, list[tuple[str, str]]]]
+
+
+def known_casing(names, truecaser: Truecaser) -> Casing:
+    """Returns how a caseless text should write the desk's known names: a name of several
+    words as a whole ("White House"), and alone the words no dictionary holds ("NATO",
+    "Kelso", "DeSantis"), not "White" or "Fire"."""
+    words: dict[str, str] = {}
+    phrases: dict[str, list[tuple[str, str]]] = {}
     for name in names:
-        for word in name.split():
+        low_name = name.lower()
+        if len(low_name) != len(name) or name == low_name:
+            continue
+        parts = name.split()
+        if len(parts) > 1:
+            phrases.setdefault(parts[0].lower(), []).append((low_name, name))
+        for word in parts:
             word = word.rstrip("’'s") if word.endswith(("'s", "’s")) else word
             low = word.lower()
             if len(low) != len(word) or word == low:
                 continue
-            if (word.isupper() and len(word) > 1) or not truecaser.is_common(low):
-                out.setdefault(low, word)
+            if not truecaser.is_word(low):  # "FIRE" in a shouted line is no acronym
+                words.setdefault(low, word)
+    for found in phrases.values():
+        found.sort(key=lambda p: -len(p[0]))  # the longest name first
+    return words, phrases
+
+
+_SENTENCE_END = frozenset(".!?:;\n\"“”‘’'(—–-•|")
+
+
+def capital_words(text: str) -> dict[str, str]:
+    """Returns lower-cased word -> as written, for the words a text writes with a capital
+    inside a sentence and never in lower case (a sentence's first word says nothing, nor does
+    a line in Title Case)."""
+    out: dict[str, str] = {}
+    lower = lower_words(text)
+    for line in text.splitlines():
+        if not is_title_case(line):
+            out.update((k, v) for k, v in _capitals(line).items() if k not in out and k not in lower)
     return out
+
+
+def _capitals(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for m in _WORD.finditer(text):
+        word = m.group()
+        if not word[:1].isupper():
+            continue
+        i = m.start() - 1
+        while i >= 0 and text[i] == " ":
+            i -= 1
+        if i < 0 or text[i] in _SENTENCE_END:
+            continue
+        word = _bare(word)
+        if len(word.lower()) == len(word):
+            out.setdefault(word.lower(), word)
+    return out
+
+
+def _bare(word: str) -> str:
+    """Returns the word without a possessive or a sentence's full stop ("Wasilla's", "Wasilla.")."""
+    if word.endswith(("'s", "’s")):
+        return word[:-2]
+    if word.endswith(".") and word.count(".") == 1:
+        return word[:-1]
+    return word
 
 
 def lower_words(text: str) -> set[str]:
