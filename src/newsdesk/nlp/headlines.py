@@ -152,8 +152,7 @@ class Truecaser:
         for m in _WORD.finditer(lowered):
             if m.start() < done:
                 continue
-            for phrase, cased in phrases.get(m.group().rstrip("’'s") if m.group().endswith(("'s", "’s"))
-                                             else m.group(), ()):
+            for phrase, cased in phrases.get(_bare(m.group()), ()):
                 end = m.start() + len(phrase)
                 if lowered.startswith(phrase, m.start()) and (end == len(lowered) or not lowered[end].isalnum()):
                     out[m.start():end] = cased
@@ -216,9 +215,8 @@ def known_casing(names, truecaser: Truecaser) -> Casing:
             continue
         parts = name.split()
         if len(parts) > 1:
-            phrases.setdefault(parts[0].lower(), []).append((low_name, name))
-        for word in parts:
-            word = word.rstrip("’'s") if word.endswith(("'s", "’s")) else word
+            phrases.setdefault(_bare(parts[0]).lower(), []).append((low_name, name))
+        for word in map(_bare, parts):
             low = word.lower()
             if len(low) != len(word) or word == low:
                 continue
