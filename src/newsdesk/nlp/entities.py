@@ -236,7 +236,7 @@ class Analyzer:
             title = it.title or ""
             source = None
             recase = bool(title) and (it.kind == HEADLINE or is_title_case(title)) and is_title_case(title)
-            if recase:
+            if recase and not is_caseless(title):
                 title = self.truecaser.truecase(title, known_words, set() if flat else lower_words(body))
             elif title and is_caseless(title):
                 # A body written in both cases says which of the headline's words are names.
