@@ -227,22 +227,24 @@ class Analyzer:
             for doc in body_docs:  # names from the other items of the batch
                 tag_known(doc, index)
         known_words = {w.rstrip("’'s") for name in known for w in name.split()}
-        casing = known_casing(known, self.truecaser) if any(it.title and is_caseless(it.title) for it in items) else None
+        flat_titles = [bool(it.title) and is_caseless(it.title) for it in items]
+        casing = known_casing(known, self.truecaser) if any(flat_titles) else None
         titles: list[str] = []
         cased: list[bool] = []
         sources: list[str | None] = []  # what a title's names are read from (None: the title as written)
-        for i, (it, body, flat) in enumerate(zip(items, bodies, caseless, strict=True)):
+        for i, (it, body, flat, flat_title) in enumerate(zip(items, bodies, caseless, flat_titles, strict=True)):
             start = clock()
             title = it.title or ""
             source = None
             recase = bool(title) and (it.kind == HEADLINE or is_title_case(title)) and is_title_case(title)
-            if recase and not is_caseless(title):
+            if recase and not flat_title:
                 title = self.truecaser.truecase(title, known_words, set() if flat else lower_words(body))
-            elif title and is_caseless(title):
+            elif flat_title:
                 # A body written in both cases says which of the headline's words are names.
+                lower = set() if flat else lower_words(body)
                 evidence = not flat and len(body.split()) >= EVIDENCE_WORDS
                 title = source = self.truecaser.recase(
-                    title, casing, set() if flat else lower_words(body), capital_words(body) if evidence else None)
+                    title, casing, lower, capital_words(body, lower) if evidence else None)
                 recase = True
             titles.append(title)
             cased.append(recase)

@@ -230,12 +230,12 @@ def known_casing(names, truecaser: Truecaser) -> Casing:
 _SENTENCE_END = frozenset(".!?:;\n\"“”‘’'(—–-•|")
 
 
-def capital_words(text: str) -> dict[str, str]:
+def capital_words(text: str, lower: set[str] | None = None) -> dict[str, str]:
     """Returns lower-cased word -> as written, for the words a text writes with a capital
     inside a sentence and never in lower case (a sentence's first word says nothing, nor does
-    a line in Title Case)."""
+    a line in Title Case). lower: `lower_words(text)`, when the caller has it."""
     out: dict[str, str] = {}
-    lower = lower_words(text)
+    lower = lower_words(text) if lower is None else lower
     for line in text.splitlines():
         if not is_title_case(line):
             out.update((k, v) for k, v in _capitals(line).items() if k not in out and k not in lower)
