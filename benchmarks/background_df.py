@@ -35,7 +35,7 @@ def main(paths: list[str]) -> None:
                 df.update(words)
                 n += 1
     kept = {t: c for t, c in sorted(df.items()) if c >= 2}
-    OUT.write_bytes(gzip.compress(json.dumps({"n": n, "df": kept}, separators=(",", ":")).encode(), 9))
+    OUT.write_bytes(gzip.compress(json.dumps({"n": n, "df": kept}, separators=(",", ":")).encode(), 9, mtime=0))
     print(f"{n} documents, {len(kept)} terms -> {OUT} ({OUT.stat().st_size} bytes)")
 
 
