@@ -45,14 +45,7 @@ if TYPE_CHECKING:
     from newsdesk.stories.stage import StoryStage
 
 LOGGER = logging.getLogger(__name__)
-# The latest canonical items a pass clusters again: the decisions taken on the least evidence.
-# Older ones have had their chance (with a pass every 200 items, each item is in two or three);
-# clustered again too, settled stories were cut otherwise than the online pass had grown them,
-# and worse: B-cubed F1 on the tuning sets with 1,000 / 500 / 250 items (googlenews-headlines,
-# three val-sized parts of allsides-probe-train, ecbplus, giveme5w1h, allsides-stream):
-# 0.806 / 0.812 / 0.808, parts 0.869 / 0.875 / 0.873, 0.881 / 0.884 / 0.883, 0.893 / 0.893 /
-# 0.884, 0.953 / 0.954 / 0.953 (2,000: googlenews 0.776). Fewer items also cost less.
-WINDOW_ITEMS = 500
+WINDOW_ITEMS = 1000  # latest canonical items a pass clusters again (bounds its cost)
 SPLIT_MIN = 3  # a part split off as a new story holds this many items and a quarter of its story
 RUN_MIN = 10  # new items an ingest run stores before it ends with a pass (when passes are on)
 

@@ -55,7 +55,7 @@ LOGGER = logging.getLogger(__name__)
 _WARNED: set[str] = set()  # say once per process what is missing
 ENGINE_STATE_KEY = "engine_state"  # story_meta: the engine's state beyond the stories
 ARTICLE_COUNTS_KEPT = 4096  # recent full articles whose word counts the split check keeps
-WINDOW_KEPT = 550  # latest decided items whose features a consolidation pass reuses (its window is 500)
+WINDOW_KEPT = 1100  # latest decided items whose features a consolidation pass reuses (its window is 1,000)
 
 
 MERGE_CHECKS = frozenset({2, 4, 8, 16, 32, 64})  # story sizes at which a merge is looked for
