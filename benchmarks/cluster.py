@@ -218,12 +218,26 @@ def effective(point: dict[str, float], live: set[str]) -> dict[str, float]:
     return {k: (v if k in live else shipped()[k]) for k, v in point.items()}
 
 
+def code_fingerprint() -> str:
+    """Returns a short hash of the package's code and data files, settings.json left out (the
+    grid sets what it tunes, and a point's key holds every setting)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    package = ROOT / "src" / "newsdesk"
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.name != "settings.json" and path.suffix in {".py", ".json", ".gz", ".npz", ".txt"}:
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def run_grid(files: dict[str, list[Path]], backend: str, cache: Path, workers: int) -> dict:
     """Returns {set: {point key: scores}} over the grid, reusing what the cache file holds."""
     from concurrent.futures import ProcessPoolExecutor
 
     data = json.loads(cache.read_text()) if cache.exists() else {}
-    tag = backend
+    tag = f"{backend}@{code_fingerprint()}"  # a result of other code is never reused
     scores = data.setdefault(tag, {})
     jobs, seen = [], set()
     live = {name: live_settings(paths[0]) for name, paths in files.items()}
@@ -475,7 +489,7 @@ def main() -> None:
     ap.add_argument("--held-out", action="store_true",
                     help="each visible set's F1 at the point chosen without it, beside in-sample and anchors")
     ap.add_argument("--grid-file", type=Path, default=Path(tempfile.gettempdir()) / "newsdesk-grid.json",
-                    help="where grid scores are kept between runs (delete it after changing the code)")
+                    help="where grid scores are kept between runs (each under a hash of the package code, so a change to the code scores the grid again)")
     ap.add_argument("--workers", type=int, default=2, help="processes scoring the grid")
     ap.add_argument("--measure", type=int, default=2500, help="items timed per growth point")
     ap.add_argument("--keep", type=Path,
