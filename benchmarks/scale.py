@@ -441,6 +441,9 @@ def cmd_workers(args: argparse.Namespace) -> None:
     runs = [("in-process", "")] + [(f"Dask local:{w}", f"local:{w}") for w in args.workers]
     ceiling: list[dict] = []
     for label, cluster in runs:
+        print(f"({label}: ingesting {path.name}{f', first {args.limit}' if args.limit else ''}; the article path "
+              "with entities runs at about 20 items/s per core, so the whole file takes minutes per run)",
+              file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             r = run(path, str(Path(tmp) / "a.db"), cluster=cluster, embed=args.embed, limit=args.limit)
         print(f"| {label} | {r['new']} | {r['seconds']:.1f} | {r['new'] / r['seconds']:.1f} | {r['peak_mb']:.0f} |",
