@@ -7,6 +7,7 @@
                                                  # each size built once, then a fresh process timed on a copy
     python benchmarks/cluster.py --sets ecbplus --enrich  # include the entity stage
     python benchmarks/cluster.py --slices 8      # F1 on val-sized parts of the training set
+    python benchmarks/cluster.py --variants      # F1 on the tuning sets shuffled, denser, undated, crowded
     python benchmarks/cluster.py --tune --held-out   # the grid, settings.json, held-out figures
 
 --tune scores a small grid over the join thresholds and the time penalty, with the first of
@@ -137,6 +138,121 @@ def slices(parts: int, backend: str) -> None:
             print(f"part {k}: {size} docs  F1 {r['f1']:.3f}  P {r['precision']:.3f}  R {r['recall']:.3f}",
                   flush=True)
     print(f"mean F1 over {len(scores)} parts (vectors: {backend}): {sum(scores) / len(scores):.4f}")
+
+
+# -- variants: the tuning sets in other orders, densities and forms ---------------------------
+VARIANT_SEED = 11
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _write(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _squeezed(records: list[dict], factor: float) -> list[dict]:
+    """Returns the records with their times moved toward the first one: `factor` times denser."""
+    from datetime import datetime
+
+    times = [datetime.fromisoformat(r["published"]) for r in records if r.get("published")]
+    start = min(times)
+    out = []
+    for r in records:
+        r = dict(r)
+        if r.get("published"):
+            t = datetime.fromisoformat(r["published"])
+            r["published"] = (start + (t - start) / factor).isoformat()
+        out.append(r)
+    return out
+
+
+def variant_files(tmp: Path) -> list[tuple[str, Path]]:
+    """Returns (name, file) of each variant, written into tmp from the tuning sets.
+
+    The tuning sets as listed, then the same news as other streams would bring it: undated sets
+    shuffled (a stream does not list each story's reports together), allsides-stream's titles
+    alone (a dated headline stream), denser (times squeezed tenfold and thirtyfold) and undated,
+    a crowded stream (the first 3,684 records of allsides-probe-train, all live at once, as
+    listed and shuffled), giveme5w1h without its dates and ecbplus with made-up dates (each gold
+    story on a random day over two years, its reports within 72 hours). allsides-probe-val is
+    never among them.
+    """
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(VARIANT_SEED)
+    out: list[tuple[str, Path]] = []
+    train = _jsonl(DATA / "allsides-probe-train.jsonl")
+    with open(DATA / f"{HELD_OUT}.jsonl", encoding="utf-8") as fh:
+        size = sum(1 for _ in fh)
+    size -= size % 3
+    for k in range(3):
+        part = train[k * size:(k + 1) * size]
+        out.append((f"train part {k}", _write(tmp / f"part{k}.jsonl", part)))
+        shuffled = list(part)
+        rng.shuffle(shuffled)
+        out.append((f"train part {k} shuffled", _write(tmp / f"part{k}-shuffled.jsonl", shuffled)))
+    crowd = train[:3684]
+    out.append(("train first 3,684", _write(tmp / "crowd.jsonl", crowd)))
+    crowd = list(crowd)
+    rng.shuffle(crowd)
+    out.append(("train first 3,684 shuffled", _write(tmp / "crowd-shuffled.jsonl", crowd)))
+    for name in ("googlenews-headlines", "ecbplus"):
+        records = _jsonl(DATA / f"{name}.jsonl")
+        out.append((name, DATA / f"{name}.jsonl"))
+        rng.shuffle(records)
+        out.append((f"{name} shuffled", _write(tmp / f"{name}-shuffled.jsonl", records)))
+    stream = _jsonl(DATA / "allsides-stream.jsonl")
+    out.append(("allsides-stream", DATA / "allsides-stream.jsonl"))
+    titles = [dict(r, text="") for r in stream if r.get("title")]
+    out.append(("allsides-stream titles", _write(tmp / "st-titles.jsonl", titles)))
+    out.append(("allsides-stream titles x10", _write(tmp / "st-titles-x10.jsonl", _squeezed(titles, 10))))
+    out.append(("allsides-stream titles x30", _write(tmp / "st-titles-x30.jsonl", _squeezed(titles, 30))))
+    out.append(("allsides-stream titles undated",
+                _write(tmp / "st-titles-undated.jsonl", [dict(r, published=None) for r in titles])))
+    out.append(("allsides-stream x10", _write(tmp / "st-x10.jsonl", _squeezed(stream, 10))))
+    out.append(("allsides-stream undated", _write(tmp / "st-undated.jsonl", [dict(r, published=None) for r in stream])))
+    giveme = _jsonl(DATA / "giveme5w1h.jsonl")
+    out.append(("giveme5w1h", DATA / "giveme5w1h.jsonl"))
+    out.append(("giveme5w1h undated", _write(tmp / "giveme-undated.jsonl", [dict(r, published=None) for r in giveme])))
+    ecb = _jsonl(DATA / "ecbplus.jsonl")
+    base = datetime(2015, 1, 1, tzinfo=UTC)
+    day = {}
+    for r in ecb:
+        day.setdefault(r["story"], base + timedelta(days=rng.uniform(0, 730)))
+    dated = [dict(r, published=(day[r["story"]] + timedelta(hours=rng.uniform(0, 72))).isoformat()) for r in ecb]
+    dated.sort(key=lambda r: r["published"])
+    out.append(("ecbplus made-up dates", _write(tmp / "ecb-dated.jsonl", dated)))
+    return out
+
+
+def _variant_one(job: tuple[str, str, dict, str]) -> tuple[str, dict]:
+    name, path, point, backend = job
+    return name, eval_point(path, point, backend)
+
+
+def variants(backend: str, workers: int, overrides: dict[str, float]) -> None:
+    """Prints B-cubed F1, P and R of each variant (`variant_files`) at the shipped settings,
+    or with `overrides` (story settings without the story_ prefix)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from newsdesk.stories.params import shipped
+
+    point = {**{k: v for k, v in shipped().items() if isinstance(v, (int, float))}, **overrides}
+    print(f"settings: shipped{'; ' + point_key(overrides) if overrides else ''}; vectors: {backend}")
+    with tempfile.TemporaryDirectory(prefix="newsdesk-variants-") as tmp:
+        files = variant_files(Path(tmp))
+        jobs = [(name, str(path), point, backend) for name, path in files]
+        scores = []
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for name, r in pool.map(_variant_one, jobs):
+                scores.append(r["f1"])
+                print(f"{name:34} F1 {r['f1']:.3f}  P {r['precision']:.3f}  R {r['recall']:.3f}", flush=True)
+    print(f"mean F1 over {len(scores)} files: {sum(scores) / len(scores):.4f}")
 
 
 # -- tuning and held-out figures -----------------------------------------------------------
@@ -484,6 +600,9 @@ def main() -> None:
     ap.add_argument("--growth", nargs="*", type=int, help="store sizes at which to time new items")
     ap.add_argument("--slices", type=int, metavar="N",
                     help="F1 on N val-sized parts of allsides-probe-train (what settings are tuned on)")
+    ap.add_argument("--variants", nargs="*", metavar="KEY=VALUE",
+                    help="F1 on the tuning sets in other orders, densities and forms (shuffled, titles "
+                         "alone, denser, undated, crowded); KEY=VALUE overrides a story setting")
     ap.add_argument("--tune", action="store_true",
                     help="score the grid on the tuning sets and write the best point to settings.json")
     ap.add_argument("--held-out", action="store_true",
@@ -515,6 +634,13 @@ def main() -> None:
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}")
     if args.slices:
         slices(args.slices, backend=args.backends[0])
+        return
+    if args.variants is not None:
+        overrides = {}
+        for kv in args.variants:
+            key, _, value = kv.partition("=")
+            overrides[key.removeprefix("story_")] = float(value)
+        variants(args.backends[0], args.workers, overrides)
         return
     if args.tune or args.held_out:
         tune_and_hold_out(args.backends[0], args.tune, args.held_out, args.grid_file, args.workers)
