@@ -176,8 +176,8 @@ def variant_files(tmp: Path) -> list[tuple[str, Path]]:
     The tuning sets as listed, then the same news as other streams would bring it: undated sets
     shuffled (a stream does not list each story's reports together), allsides-stream's titles
     alone (a dated headline stream), denser (times squeezed tenfold and thirtyfold) and undated,
-    a crowded stream (the first 3,684 records of allsides-probe-train, all live at once, as
-    listed and shuffled), giveme5w1h without its dates and ecbplus with made-up dates (each gold
+    crowded streams (the first 3,684 records of allsides-probe-train and all 7,356, undated so
+    all live at once, as listed and shuffled), giveme5w1h without its dates and ecbplus with made-up dates (each gold
     story on a random day over two years, its reports within 72 hours). allsides-probe-val is
     never among them.
     """
@@ -196,11 +196,12 @@ def variant_files(tmp: Path) -> list[tuple[str, Path]]:
         shuffled = list(part)
         rng.shuffle(shuffled)
         out.append((f"train part {k} shuffled", _write(tmp / f"part{k}-shuffled.jsonl", shuffled)))
-    crowd = train[:3684]
-    out.append(("train first 3,684", _write(tmp / "crowd.jsonl", crowd)))
-    crowd = list(crowd)
-    rng.shuffle(crowd)
-    out.append(("train first 3,684 shuffled", _write(tmp / "crowd-shuffled.jsonl", crowd)))
+    for n in (3684, len(train)):
+        crowd = train[:n]
+        out.append((f"train first {n:,}", _write(tmp / f"crowd{n}.jsonl", crowd)))
+        crowd = list(crowd)
+        rng.shuffle(crowd)
+        out.append((f"train first {n:,} shuffled", _write(tmp / f"crowd{n}-shuffled.jsonl", crowd)))
     for name in ("googlenews-headlines", "ecbplus"):
         records = _jsonl(DATA / f"{name}.jsonl")
         out.append((name, DATA / f"{name}.jsonl"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from test_stories import BRIDGE, STRIKE, T0, _items
 
@@ -38,6 +39,33 @@ def test_consolidation_merges_what_the_online_pass_kept_apart(db_path):
         assert all(c.reason.startswith("consolidation: ") for c in fixes)
         moved = {i for c in fixes for i in c.items}
         assert moved == {it.id for it in bridge[1:]}  # why finds each moved item's correction
+
+
+def test_consolidation_joins_no_stories_where_the_crowded_bar_disagrees(db_path):
+    # The same four reports the pass merges above, now decided in a crowded stream: each
+    # decision's bar was raised for the many stories that competed for it (kept with the
+    # decision). At those bars the reports are not alike enough, so the pass joins nothing.
+    bridge = _items(BRIDGE)
+    with Desk(db_path, stages=STAGES, settings=APART) as d:
+        d.ingest(bridge)
+        before = [_story(d, it) for it in bridge]
+    with Desk(db_path, stages=STAGES, settings=PLAIN) as d:
+        d.store.add_decisions([(it.id, sid, "started", None, 0.2, "{}", None, None, "{}", "2026-12-01T00:00:00+00:00",
+                                5.0) for it, sid in zip(bridge, before, strict=True)])
+        done = d.consolidate()
+        assert done["merged"] == 0 and done["moved"] == 0
+        assert [_story(d, it) for it in bridge] == before
+
+
+def test_the_crowded_cut_parts_pairs_below_their_raised_bars():
+    from newsdesk.stories.consolidate import crowded_cut
+
+    margin = np.array([[0.0, 0.3, -1.0], [0.3, 0.0, -1.0], [-1.0, -1.0, 0.0]])
+    assert crowded_cut(margin, [0.0, 0.0, 0.0]) is None  # no bar raised: the plain cut decides
+    low = crowded_cut(margin, [0.1, 0.1, 0.0])
+    assert low[0] == low[1] != low[2]  # 0.3 above the plain bars clears a raise of 0.1
+    high = crowded_cut(margin, [0.4, 0.4, 0.0])
+    assert len(set(high)) == 3  # not a raise of 0.4
 
 
 def test_consolidation_splits_a_chained_story_and_keeps_its_id(db_path):

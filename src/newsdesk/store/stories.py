@@ -202,12 +202,13 @@ class StoriesStore:
         )
 
     def add_decisions(self, rows: Sequence[tuple]) -> None:
-        """Records decisions: (item, story, action, score, threshold, components, runner-up...)."""
+        """Records decisions: (item, story, action, score, threshold, components, runner-up...,
+        decided, crowding)."""
         rids = self._need_rids(r[0] for r in rows)  # type: ignore[attr-defined]
         self.conn.executemany(
             "INSERT OR REPLACE INTO story_decisions (rid, item_id, story_id, action, score, threshold, "
-            "components, runner_up, runner_score, runner_components, decided) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)", [(rids[r[0]], *r) for r in rows],
+            "components, runner_up, runner_score, runner_components, decided, crowding) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [(rids[r[0]], *r) for r in rows],
         )
 
     def member_story(self, item_id: str) -> str | None:
@@ -229,10 +230,12 @@ class StoriesStore:
         return out
 
     def latest_members(self, limit: int) -> list[dict[str, Any]]:
-        """Returns (item_id, story_id, pinned) of the latest canonical members, newest first."""
+        """Returns (item_id, story_id, pinned, crowding) of the latest canonical members, newest
+        first; crowding: how much its story decision raised its join threshold (None: not at all)."""
         return [dict(r) for r in self.conn.execute(
-            "SELECT item_id, story_id, pinned FROM story_members WHERE copy_of IS NULL "
-            "ORDER BY rowid DESC LIMIT ?", (limit,))]
+            "SELECT m.item_id, m.story_id, m.pinned, d.crowding FROM story_members m "
+            "LEFT JOIN story_decisions d ON d.rid = m.rid WHERE m.copy_of IS NULL "
+            "ORDER BY m.rowid DESC LIMIT ?", (limit,))]
 
     def all_memberships(self) -> dict[str, str]:
         """Returns item id -> story id for every member."""

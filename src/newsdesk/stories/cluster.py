@@ -162,6 +162,7 @@ class Choice:
     best: Scored | None
     runner_up: Scored | None
     threshold: float
+    crowding: float = 0.0  # how much of the threshold is the raise for competing stories
 
     @property
     def joins(self) -> bool:
@@ -492,7 +493,7 @@ class Engine:
                 best = self.score(f, best.story, explain=True)
             if runner is not None:
                 runner = self.score(f, runner.story, explain=True)
-        return Choice(best, runner, self.threshold(f.length, f.article, competing))
+        return Choice(best, runner, self.threshold(f.length, f.article, competing), self.crowding(competing))
 
     # -- growth ---------------------------------------------------------------------------
     def add(self, s: StoryState, f: Features, headline: str = "", titled: bool = False) -> None:

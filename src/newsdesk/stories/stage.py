@@ -557,7 +557,7 @@ def _decision_row(item_id: str, story_id: str, action: str, score: float | None,
     from datetime import UTC, datetime
 
     return (item_id, story_id, action, score, None, json.dumps(components), None, None, None,
-            datetime.now(UTC).isoformat())
+            datetime.now(UTC).isoformat(), None)
 
 
 def _choice_row(item_id: str, story_id: str, action: str, choice: Choice) -> tuple:
@@ -573,5 +573,5 @@ def _choice_row(item_id: str, story_id: str, action: str, choice: Choice) -> tup
         json.dumps(best.components if best else {}),
         runner.story.id if runner else None, round(runner.score, 4) if runner else None,
         json.dumps(runner.components if runner else {}),
-        datetime.now(UTC).isoformat(),
+        datetime.now(UTC).isoformat(), round(choice.crowding, 4) if choice.crowding else None,
     )
