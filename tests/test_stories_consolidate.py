@@ -243,8 +243,6 @@ def test_a_pass_judges_a_pair_without_a_vector_by_its_words():
     # judged by its words online; the pass judges its pairs the same way, not as vector 0.
     from collections import Counter
 
-    import numpy as np
-
     from newsdesk.stories.cluster import Engine
     from newsdesk.stories.consolidate import pair_scores, term_matrix
     from newsdesk.stories.features import Features, TermWeights
