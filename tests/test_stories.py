@@ -611,3 +611,38 @@ def test_headlines_sharing_only_the_streams_city_stay_apart(db_path):
     late = range(STREAM_DOCS // 2 + 5, pairs)  # pairs that arrive once the stream has 300 documents
     assert all(story[2 * p] == story[2 * p + 1] for p in late)
     assert len({story[2 * p] for p in late}) == len(late)  # no two pairs in one story
+
+
+def test_a_full_articles_news_cycle_is_a_week_a_headlines_half_a_day(db_path) -> None:
+    """The time evidence has the same shape on each kind's window: a follow-up article eight
+    days on is about as close as a headline half a day on, and far less penalised than a
+    headline eight days on (a full article's story runs for weeks of follow-ups)."""
+    from newsdesk import Desk
+    from newsdesk.stories.cluster import CYCLE, time_far
+
+    assert time_far(0.5, 30) == pytest.approx(time_far(365 / 60, 365))
+    assert time_far(7, 365) < CYCLE < time_far(7, 30)
+    assert time_far(400, 365) == time_far(31, 30) == 1.0
+
+    rng = random.Random(11)
+
+    def long(text):  # a full article: the lead on the bridge, then a body of its own (no copy)
+        lead = " ".join(f"Section {k} of the Velmora main span was checked." for k in range(10))
+        words = ["".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(3)) for _ in range(200)]
+        return f"{text} {lead} {' '.join(words)}"
+
+    later = T0 + timedelta(days=8)
+    arts = [Item(title=t, text=long(x), source=f"Paper {i}", published=T0 + timedelta(hours=i))
+            for i, (t, x) in enumerate(BRIDGE[:2])]
+    art_late = Item(title=BRIDGE[2][0], text=long(BRIDGE[2][1]), source="Paper 9", published=later)
+    heads = [Item(title=t, text="", kind="headline", source=f"Wire {i}", published=T0 + timedelta(hours=i))
+             for i, (t, _) in enumerate(STRIKE[:2])]
+    head_late = Item(title=STRIKE[2][0], text="", kind="headline", source="Wire 9", published=later)
+    with Desk(db_path, stages=["copies", "stories"], settings={"embed_backend": "none"}) as d:
+        d.ingest(arts + heads)
+        d.ingest([art_late, head_late])
+        art_time = d.why(art_late.id).components["time"]
+        head_time = d.why(head_late.id).components["time"]
+        assert _story_of(d, art_late) == _story_of(d, arts[0])
+    assert art_time > -0.02      # eight days: hardly any penalty for a follow-up article
+    assert head_time < -0.1      # eight days: a headline is well out of its news cycle

@@ -39,7 +39,9 @@ MEMBER_TERMS = 40       # ... each by its strongest terms
 HEADLINE_WORDS = 6
 LEDE_WORDS = 30
 ENTITY_NORM = 5         # shared entities counted up to this many
-TIME_SCALE_DAYS = 0.5   # gaps shorter than half a day count as the same news cycle
+# The time evidence's scale is the same share of each kind's window: half a day of a headline's
+# 30 days, about six days of a full article's year (its follow-ups and analyses come days later).
+TIME_SCALE = 1 / 60
 CYCLE = 0.2             # the share of the log-scaled window that is an item's news cycle
 
 
@@ -456,7 +458,7 @@ class Engine:
             # proportion to the log of the gap, whole at the end of the item's window. The
             # bonus counts as much as sharing the cycle is rare in the stream (Levels.on_time).
             window = p["window_days_article"] if f.article else p["window_days"]
-            far = min(1.0, math.log1p(gap / TIME_SCALE_DAYS) / math.log1p(window / TIME_SCALE_DAYS))
+            far = time_far(gap, window)
             if not explain:
                 self.levels.observe_time(far)
             adj = p["time_penalty"] * self.levels.on_time(far)
@@ -616,6 +618,20 @@ class Engine:
             if sc.score >= need and (best is None or sc.score > best.score):
                 best = sc
         return best
+
+
+def time_far(gap: Any, window: Any) -> Any:
+    """Returns how far apart in time (days; numbers, or arrays in the consolidation pass) on
+    the item's window's scale: 0 at the same moment, 1 at the window's end, logarithmic
+    between, so the first day of a headline's window (the first week of a full article's)
+    weighs as much as the weeks after it."""
+    if isinstance(gap, np.ndarray):
+        scale = np.multiply(window, TIME_SCALE)
+        return np.minimum(1.0, np.log1p(gap / scale) / _LOG_SPAN)
+    return min(1.0, math.log1p(gap / (window * TIME_SCALE)) / _LOG_SPAN)
+
+
+_LOG_SPAN = math.log1p(1 / TIME_SCALE)
 
 
 class Levels:

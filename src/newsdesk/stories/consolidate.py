@@ -35,8 +35,8 @@ from newsdesk.stories.cluster import (
     DAY,
     MEMBER_TERMS,
     RECENT_MEMBERS,
-    TIME_SCALE_DAYS,
     Engine,
+    time_far,
 )
 from newsdesk.stories.features import Features, TermWeights
 
@@ -109,7 +109,7 @@ def pair_scores(engine: Engine, feats: list[Features], x: Any, vecs: list[Any] |
     if dated.any():
         gap = np.abs(times[:, None] - times[None, :]) / DAY
         window = np.where(article[:, None] & article[None, :], p["window_days_article"], p["window_days"])
-        far = np.minimum(1.0, np.log1p(gap / TIME_SCALE_DAYS) / np.log1p(window / TIME_SCALE_DAYS))
+        far = time_far(gap, window)
         both = dated[:, None] & dated[None, :]
         # The plain time evidence, not the online bonus weighted by rarity (Levels.on_time):
         # the pass sets the whole window's items against each other, where the running share
