@@ -178,7 +178,8 @@ def variant_files(tmp: Path) -> list[tuple[str, Path]]:
     alone (a dated headline stream), denser (times squeezed tenfold and thirtyfold) and undated,
     crowded streams (the first 3,684 records of allsides-probe-train and all 7,356, undated so
     all live at once, as listed and shuffled), giveme5w1h without its dates and ecbplus with made-up dates (each gold
-    story on a random day over two years, its reports within 72 hours). allsides-probe-val is
+    story on a random day over two years, its reports within 72 hours; then each topic's second
+    event 2-10 days after its first, and 10-40 days after). allsides-probe-val is
     never among them.
     """
     import random
@@ -228,6 +229,21 @@ def variant_files(tmp: Path) -> list[tuple[str, Path]]:
     dated = [dict(r, published=(day[r["story"]] + timedelta(hours=rng.uniform(0, 72))).isoformat()) for r in ecb]
     dated.sort(key=lambda r: r["published"])
     out.append(("ecbplus made-up dates", _write(tmp / "ecb-dated.jsonl", dated)))
+    # The harder case for time evidence: each topic's two similar events (ecbplus pairs them:
+    # two quakes, two rehab stays) days or weeks apart, not years.
+    for lo, hi, label in ((2, 10, "a week"), (10, 40, "a month")):
+        topic_day: dict[str, datetime] = {}
+        story_day: dict[str, datetime] = {}
+        for r in ecb:
+            topic = str(r.get("topic") or r["story"])
+            if r["story"] not in story_day:
+                first = topic not in topic_day
+                topic_day.setdefault(topic, base + timedelta(days=rng.uniform(0, 730)))
+                story_day[r["story"]] = topic_day[topic] + timedelta(days=0 if first else rng.uniform(lo, hi))
+        twins = [dict(r, published=(story_day[r["story"]] + timedelta(hours=rng.uniform(0, 72))).isoformat())
+                 for r in ecb]
+        twins.sort(key=lambda r: r["published"])
+        out.append((f"ecbplus twin events within {label}", _write(tmp / f"ecb-twins-{lo}.jsonl", twins)))
     return out
 
 
