@@ -646,3 +646,18 @@ def test_a_full_articles_news_cycle_is_a_week_a_headlines_half_a_day(db_path) ->
         assert _story_of(d, art_late) == _story_of(d, arts[0])
     assert art_time > -0.02      # eight days: hardly any penalty for a follow-up article
     assert head_time < -0.1      # eight days: a headline is well out of its news cycle
+
+
+def test_a_storys_latest_members_are_the_tail_of_its_members_without_copies(desk):
+    items = [Item(title=t, text=x, source=f"Wire {i}", published=T0 + timedelta(hours=i))
+             for i, (t, x) in enumerate(STRIKE)]
+    copy = Item(title=STRIKE[1][0], text=STRIKE[1][1] + " (Reprinted.)", source="Reprint",
+                published=T0 + timedelta(hours=5))
+    desk.ingest(items + [copy])
+    sid = _story_of(desk, items[0])
+    rows = desk.store.story_member_rows(sid)
+    assert any(r["copy_of"] for r in rows)  # the reprint is a member, as a copy
+    plain = [r["item_id"] for r in rows if not r["copy_of"]]
+    assert len(plain) == 3
+    assert desk.store.story_latest_members(sid, 2) == plain[-2:]
+    assert desk.store.story_latest_members(sid, 8) == plain

@@ -289,6 +289,14 @@ class StoriesStore:
             "SELECT item_id, time, copy_of, how, pinned FROM story_members WHERE story_id = ? "
             "ORDER BY time, rowid", (story_id,))]
 
+    def story_latest_members(self, story_id: str, n: int) -> list[str]:
+        """Returns the ids of a story's latest `n` members that are not copies, by time (the
+        order of `story_member_rows`), without reading the rest of a large story."""
+        rows = self.conn.execute(
+            "SELECT item_id FROM story_members WHERE story_id = ? AND copy_of IS NULL "
+            "ORDER BY time DESC, rowid DESC LIMIT ?", (story_id, n)).fetchall()
+        return [r["item_id"] for r in reversed(rows)]
+
     def decision_row(self, item_id: str) -> dict[str, Any] | None:
         row = self.conn.execute(
             f"SELECT {_DECISION_COLS} FROM story_decisions WHERE rid = (SELECT rowid FROM items WHERE id = ?)",

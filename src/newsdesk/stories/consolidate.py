@@ -313,9 +313,9 @@ def _refresh(stage: StoryStage, desk: Context, story_ids: set[str]) -> None:
         s = engine.stories.get(stage.current(sid))
         if s is None:
             continue
-        rows = [r["item_id"] for r in store.story_member_rows(s.id) if not r["copy_of"]]
-        latest = {it.id: it for it in store.items_by_ids(rows[-RECENT_MEMBERS:])}
-        feats = [stage.features(latest[i], learn=False) for i in rows[-RECENT_MEMBERS:] if i in latest]
+        rows = store.story_latest_members(s.id, RECENT_MEMBERS)
+        latest = {it.id: it for it in store.items_by_ids(rows)}
+        feats = [stage.features(latest[i], learn=False) for i in rows if i in latest]
         s.recent = [dict(heapq.nlargest(MEMBER_TERMS, f.terms.items(), key=lambda kv: kv[1])) for f in feats]
         s.dirty = True
         engine.put(s)
