@@ -620,18 +620,17 @@ class Engine:
         return best
 
 
+_LOG_SPAN = math.log1p(1 / TIME_SCALE)
+
+
 def time_far(gap: Any, window: Any) -> Any:
     """Returns how far apart in time (days; numbers, or arrays in the consolidation pass) on
     the item's window's scale: 0 at the same moment, 1 at the window's end, logarithmic
-    between, so the first day of a headline's window (the first week of a full article's)
-    weighs as much as the weeks after it."""
+    between, so a headline's first half day (a full article's first six days) is a sixth
+    of the way."""
     if isinstance(gap, np.ndarray):
-        scale = np.multiply(window, TIME_SCALE)
-        return np.minimum(1.0, np.log1p(gap / scale) / _LOG_SPAN)
+        return np.minimum(1.0, np.log1p(gap / (window * TIME_SCALE)) / _LOG_SPAN)
     return min(1.0, math.log1p(gap / (window * TIME_SCALE)) / _LOG_SPAN)
-
-
-_LOG_SPAN = math.log1p(1 / TIME_SCALE)
 
 
 class Levels:
