@@ -661,3 +661,24 @@ def test_a_storys_latest_members_are_the_tail_of_its_members_without_copies(desk
     assert len(plain) == 3
     assert desk.store.story_latest_members(sid, 2) == plain[-2:]
     assert desk.store.story_latest_members(sid, 8) == plain
+
+
+def test_full_articles_keep_their_own_share_of_candidates_in_their_news_cycle() -> None:
+    """An article's cycle is days long, a headline's hours: in a stream of both, articles that
+    often share their (week-long) cycle must not weaken the bonus of a headline sharing its day."""
+    from newsdesk.stories.cluster import CYCLE, Levels
+
+    mixed, headlines = Levels(), Levels()
+    for k in range(500):
+        far = 0.05 if k % 10 == 0 else 0.6  # one headline candidate in ten of the same day
+        mixed.observe_time(far)
+        headlines.observe_time(far)
+        mixed.observe_time(0.05, article=True)  # nearly every article candidate within the week
+    assert mixed.on_time(0.0) == headlines.on_time(0.0) > 1.5 * CYCLE
+    assert 0 < mixed.on_time(0.0, article=True) < 0.5 * CYCLE
+    back = Levels()
+    back.load_text(mixed.to_text())
+    assert (back.close, back.close_article) == (mixed.close, mixed.close_article)
+    older = Levels()  # a store saved when one share served both kinds goes on from it
+    older.load_text('[0.1, 0.0064, 0.3, 0.0225, 0.2]')
+    assert older.close == older.close_article == 0.2

@@ -460,8 +460,8 @@ class Engine:
             window = p["window_days_article"] if f.article else p["window_days"]
             far = time_far(gap, window)
             if not explain:
-                self.levels.observe_time(far)
-            adj = p["time_penalty"] * self.levels.on_time(far)
+                self.levels.observe_time(far, f.article)
+            adj = p["time_penalty"] * self.levels.on_time(far, f.article)
             score += adj
             comp["gap_days"] = gap
             comp["time"] = adj
@@ -646,7 +646,10 @@ class Levels:
     def __init__(self) -> None:
         self.t_mean, self.t_var = 0.1, 0.08 ** 2
         self.v_mean, self.v_var = 0.3, 0.15 ** 2
-        self.close = 0.5  # the share of candidates in the item's news cycle (no prior either way)
+        # The share of candidates in the item's news cycle (no prior either way), for headlines
+        # and ledes and for full articles apart: an article's cycle is some six days, not hours.
+        self.close = 0.5
+        self.close_article = 0.5
 
     def observe(self, term: float, vsim: float) -> None:
         r = self.RATE
@@ -656,11 +659,15 @@ class Levels:
         self.t_var = (1 - r) * (self.t_var + r * dt * dt)
         self.v_var = (1 - r) * (self.v_var + r * dv * dv)
 
-    def observe_time(self, far: float) -> None:
-        """Counts a candidate's time gap (`far`: 0 same moment, 1 the window's end)."""
-        self.close += self.RATE * (float(far < CYCLE) - self.close)
+    def observe_time(self, far: float, article: bool = False) -> None:
+        """Counts a candidate's time gap (`far`: 0 same moment, 1 the window's end) for an
+        item of its kind (full article or not)."""
+        if article:
+            self.close_article += self.RATE * (float(far < CYCLE) - self.close_article)
+        else:
+            self.close += self.RATE * (float(far < CYCLE) - self.close)
 
-    def on_time(self, far: float) -> float:
+    def on_time(self, far: float, article: bool = False) -> float:
         """Returns the time evidence for a candidate's gap: CYCLE - far, its bonus
         (within the news cycle) weighted by how rare sharing the cycle is among the stream's
         candidates: 2 x (1 - share), so 1 when half of them share it.
@@ -672,20 +679,24 @@ class Levels:
         B-cubed F1 0.806 -> 0.787).
         """
         base = CYCLE - far
-        return 2.0 * (1.0 - self.close) * base if base > 0 else base
+        close = self.close_article if article else self.close
+        return 2.0 * (1.0 - close) * base if base > 0 else base
 
     def to_text(self) -> str:
         """Returns the running figures as text that reads back exactly."""
-        return json.dumps([self.t_mean, self.t_var, self.v_mean, self.v_var, self.close])
+        return json.dumps([self.t_mean, self.t_var, self.v_mean, self.v_var, self.close, self.close_article])
 
     def load_text(self, text: str | None) -> None:
         """Restores the figures `to_text` wrote (the defaults stay when there are none; a store
-        written before the time share was kept starts it from its prior)."""
+        written before the time share was kept starts it from its prior; one written before
+        full articles had a share of their own goes on from the one share it kept)."""
         if text:
             values = [float(x) for x in json.loads(text)]
             self.t_mean, self.t_var, self.v_mean, self.v_var = values[:4]
             if len(values) > 4:
-                self.close = values[4]
+                self.close = self.close_article = values[4]
+            if len(values) > 5:
+                self.close_article = values[5]
 
     def on_term_scale(self, vsim: Any) -> Any:
         """Returns vector similarity (a number or an array) mapped onto the term score's scale."""
