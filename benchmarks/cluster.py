@@ -179,7 +179,8 @@ def variant_files(tmp: Path) -> list[tuple[str, Path]]:
     crowded streams (the first 3,684 records of allsides-probe-train and all 7,356, undated so
     all live at once, as listed and shuffled), giveme5w1h without its dates and ecbplus with made-up dates (each gold
     story on a random day over two years, its reports within 72 hours; then each topic's second
-    event 2-10 days after its first, and 10-40 days after). allsides-probe-val is
+    event 2-10 days after its first, and 10-40 days after), and allsides-stream's ledes with
+    giveme5w1h's articles in one stream. allsides-probe-val is
     never among them.
     """
     import random
@@ -244,6 +245,16 @@ def variant_files(tmp: Path) -> list[tuple[str, Path]]:
                  for r in ecb]
         twins.sort(key=lambda r: r["published"])
         out.append((f"ecbplus twin events within {label}", _write(tmp / f"ecb-twins-{lo}.jsonl", twins)))
+    # A desk's feeds mix ledes and full articles: giveme5w1h's articles moved into the months of
+    # allsides-stream's ledes (its dates shifted by about four years), the stories kept apart.
+    shift = timedelta(days=365 * 4 - 60)
+    mixed = [dict(r, story=f"s{r['story']}") for r in stream]
+    for r in giveme:
+        when = r.get("published")
+        moved = (datetime.fromisoformat(when) + shift).isoformat() if when else None
+        mixed.append(dict(r, story=f"g{r['story']}", published=moved))
+    mixed.sort(key=lambda r: r.get("published") or "")
+    out.append(("allsides-stream with giveme5w1h's articles", _write(tmp / "mixed.jsonl", mixed)))
     return out
 
 
