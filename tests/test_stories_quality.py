@@ -17,8 +17,11 @@ PINNED = {
     "allsides-probe-val": 0.839,  # held out 0.859
     "allsides-stream": 0.889,  # held out 0.909 (0.953 in sample)
     "ecbplus": 0.861,  # held out 0.881 (0.881 in sample)
-    "giveme5w1h": 0.864,  # held out 0.884 (0.906 in sample)
-    "googlenews-headlines": 0.786,  # held out 0.806
+    "giveme5w1h": 0.865,  # held out 0.885 (0.906 in sample)
+    # held out 0.784 (0.806 in sample): without it the other sets' best mean flips between
+    # headline thresholds 0.10 and 0.14 by 0.0004 (README, Quality); the pin stays at the
+    # figure of the 0.14 side rather than loosen for a tie.
+    "googlenews-headlines": 0.786,
 }
 
 
