@@ -262,7 +262,9 @@ def consolidate(stage: StoryStage, desk: Context, window: int = WINDOW_ITEMS) ->
             blocked[source] = store.blocked_stories(source)
         if dest in blocked[source]:
             continue  # kept apart by an editor (or by a split)
-        in_source = [r["item_id"] for r in store.story_member_rows(source) if not r["copy_of"]]
+        # Whether the group is the whole story: one row more than the group says it is not,
+        # without reading the rest of a large story.
+        in_source = store.story_latest_members(source, len(group) + 1)
         whole = not isinstance(target, int) and len(group) == len(in_source)
         if not whole and not isinstance(target, int):
             group = [i for i in group if movable(by_id[i])]
