@@ -331,3 +331,41 @@ def test_named_storms_are_events_not_people(db_path):
     assert "PERSON:jonas hale" in keys
     assert "PRODUCT:storm shadow" in keys or not [k for k in keys if k.endswith(":storm shadow")], keys
     assert not [k for k in keys if k.startswith("EVENT:") and ("shadow" in k or "hunters" in k)], keys
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_entity_workers(tmp_path):
+    """Worker processes start by importing the main script. A script that ingests without an
+    `if __name__ == "__main__":` guard used to ingest again inside each worker (into the same
+    store); now the worker stops at the desk, and the script goes on with its entities read
+    in its own process, saying so once, every item stored once and given its entities."""
+    import subprocess
+    import sys
+
+    _needs_model()
+    (tmp_path / "in.jsonl").write_text("".join(
+        json.dumps({"title": f"Harbor talks resume in Tallinn, round {i}", "text": (
+            f"Estonian Foreign Minister Kadri Saar met Latvian envoy Janis Ozols in Tallinn for round {i}. "
+            "Saar said the harbor dispute could be settled by June.")}) + "\n"
+        for i in range(12)), encoding="utf-8")
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import json, os, sys\n"
+        "import newsdesk.nlp.entities as entities\n"
+        "entities.POOL_MIN_WORDS = 0  # share every batch with the workers\n"
+        "from newsdesk import Desk\n"
+        "print('script body', os.getpid(), flush=True)\n"
+        "d = Desk(sys.argv[1], settings={'enrich_workers': 2})\n"
+        "r = d.ingest(sys.argv[2])\n"
+        "print('done', json.dumps({'new': r.new, 'entities': d.stats()['entities']}), flush=True)\n"
+        "d.close()\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script), str(tmp_path / "n.db"), str(tmp_path / "in.jsonl")],
+                         check=False, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    done = [line for line in out.stdout.splitlines() if line.startswith("done")]
+    assert len(done) == 1, out.stdout  # the worker did not ingest
+    assert out.stdout.count("script body") == 2  # the worker did start, and stopped at the desk
+    data = json.loads(done[0].split(" ", 1)[1])
+    assert data["new"] == 12 and data["entities"] >= 3
+    assert out.stderr.count("reading entities in this process only") == 1
+    assert '__name__ == "__main__"' in out.stderr
+    assert "Traceback" not in out.stderr

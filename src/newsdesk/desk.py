@@ -20,6 +20,7 @@ from newsdesk.intake import IngestService, Progress
 from newsdesk.items import ItemsService, SessionsService
 from newsdesk.live.api import LiveService
 from newsdesk.nlp.api import EntitiesService
+from newsdesk.nlp.entities import refuse_in_worker_start
 from newsdesk.outlets.api import OutletsService
 from newsdesk.search import SearchService
 from newsdesk.store import open_store
@@ -54,6 +55,7 @@ class Desk:
         stages: Iterable[str] | None = None,
         settings: dict[str, Any] | None = None,
     ):
+        refuse_in_worker_start()
         self.settings = dict(settings or {})
         self.db = str(db if db is not None else config.get("db"))
         store = open_store(self.db, busy_timeout=float(config.get("busy_timeout", self.settings.get("busy_timeout"))))

@@ -24,6 +24,7 @@ import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -469,6 +470,20 @@ def _recase(phrase: str, truecased: str, original: str) -> str:
 _WORKER: Analyzer | None = None
 
 
+def refuse_in_worker_start() -> None:
+    """Exits a worker process that is still starting, when the script being imported opens a desk.
+
+    A worker process starts by importing the main script (how multiprocessing spawns, on
+    every platform here); a script without an `if __name__ == "__main__":` guard would then
+    open its desk and ingest again inside the worker. The flag read is the one multiprocessing
+    itself checks before refusing to start a process from such a worker.
+    """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(
+            "newsdesk: an entity worker process was asked to run the script that started it; "
+            "put that script's code under `if __name__ == \"__main__\":`")
+
+
 def _init_worker(model: str, max_words: int, parse: str, budget: float = 0.0) -> None:
     global _WORKER
     logging.getLogger("spacy").setLevel(logging.ERROR)
@@ -518,12 +533,31 @@ class SpacyExtractor(EntityExtractor):
         if self.workers <= 1 or not (long_run or words >= POOL_MIN_WORDS) or len(items) < 2 * self.workers:
             return self.analyzer.analyse(items, known)
         chunks = _split(items, self.workers, self.max_words)
-        pool = self._get_pool()
-        futures: list[Future] = [pool.submit(_work, chunk, known) for chunk in chunks[1:]]
+        try:
+            pool = self._get_pool()
+            futures: list[Future] = [pool.submit(_work, chunk, known) for chunk in chunks[1:]]
+        except (BrokenProcessPool, RuntimeError, OSError) as e:
+            self._without_workers(e)
+            return self.analyzer.analyse(items, known)
         results = self.analyzer.analyse(chunks[0], known)
-        for fut in futures:
-            results.extend(fut.result())
+        for chunk, fut in zip(chunks[1:], futures, strict=True):
+            try:
+                results.extend(fut.result())
+            except BrokenProcessPool as e:  # a worker died (or never started): read it here
+                self._without_workers(e)
+                results.extend(self.analyzer.analyse(chunk, known))
         return results
+
+    def _without_workers(self, error: BaseException) -> None:
+        """Goes on in this process alone after the worker processes failed, saying so once."""
+        if self.workers > 1:
+            LOGGER.warning(
+                "entity worker processes failed (%s); reading entities in this process only. A "
+                "script that ingests with newsdesk must keep its code under "
+                "`if __name__ == \"__main__\":`, or each worker runs the script again",
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+        self.workers = 1
+        self.close()
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
