@@ -64,3 +64,31 @@ def test_analysis_holds_blas_to_one_thread_and_restores_it(nlp):
     enr = analyzer.analyse([Item(title=None, text=TEXTS[0])])[0]
     assert {m.text for m in enr.mentions} >= {"Dmitry Peskov", "Ukraine", "Istanbul"}
     assert blas_threads() == before
+
+
+def test_documents_reach_the_models_in_batches_of_bounded_tokens(nlp, monkeypatch):
+    """Batches are cut by tokens, not by a count of documents: long articles go a few at a
+    time, headlines hundreds at a time, every document once and in order, and the analysis
+    finds the same entities whatever the cut."""
+    from newsdesk.nlp import entities
+
+    docs = [nlp.make_doc(t) for t in TEXTS]
+    lengths = [len(d) for d in docs]
+    for limit in (1, 25, 60, 10_000):
+        batches = entities.token_batches(docs, limit)
+        assert [d for b in batches for d in b] == docs
+        for b in batches:
+            assert len(b) == 1 or sum(len(d) for d in b) <= limit
+        if limit >= sum(lengths):
+            assert len(batches) == 1
+    assert len(entities.token_batches(docs, 25)) > len(entities.token_batches(docs, 60)) > 1
+    assert entities.token_batches([], 10) == []
+
+    items = [Item(title=f"Talks in round {i}", text=t) for i, t in enumerate(TEXTS)]
+    analyzer = entities.Analyzer(MODEL, 0, "needed")
+    found = {}
+    for limit in (30, 4_000):
+        monkeypatch.setattr(entities, "BATCH_TOKENS", limit)
+        found[limit] = [[(m.text, m.label, m.start, m.field, m.role) for m in e.mentions]
+                        for e in analyzer.analyse(items, {})]
+    assert found[30] == found[4_000] and any(found[30])

@@ -49,6 +49,28 @@ BATCH_MIN_WORDS = 1_000
 EVIDENCE_WORDS = 20
 # Tokens per pass (whole documents) of the named-entity model's token-vector layers (see the module docstring).
 T2V_CHUNK = 1_500  # tokens: about four articles, or two hundred headlines
+# Tokens per batch handed to the models (whole documents). A batch's arrays grow with its tokens:
+# a fixed 256 documents a batch was a few thousand tokens of headlines but 200,000 of long
+# articles, and 210 giveme5w1h articles then took 1.2 GB over the loaded model (150 MB with
+# 16 documents a batch, and faster).
+BATCH_TOKENS = 4_000
+
+
+def token_batches(docs: Sequence[Any], limit: int) -> list[list[Any]]:
+    """Returns docs in order, cut into runs of at most `limit` tokens (a longer doc alone)."""
+    batches: list[list[Any]] = []
+    run: list[Any] = []
+    tokens = 0
+    for doc in docs:
+        n = len(doc)
+        if run and tokens + n > limit:
+            batches.append(run)
+            run, tokens = [], 0
+        run.append(doc)
+        tokens += n
+    if run:
+        batches.append(run)
+    return batches
 
 
 def one_blas_thread() -> AbstractContextManager:
@@ -169,12 +191,19 @@ class Analyzer:
             docs.append(doc)
         return docs
 
+    def _pipe(self, docs: list) -> list:
+        """Returns the docs through the enabled pipes, a batch of about BATCH_TOKENS tokens at a time."""
+        out: list = []
+        for batch in token_batches(docs, BATCH_TOKENS):
+            out.extend(self.nlp.pipe(batch, batch_size=len(batch)))
+        return out
+
     def _bodies(self, texts: list) -> list:
         """Returns the parsed bodies: NER everywhere, the parse where it is needed."""
         if self.partial is None:
-            return list(self.nlp.pipe(texts, batch_size=32))
+            return self._pipe(texts)
         with self.nlp.select_pipes(enable=["ner"]):
-            docs = list(self.nlp.pipe(texts, batch_size=256))
+            docs = self._pipe(texts)
         self.partial(docs)
         return docs
 
@@ -251,7 +280,7 @@ class Analyzer:
             cased.append(recase)
             sources.append(source)
             spent[i] += clock() - start
-        title_docs = list(self.nlp.pipe(self._tokenize(titles, spent), batch_size=128))
+        title_docs = self._pipe(self._tokenize(titles, spent))
         for doc, recase in zip(title_docs, cased, strict=True):
             fix_entities(doc, index)
             if recase:
