@@ -81,14 +81,23 @@ class ForeignAnalyzer:
     def analyse(self, items: Sequence[Item]) -> list[Enrichment]:
         """Returns one Enrichment per item: its names and dates."""
         from newsdesk.nlp.canonical import resolve_item
-        from newsdesk.nlp.entities import cap_words, defuse, one_blas_thread
+        from newsdesk.nlp.entities import (
+            BATCH_TOKENS,
+            cap_words,
+            defuse,
+            one_blas_thread,
+            token_batches,
+        )
 
         titles = [it.title or "" for it in items]
         bodies = [cap_words(it.text or "", self.max_words) for it in items]
         # Runs of punctuation are kept short (same length, so offsets hold): spaCy's tokenizer
         # is quadratic on them.
+        texts = [self.nlp.make_doc(defuse(t)) for t in titles + bodies]
+        docs: list = []
         with one_blas_thread(), self.nlp.select_pipes(enable=self.enable):
-            docs = list(self.nlp.pipe([defuse(t) for t in titles + bodies], batch_size=64))
+            for batch in token_batches(texts, BATCH_TOKENS):  # bounded memory, as for English
+                docs.extend(self.nlp.pipe(batch, batch_size=len(batch)))
         out = []
         for k, item in enumerate(items):
             enr = Enrichment(item.id)
