@@ -304,3 +304,18 @@ def test_headline_descriptions_are_not_people_and_known_names_keep_their_type(an
     people = {m.text for m in enr.mentions if m.label == "PERSON"}
     assert not any("Student" in p for p in people)
     assert all(m.label == "PERSON" for m in enr.mentions if m.text == "Varga")
+
+
+def test_photo_furniture_is_not_part_of_a_name(analyzer):
+    """Scraped bodies run captions into names: "Photo Reuters" is Reuters, "GETTY Bitcoin" is
+    Bitcoin, "CLOSE John Mahoney" is John Mahoney; a photo credit is no entity at all, and a
+    caption's label before a sentence's first word leaves no entity behind."""
+    text = ("Photo Reuters reported that the central bank raised rates. Joe Raedle/Getty Images\n"
+            "CLOSE John Mahoney spoke at the hearing in Denver on Monday.\n"
+            "GETTY Bitcoin fell 10% on Tuesday. (AP Photo/Richard Drew)\n"
+            "Getty Images Witnesses described the scene in Nice. Credit Suisse shares fell.")
+    found = {(m.label, m.name) for m in _one(analyzer, text).mentions}
+    names = {name for _, name in found}
+    assert {"Reuters", "John Mahoney", "Bitcoin", "Credit Suisse", "Nice"} <= names, found
+    assert not [n for n in names if "/" in n or "Getty" in n or "Photo" in n or "CLOSE" in n], found
+    assert "Witnesses" not in names, found

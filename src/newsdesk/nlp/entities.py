@@ -242,7 +242,7 @@ class Analyzer:
         _add_surnames(known)
         index = known_index(known, self.truecaser.is_word)
         for doc, flat in zip(body_docs, caseless, strict=True):
-            fix_entities(doc, index)
+            fix_entities(doc, index, self.truecaser.is_common)
             if flat:
                 _drop_headline_junk(doc, known, self.truecaser)
             for e in doc.ents:
@@ -282,7 +282,7 @@ class Analyzer:
             spent[i] += clock() - start
         title_docs = self._pipe(self._tokenize(titles, spent))
         for doc, recase in zip(title_docs, cased, strict=True):
-            fix_entities(doc, index)
+            fix_entities(doc, index, self.truecaser.is_common)
             if recase:
                 _drop_headline_junk(doc, known, self.truecaser)
         # A doc's text is its defused text: the same length, so its offsets index the original.

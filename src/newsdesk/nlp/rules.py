@@ -8,7 +8,9 @@
   place ("the Donetsk region", "Moscow and Kyiv");
 - a named weather system is an event, not a person ("Storm Wren", "Typhoon Haiyan",
   "Tropical Storm Alberto");
-- once a name is an entity in an item, its other unlabelled occurrences are too.
+- once a name is an entity in an item, its other unlabelled occurrences are too;
+- photo furniture is not part of a name ("Photo Reuters" is Reuters), and a photo credit
+  ("Joe Raedle/Getty Images") is no entity.
 """
 
 from __future__ import annotations
@@ -76,14 +78,72 @@ def _has_title(span: Span) -> bool:
     return prev.lower_ in ROLE_WORDS and prev.head.i in range(span.start, span.end)
 
 
-def fix_entities(doc: Doc, known: KnownIndex | None = None) -> None:
+# Photo and video furniture that scraped bodies run into names ("Photo Reuters", "GETTY
+# Bitcoin", "Enlarge Image Google", "CLOSE John Mahoney", "Nice Hide Caption"): these words at
+# either end of an entity are not part of it. The second set only in capitals, where it is a
+# caption's label, or just before a word of the first ("Hide Caption", "View Photos"); "Credit"
+# only after one ("Photo Credit", not "Credit Suisse").
+FURNITURE = {"photo", "photos", "image", "images", "enlarge", "caption", "wireimage", "slideshow"}
+FURNITURE_CAPS = {"getty", "close", "hide", "view", "file", "video", "watch", "gallery"}
+
+
+def _furniture(doc: Doc, i: int) -> bool:
+    tok = doc[i]
+    low = tok.lower_
+    if tok.is_space or low in FURNITURE:
+        return True
+    nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+    if low in FURNITURE_CAPS and (tok.is_upper or nxt in FURNITURE):
+        return True
+    if low == "credit":
+        return i > 0 and doc[i - 1].lower_ in FURNITURE
+    return low == "getty" and nxt == "images"
+
+
+def _has_letter(doc: Doc, start: int, end: int) -> bool:
+    return any(ch.isalpha() for i in range(start, end) for ch in doc[i].text)
+
+
+def without_furniture(doc: Doc, ents: list[Span], is_common=None) -> list[Span]:
+    """Returns the entities with photo furniture trimmed from their ends; a photo credit
+    ("Joe Raedle/Getty Images", "AP Photo/Richard Drew") or a trimmed span left without a letter goes.
+
+    is_common(word) -> bool: a caption's label followed by one ordinary word ("Getty Images
+    Witnesses said...") leaves the sentence's first word, not a name; it goes too.
+    """
+    out = []
+    for ent in ents:
+        start, end = ent.start, ent.end
+        if any(t.text == "/" for t in ent) and any(_furniture(doc, t.i) for t in ent):
+            continue
+        while start < end and _furniture(doc, start):
+            start += 1
+        while end > start and _furniture(doc, end - 1):
+            end -= 1
+        if (start, end) == (ent.start, ent.end):
+            out.append(ent)
+            continue
+        if not _has_letter(doc, start, end):
+            continue
+        if start > ent.start and end - start == 1 and is_common is not None and is_common(doc[start].lower_):
+            continue
+        out.append(Span(doc, start, end, label=ent.label_))
+    return out
+
+
+def fix_entities(doc: Doc, known: KnownIndex | None = None, is_common=None) -> None:
     """Relabels and adds entities in place, from the evidence listed in the module docstring.
 
     known: names seen before (see `known_index`), tagged where the doc names them unlabelled.
+    is_common: ordinary words, for the captions `without_furniture` drops.
     """
     if doc.user_data.get("newsdesk_fixed"):
         return
     doc.user_data["newsdesk_fixed"] = True
+    ents = list(doc.ents)
+    trimmed = without_furniture(doc, ents, is_common)
+    if [(e.start, e.end) for e in trimmed] != [(e.start, e.end) for e in ents]:
+        doc.ents = trimmed
     storms = _named_weather(doc)
     if storms is not None:
         doc.ents = storms
@@ -299,7 +359,7 @@ def _propagate(doc: Doc, ents: list[Span], known: KnownIndex | None = None) -> N
     i = 0
     while i < n:
         tok = doc[i]
-        if i in taken or not tok.text[:1].isupper():
+        if i in taken or not tok.text[:1].isupper() or _furniture(doc, i):
             i += 1
             continue
         entries = index.get(tok.text, []) + (known.get(tok.text, []) if known else [])
