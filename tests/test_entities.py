@@ -369,3 +369,38 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_entity_workers(tm
     assert out.stderr.count("reading entities in this process only") == 1
     assert '__name__ == "__main__"' in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_a_name_misread_once_as_a_person_does_not_take_an_organisation(db_path):
+    """A Title Case headline misread as a person ("Historic Facebook Ruling") has Facebook as
+    its surname: it may take a mention or two, but the organisation's mentions make their own
+    entity, and "Fires Ex-FBI" takes neither the FBI the desk already knows nor a later "FBI".
+    A surname alone still joins its person, and one typed as an organisation ("the Varga
+    administration") a person the desk knows as a person."""
+    items = [Item(title=f"t{i}", text=f"text {i}") for i in range(16)]
+    by_id = {it.id: it for it in items}
+
+    def named(i: int, name: str, label: str, field: str = "text") -> Enrichment:
+        return Enrichment(items[i].id, [Mention(name, label, 0, len(name), field=field, name=name)])
+
+    with Desk(db_path, stages=[]) as d:
+        with d.store.transaction():
+            d.store.add_items(items)
+            d.store.save_enrichments([named(0, "FBI", "ORG")], by_id)
+            d.store.save_enrichments([named(1, "Historic Facebook", "PERSON", "title"),
+                                      named(2, "Fires Ex-FBI", "PERSON", "title")], by_id)
+            d.store.save_enrichments([named(3, "Facebook", "PERSON"), named(4, "FBI", "ORG")]
+                                     + [named(i, "Facebook", "ORG") for i in range(5, 11)], by_id)
+            d.store.save_enrichments([named(i, "Tomas Varga", "PERSON") for i in (11, 12)]
+                                     + [named(13, "Janis Ozols", "PERSON")], by_id)
+            d.store.save_enrichments([named(14, "Varga", "ORG"), named(15, "Ozols", "PERSON", "title")], by_id)
+        facebook = d.store.find_entity("Facebook")
+        assert facebook["name"] == "Facebook" and facebook["items"] >= 5, facebook
+        assert d.store.find_entity("Historic Facebook")["items"] <= 3
+        fbi = d.store.find_entity("FBI")
+        assert fbi["name"] == "FBI" and fbi["items"] == 2, fbi
+        assert d.store.find_entity("Fires Ex-FBI")["items"] == 1
+        assert d.store.find_entity("Varga")["name"] == "Tomas Varga"
+        assert d.store.find_entity("Tomas Varga")["items"] == 3
+        assert d.store.find_entity("Janis Ozols")["items"] == 2

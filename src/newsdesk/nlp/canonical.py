@@ -50,7 +50,7 @@ def strip_accents(text: str) -> str:
 
 def clean_surface(text: str) -> str:
     """Returns a mention's display text: trimmed, no leading 'the', no trailing possessive."""
-    text = _WS.sub(" ", text).strip().strip(",;:-–—\"“”")
+    text = _WS.sub(" ", text).strip().strip(",;:-–—\"“”'‘’").strip()
     if text.lower().startswith("the ") and len(text) > 4:
         text = text[4:]
     return _APOS.sub("", text).strip()

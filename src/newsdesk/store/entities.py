@@ -33,8 +33,9 @@ class EntitiesStore:
 
         Runs inside the caller's transaction; `spread`, when given, receives how many items
         now name each returned entity. Each name joins the entity with its folded key,
-        else the entity one of its aliases names, else (a surname alone) the one person
-        with that surname; a new full name takes over an earlier surname-only entity.
+        else (a surname alone) the one person with that surname, else the entity one of its
+        aliases names (a surname only a person's, see `_person_takes`); a new full name takes
+        over an earlier surname-only entity.
         """
         conn = self.conn
         keys: dict[str, list[str]] = {}
@@ -55,7 +56,7 @@ class EntitiesStore:
                     continue
                 label = Counter(m.label for m in mentions).most_common(1)[0][0]
                 name = max((m.name or m.text for m in mentions), key=lambda n: (len(n.split()), len(n)))
-                eid, _ = self._entity_for(key, name, label)
+                eid, _ = self._entity_for(key, name, label, any(m.field == "text" for m in mentions))
                 touched.add(eid)
                 new_items.add(enr.item_id)
                 conn.executemany(
@@ -116,46 +117,107 @@ class EntitiesStore:
                 spread[names[r["id"]]] = r["items"]
         return {item_id: [names[int(k)] for k in ks if int(k) in names] for item_id, ks in keys.items()}
 
-    def _entity_for(self, key: str, name: str, label: str) -> tuple[int, str]:
+    def _entity_for(self, key: str, name: str, label: str, in_text: bool = True) -> tuple[int, str]:
+        """Returns (id, name) of the entity a name joins, made if new; `in_text`: the item
+        names it in its text, not only in its title."""
         conn = self.conn
-        row = conn.execute("SELECT id, name FROM entities WHERE key = ?", (key,)).fetchone()
+        row = conn.execute("SELECT id, name, type FROM entities WHERE key = ?", (key,)).fetchone()
+        one_word = " " not in key
         if row:
-            if len(name.split()) > len(row["name"].split()):
+            words, had = len(name.split()), len(row["name"].split())
+            capitals = row["name"].isupper() and len(row["name"]) > 4 and not name.isupper()
+            if words > had or (words == had and capitals):
+                # The longest form names it, and a dateline's capitals ("WASHINGTON") give
+                # way to the name as written (an acronym's do not: CNN, NASA).
                 conn.execute("UPDATE entities SET name = ? WHERE id = ?", (name, row["id"]))
+            if not one_word and row["type"] == "PERSON":
+                # Read twice now: a person known by the surname alone before takes it.
+                self._fold_in_surname(row["id"], surname(key))
             return row["id"], row["name"]
-        if label in ("PERSON", "ORG") and " " not in key:
+        acronym = name.isupper() and len(name) <= 4 and label != "PERSON"
+        if label in ("PERSON", "ORG") and one_word and not acronym:
             # A surname alone (sometimes typed ORG: "Trump Administration") is the one person
-            # the desk knows by it.
+            # the desk knows by it; an acronym ("FBI", "GOP") is nobody's surname.
             rows = conn.execute(
                 "SELECT id, name, mentions FROM entities WHERE surname = ? AND key != surname "
                 "AND type = 'PERSON' ORDER BY mentions DESC LIMIT 2",
                 (key,),
             ).fetchall()
-            if rows and (len(rows) == 1 or rows[0]["mentions"] >= 2 * rows[1]["mentions"]):
+            if rows and (len(rows) == 1 or rows[0]["mentions"] >= 2 * rows[1]["mentions"]) and (
+                self._person_takes(rows[0]["id"], label)
+            ):
                 return rows[0]["id"], rows[0]["name"]
-        row = conn.execute(
-            "SELECT e.id, e.name FROM entity_aliases a JOIN entities e ON e.id = a.entity_id "
-            "WHERE a.folded = ? ORDER BY a.count DESC LIMIT 1",
+        rows = conn.execute(
+            "SELECT e.id, e.name, e.key, e.type FROM entity_aliases a JOIN entities e ON e.id = a.entity_id "
+            "WHERE a.folded = ? ORDER BY a.count DESC LIMIT 3",
             (key,),
-        ).fetchone()
-        if row:
+        ).fetchall()
+        for row in rows:
+            # A one-word alias that ends another entity's name is a surname: it joins only
+            # a person, as above ("Tov American" must not take every later "American").
+            if one_word and row["key"].endswith(" " + key) and (
+                row["type"] != "PERSON" or acronym or not self._person_takes(row["id"], label)
+            ):
+                continue
             return row["id"], row["name"]
         last = surname(key) if label == "PERSON" else None
         cur = conn.execute(
             "INSERT INTO entities (key, name, type, surname) VALUES (?,?,?,?)", (key, name, label, last)
         )
         eid = int(cur.lastrowid)
-        if label == "PERSON" and last and last != key:
-            # An earlier surname-only entity now has its full name: fold it in.
-            old = conn.execute(
-                "SELECT id FROM entities WHERE key = ? AND id != ?", (last, eid)
-            ).fetchone()
-            others = conn.execute(
-                "SELECT COUNT(*) FROM entities WHERE surname = ? AND key != surname AND id != ?", (last, eid)
-            ).fetchone()[0]
-            if old and not others:
-                self._merge(old["id"], eid)
+        if label == "PERSON" and last and last != key and in_text:
+            # An earlier surname-only entity now has its full name: fold it in. A name read
+            # only in a title waits for a second reading (see `_person_takes`).
+            self._fold_in_surname(eid, last)
         return eid, name
+
+    def _fold_in_surname(self, eid: int, last: str) -> None:
+        """Merges the surname-only entity `last` into the person `eid`, when it is a person
+        and no other person has that surname."""
+        conn = self.conn
+        old = conn.execute("SELECT id FROM entities WHERE key = ? AND id != ?", (last, eid)).fetchone()
+        if not old:
+            return
+        others = conn.execute(
+            "SELECT COUNT(*) FROM entities WHERE surname = ? AND key != surname AND id != ?", (last, eid)
+        ).fetchone()[0]
+        if not others and self._person_share(old["id"]) > 0.5:
+            self._merge(old["id"], eid)
+
+    def _person_takes(self, eid: int, label: str) -> bool:
+        """Returns whether a person takes a one-word name typed `label` by its surname.
+
+        Only a person whose full name the desk has read twice, or once in an article's
+        text: a Title Case headline misread as a person ("Leftist Twitter Erupts",
+        "Historic Facebook Ruling") must not take every later mention of Twitter. A name
+        typed as something else joins only while the person is named as a person more often
+        than as anything else, counting this mention, so each such join makes the next one
+        less likely.
+        """
+        conn = self.conn
+        full = conn.execute(
+            "SELECT COALESCE(SUM(a.count), 0) FROM entity_aliases a JOIN entities e ON e.id = a.entity_id "
+            "WHERE a.entity_id = ? AND a.folded = e.key",
+            (eid,),
+        ).fetchone()[0]
+        if full < 2 and not conn.execute(
+            "SELECT 1 FROM mentions WHERE entity_id = ? AND field = 'text' AND surface LIKE '% %' LIMIT 1", (eid,)
+        ).fetchone():
+            return False
+        if label == "PERSON":
+            return True
+        counts = self._type_counts(eid)
+        person = counts.get("PERSON", 0)
+        return person > sum(counts.values()) - person + 1
+
+    def _person_share(self, eid: int) -> float:
+        """Returns the share of an entity's mentions typed as a person."""
+        counts = self._type_counts(eid)
+        return counts.get("PERSON", 0) / max(1, sum(counts.values()))
+
+    def _type_counts(self, eid: int) -> dict[str, int]:
+        return {r["type"]: r["count"] for r in self.conn.execute(
+            "SELECT type, count FROM entity_types WHERE entity_id = ?", (eid,)).fetchall()}
 
     def _merge(self, old: int, new: int) -> None:
         conn = self.conn
