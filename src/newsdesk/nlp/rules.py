@@ -9,6 +9,7 @@
 - a named weather system is an event, not a person ("Storm Wren", "Typhoon Haiyan",
   "Tropical Storm Alberto");
 - once a name is an entity in an item, its other unlabelled occurrences are too;
+- a name ending in a word like "Chemicals", "Rovers" or "Wire" is an organisation;
 - photo furniture is not part of a name ("Photo Reuters" is Reuters), and a photo credit
   ("Joe Raedle/Getty Images") is no entity.
 """
@@ -44,6 +45,31 @@ ORG_WORDS = {
 }
 
 
+# Last words that make a name an organisation's whatever the model read ("Brennick Chemicals",
+# "Eastmere Rovers", "Meridian Wire"): not "bank", "union" or "post" (West Bank, Soviet Union,
+# Emily Post).
+ORG_FINAL = {
+    "inc", "inc.", "corp", "corp.", "ltd", "ltd.", "llc", "plc", "group", "party", "ministry",
+    "council", "committee", "agency", "university", "college", "institute", "association",
+    "company", "industries", "holdings", "chemicals", "pharmaceuticals", "airlines", "airways",
+    "motors", "media", "wire", "news", "journal", "gazette", "herald", "tribune", "rovers", "fc",
+    "club", "league", "federation", "foundation", "commission", "technologies", "labs",
+}
+
+
+def _org_by_last_word(ents: list[Span]) -> list[Span] | None:
+    """Returns the entities with a person, place or group whose name ends in ORG_FINAL made an
+    organisation, or None when none is."""
+    out, changed = [], False
+    for ent in ents:
+        if ent.label_ in ("PERSON", "GPE", "LOC", "NORP") and len(ent) >= 2 and ent[-1].lower_ in ORG_FINAL:
+            out.append(Span(ent.doc, ent.start, ent.end, label="ORG"))
+            changed = True
+        else:
+            out.append(ent)
+    return out if changed else None
+
+
 def _namelike(span: Span) -> bool:
     """Returns whether a span reads like a personal name: 2-3 capitalised words, no org word."""
     words = [t for t in span if not t.is_punct]
@@ -52,7 +78,7 @@ def _namelike(span: Span) -> bool:
     for t in words:
         if not (t.is_alpha and t.text[0].isupper() and not t.is_upper):
             return False
-        if t.lower_ in ORG_WORDS or t.lower_ in PLACE_NOUNS:
+        if t.lower_ in ORG_WORDS or t.lower_ in ORG_FINAL or t.lower_ in PLACE_NOUNS:
             return False
     return True
 
@@ -147,6 +173,9 @@ def fix_entities(doc: Doc, known: KnownIndex | None = None, is_common=None) -> N
     storms = _named_weather(doc)
     if storms is not None:
         doc.ents = storms
+    orgs = _org_by_last_word(list(doc.ents))
+    if orgs is not None:
+        doc.ents = orgs
     if not doc.has_annotation("DEP"):
         _propagate(doc, list(doc.ents), known)
         return
