@@ -325,11 +325,12 @@ def test_a_name_ending_in_an_organisation_word_is_an_organisation(analyzer):
     """The model reads some invented firms, clubs and agencies as people or places; a name
     that ends in a word such as "Chemicals", "Rovers" or "Wire" is an organisation, while the
     West Bank and the Soviet Union keep their type."""
-    text = ("Brennick Chemicals said on Monday that the plant would reopen. "
+    text = ("Fire crews left the Brennick Chemicals plant at noon. "
             "Eastmere Rovers beat Halden 2-1 on Saturday, Meridian Wire reported. "
             "Talks on the West Bank recalled the last years of the Soviet Union.")
-    labels = {m.name: m.label for m in _one(analyzer, text).mentions}
-    assert labels.get("Brennick Chemicals") == "ORG", labels
+    mentions = _one(analyzer, text).mentions
+    labels = {m.name: m.label for m in mentions}
+    assert {m.label for m in mentions if m.name == "Brennick Chemicals"} == {"ORG"}, labels
     assert labels.get("Eastmere Rovers") == "ORG", labels
     assert labels.get("Meridian Wire") == "ORG", labels
     assert labels.get("West Bank") in ("GPE", "LOC"), labels

@@ -197,7 +197,7 @@ def fix_entities(doc: Doc, known: KnownIndex | None = None, is_common=None) -> N
                     break
             if label != "PERSON" and _has_title(ent):
                 label = "PERSON"
-        if label in ("PERSON", "ORG") and len(ent) <= 2 and not any(t.lower_ in ORG_WORDS for t in ent):
+        if label in ("PERSON", "ORG") and len(ent) <= 2 and not any(t.lower_ in ORG_WORDS or t.lower_ in ORG_FINAL for t in ent):
             head = root.head
             if root.dep_ in ("compound", "nmod") and head.i >= ent.end and head.lower_ in PLACE_NOUNS:
                 label = "GPE"
