@@ -404,3 +404,27 @@ def test_a_name_misread_once_as_a_person_does_not_take_an_organisation(db_path):
         assert d.store.find_entity("Varga")["name"] == "Tomas Varga"
         assert d.store.find_entity("Tomas Varga")["items"] == 3
         assert d.store.find_entity("Janis Ozols")["items"] == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_a_surname_read_before_its_person_was_known_joins_it_later(db_path):
+    """A full name read once in a headline is not yet a person a surname joins, so "Okafor"
+    starts an entity of its own; when the headline name is read again, the desk knows the
+    person and folds the surname in."""
+    items = [Item(title=f"t{i}", text=f"text {i}") for i in range(4)]
+    by_id = {it.id: it for it in items}
+
+    def named(i: int, name: str) -> Enrichment:
+        return Enrichment(items[i].id, [Mention(name, "PERSON", 0, len(name), field="title", name=name)])
+
+    with Desk(db_path, stages=[]) as d:
+        with d.store.transaction():
+            d.store.add_items(items)
+            d.store.save_enrichments([named(0, "Ruth Okafor")], by_id)
+            d.store.save_enrichments([named(1, "Okafor")], by_id)
+        assert d.store.find_entity("Okafor")["name"] == "Okafor"
+        with d.store.transaction():
+            d.store.save_enrichments([named(2, "Ruth Okafor")], by_id)
+            d.store.save_enrichments([named(3, "Okafor")], by_id)
+        okafor = d.store.find_entity("Okafor")
+        assert okafor["name"] == "Ruth Okafor" and okafor["items"] == 4, okafor

@@ -188,8 +188,9 @@ class EntitiesStore:
         """Returns whether a person takes a one-word name typed `label` by its surname.
 
         Only a person whose full name the desk has read twice, or once in an article's
-        text: a Title Case headline misread as a person ("Leftist Twitter Erupts",
-        "Historic Facebook Ruling") must not take every later mention of Twitter. A name
+        text: a Title Case headline misread as a person ("Historic Facebook Ruling") must not
+        take every later mention of Facebook. A surname read before its person was known
+        joins that person when the full name is read again (`_fold_in_surname`). A name
         typed as something else joins only while the person is named as a person more often
         than as anything else, counting this mention, so each such join makes the next one
         less likely.
