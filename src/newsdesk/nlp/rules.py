@@ -55,6 +55,7 @@ ORG_FINAL = {
     "motors", "media", "wire", "news", "journal", "gazette", "herald", "tribune", "rovers", "fc",
     "club", "league", "federation", "foundation", "commission", "technologies", "labs",
 }
+ORG_ANY = ORG_WORDS | ORG_FINAL  # a word that keeps a name from being read as a person's or a place's
 
 
 def _org_by_last_word(ents: list[Span]) -> list[Span] | None:
@@ -78,7 +79,7 @@ def _namelike(span: Span) -> bool:
     for t in words:
         if not (t.is_alpha and t.text[0].isupper() and not t.is_upper):
             return False
-        if t.lower_ in ORG_WORDS or t.lower_ in ORG_FINAL or t.lower_ in PLACE_NOUNS:
+        if t.lower_ in ORG_ANY or t.lower_ in PLACE_NOUNS:
             return False
     return True
 
@@ -197,7 +198,7 @@ def fix_entities(doc: Doc, known: KnownIndex | None = None, is_common=None) -> N
                     break
             if label != "PERSON" and _has_title(ent):
                 label = "PERSON"
-        if label in ("PERSON", "ORG") and len(ent) <= 2 and not any(t.lower_ in ORG_WORDS or t.lower_ in ORG_FINAL for t in ent):
+        if label in ("PERSON", "ORG") and len(ent) <= 2 and not any(t.lower_ in ORG_ANY for t in ent):
             head = root.head
             if root.dep_ in ("compound", "nmod") and head.i >= ent.end and head.lower_ in PLACE_NOUNS:
                 label = "GPE"
