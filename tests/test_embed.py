@@ -272,3 +272,76 @@ def test_cascade_asks_the_transformer_only_near_the_threshold(db_path):
     assert calls_all == found_all > 0  # every decision with a candidate is close: each asked once
     calls_some, _, _ = _cascade_run(db_path, 0.05)
     assert calls_some < calls_all
+
+
+LONG_LEAD = (
+    "Officials said the figures for the quarter would be published later in the week, and that "
+    "the council had met on Tuesday to discuss the budget, the roads and the schools. Residents "
+    "were told that the consultation would stay open until the end of the month and that a "
+    "public meeting would follow at the town hall, where questions could be put to the members."
+)
+
+
+OTHER_LEAD = (
+    "Volunteers worked through the night with boats from the lifeboat station and a team from the "
+    "marine rescue charity, who cut the ropes one by one while the tide turned. The harbour master "
+    "thanked the crews and asked anglers to report any gear left in the water to the coastguard."
+)
+
+
+def test_a_static_item_vector_weighs_its_title_as_much_as_its_title_and_lead():
+    # Two reports of one event under different long, generic leads: the mean of the token
+    # vectors is mostly the lead, so without the title's own share the two read as unrelated
+    # council business; with it they are closer, and a report of another event is not.
+    e = embed.load_embedder("static")
+    assert e.title_share == 1.0
+    a = Item(title="Dockworkers strike halts the cranes at Kelso Quay", text=LONG_LEAD, language="en")
+    b = Item(title="Kelso Quay cranes stand idle as dockworkers walk out",
+             text=LONG_LEAD.replace("Tuesday", "Monday").replace("schools", "libraries"), language="en")
+    c = Item(title="Whale calf freed from fishing nets off Brennick Point", text=LONG_LEAD, language="en")
+    with_title = e.encode_items([a, b, c])
+    plain = e.encode([a.body, b.body, c.body])
+    assert np.allclose(np.linalg.norm(with_title, axis=1), 1.0, atol=1e-5)
+    gain_same = float(with_title[0] @ with_title[1]) - float(plain[0] @ plain[1])
+    gain_other = float(with_title[0] @ with_title[2]) - float(plain[0] @ plain[2])
+    assert gain_same > gain_other
+    assert float(with_title[0] @ with_title[1]) > float(with_title[0] @ with_title[2])
+    # A bare headline (no text) and an item without a title are read as one text, as before.
+    head = Item(title="Dockworkers strike halts the cranes at Kelso Quay", text="", language="en")
+    lede = Item(title=None, text=LONG_LEAD, language="en")
+    assert np.allclose(e.encode_items([head, lede]), e.encode([head.body, lede.body]), atol=1e-6)
+
+
+def test_search_backfill_embeds_an_item_as_the_story_stage_does(tmp_path):
+    # `newsdesk search --index-vectors` re-embeds what the story stage embedded: the same
+    # vector, the title's share included (it used to read the stored title and lead as one text).
+    from newsdesk import Desk
+
+    src = tmp_path / "two.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "a", "title": "Dockworkers strike halts the cranes at Kelso Quay", "text": LONG_LEAD,
+         "source": "Harbor Times", "language": "en"},
+        {"id": "b", "title": "Whale calf freed from fishing nets off Brennick Point", "text": OTHER_LEAD,
+         "source": "Coast Post", "language": "en"},
+    ]) + "\n", encoding="utf-8")
+    db = tmp_path / "b.db"
+
+    def stored() -> dict[str, np.ndarray]:
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT item_id, vector FROM item_vectors WHERE model = 'static'").fetchall()
+        return {i: np.frombuffer(v, dtype=np.float32) for i, v in rows}
+
+    desk = Desk(db, stages=["copies", "stories"])
+    try:
+        desk.ingest(src)
+        first = stored()
+        assert len(first) == 2
+        with sqlite3.connect(db) as conn:
+            conn.execute("DELETE FROM item_vectors")
+        assert desk.index_vectors() == 2
+        again = stored()
+    finally:
+        desk.close()
+    assert set(again) == set(first)
+    for i, vec in first.items():
+        assert np.allclose(again[i], vec, atol=1e-6)

@@ -428,11 +428,18 @@ class SearchService:
             todo = self.store.items_without_vectors(want, embedder.name)
             if not todo:
                 break
-            # An item in a language the backend's model was not trained on gets a zero row (it
-            # is found by text), so it is indexed once and not read again.
-            languages = {it.id: it.language for it in self.store.items_by_ids([iid for iid, _ in todo])}
-            vectors = embedder.encode([text if embedder.reads(languages.get(iid)) else ""
-                                       for iid, text in todo])
+            # Each item is embedded as the story stage embeds it (encode_items: its title and
+            # lead, the title weighed by the backend's title share). An item in a language the
+            # backend's model was not trained on gets a zero row (it is found by text), so it is
+            # indexed once and not read again.
+            import numpy as np
+
+            stored = {it.id: it for it in self.store.items_by_ids([iid for iid, _ in todo])}
+            found = [iid for iid, _ in todo if iid in stored]
+            vectors = np.zeros((len(todo), embedder.dim), dtype=np.float32)
+            if found:
+                at = {iid: k for k, (iid, _) in enumerate(todo)}
+                vectors[[at[iid] for iid in found]] = embedder.encode_items([stored[iid] for iid in found])
             self.store.save_vectors([(iid, vec) for (iid, _), vec in zip(todo, vectors, strict=True)],
                                     model=embedder.name)
             done += len(todo)
