@@ -117,6 +117,7 @@ class OnnxMiniLMEmbedder:
     name = "onnx"
     dim = 384
     device = "cpu"
+    title_share = 1.0  # as the other English backends (see embed.StaticEmbedder.title_share)
 
     def __init__(self, path: Path, vocab: Sequence[str], threads: int | None = None):
         import onnxruntime as ort
