@@ -118,3 +118,26 @@ def test_cascade_refines_with_onnx_and_optionally_the_items_without_a_candidate(
     assert 0 < calls < n and asked == calls  # only decisions with a candidate story
     calls_new, asked_new, n = _cascade(db_path, new=True)
     assert calls_new == asked_new and calls < calls_new <= n  # also the items with no candidate
+
+
+def test_onnx_batches_stay_within_their_token_budget(onnx, monkeypatch):
+    # Hundreds of short titles sorted before a few long articles: each run of the model is
+    # padded to its longest text, so a batch sized by its first (shortest) text took the long
+    # ones along with hundreds of rows (2.75 GB on giveme5w1h's articles and titles).
+    from newsdesk.nlp import embed_onnx
+
+    inner = onnx.inner
+    shapes: list[tuple[int, int]] = []
+    real_run = inner.session.run
+
+    def run(outputs, feed):
+        shapes.append(feed["input_ids"].shape)
+        return real_run(outputs, feed)
+
+    monkeypatch.setattr(inner, "session", type("S", (), {"run": staticmethod(run),
+                                                         "get_inputs": inner.session.get_inputs})())
+    titles = [f"Harbour strike day {i} as cranes stand idle at Kelso Quay" for i in range(300)]
+    long = [" ".join(["The dockworkers said the talks would go on through the week."] * 40)] * 5
+    vecs = inner.encode(titles + long)
+    assert vecs.shape == (305, 384) and np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+    assert shapes and all(rows * cols <= embed_onnx.BATCH_TOKENS or rows == 1 for rows, cols in shapes), shapes
