@@ -418,6 +418,8 @@ class SearchService:
                       progress: Any = None) -> int:
         """Returns how many items got a search vector now (those stored without one, or with
         one of another backend). progress(done, total) is called after each batch."""
+        import numpy as np
+
         embedder = self._search_embedder()
         total = self.store.count_items_without_vectors(embedder.name)
         if limit is not None:
@@ -432,8 +434,6 @@ class SearchService:
             # lead, the title weighed by the backend's title share). An item in a language the
             # backend's model was not trained on gets a zero row (it is found by text), so it is
             # indexed once and not read again.
-            import numpy as np
-
             stored = {it.id: it for it in self.store.items_by_ids([iid for iid, _ in todo])}
             found = [iid for iid, _ in todo if iid in stored]
             vectors = np.zeros((len(todo), embedder.dim), dtype=np.float32)
