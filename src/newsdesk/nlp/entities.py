@@ -73,6 +73,26 @@ def token_batches(docs: Sequence[Any], limit: int) -> list[list[Any]]:
     return batches
 
 
+def numpy_matmul(nlp) -> None:
+    """Makes every model of a loaded spaCy pipeline multiply its matrices with numpy's BLAS.
+
+    thinc multiplies with its bundled BLIS by default. On this project's 2-core machine BLIS
+    reached about 30 GFLOP/s against numpy's OpenBLAS at about 87 per core, and the named-entity
+    model spends half its time in those products: googlenews headlines through NER alone 1,120 ->
+    1,753 a second, ecbplus articles 24 -> 39, the same entities (`benchmarks/entities.py`).
+    The models run inside `one_blas_thread`, so each process still uses one core.
+    """
+    from thinc.api import NumpyOps
+
+    ops = NumpyOps(use_blis=False)
+    for _, pipe in nlp.components:
+        model = getattr(pipe, "model", None)
+        if model is None or not hasattr(model, "walk"):
+            continue
+        for node in model.walk():
+            node.ops = ops
+
+
 def one_blas_thread() -> AbstractContextManager:
     """Returns a context in which BLAS libraries use one thread (a no-op without threadpoolctl)."""
     try:
@@ -164,6 +184,7 @@ class Analyzer:
         self.nlp = nlp
         if _ner_stands_alone(nlp):
             _chunk_token_vectors(nlp.get_pipe("ner").model, T2V_CHUNK)
+        numpy_matmul(nlp)
         self.max_words = max_words
         self.budget = budget  # seconds one item may take (0: no limit)
         self.truecaser = Truecaser(*common_words(nlp))
@@ -193,10 +214,15 @@ class Analyzer:
 
     def _pipe(self, docs: list) -> list:
         """Returns the docs through the enabled pipes, a batch of about BATCH_TOKENS tokens at a time."""
-        out: list = []
-        for batch in token_batches(docs, BATCH_TOKENS):
-            out.extend(self.nlp.pipe(batch, batch_size=len(batch)))
-        return out
+        # An empty doc (an item without a title, say) has nothing for a model to read.
+        full = [d for d in docs if len(d)]
+        done: list = []
+        for batch in token_batches(full, BATCH_TOKENS):
+            done.extend(self.nlp.pipe(batch, batch_size=len(batch)))
+        if len(full) == len(docs):
+            return done
+        piped = iter(done)
+        return [next(piped) if len(d) else d for d in docs]
 
     def _bodies(self, texts: list) -> list:
         """Returns the parsed bodies: NER everywhere, the parse where it is needed."""

@@ -73,7 +73,10 @@ class ForeignAnalyzer:
         self.language = language
         self.model = model
         self.max_words = max_words
+        from newsdesk.nlp.entities import numpy_matmul
+
         nlp = spacy.load(model)
+        numpy_matmul(nlp)
         keep = [p for p in ("tok2vec", "ner") if p in nlp.pipe_names]
         self.nlp = nlp
         self.enable = keep or nlp.pipe_names
