@@ -9,7 +9,8 @@ vocabulary's frequency rank), and stored as int8 with one scale per token.
     python scripts/build_static_vectors.py [--dims 384] [--out PATH]
 
 Writes src/newsdesk/data/embed/minilm-static.npz (vocabulary, int8 vectors, scales,
-provenance). Offline: reads only the installed package. Takes about a minute on 2 cores.
+provenance). Offline: reads only the installed package. Takes about four minutes on 2 cores
+(215 s for 30,522 tokens, 384 dimensions, the map fitted on allsides-probe-train).
 
 The mean of token vectors is then mapped into MiniLM's own sentence space by one linear map
 (ridge regression, 384 -> 384, with a bias) fitted on training texts: each text's static mean
