@@ -78,9 +78,9 @@ def numpy_matmul(nlp) -> None:
 
     thinc multiplies with its bundled BLIS by default. On this project's 2-core machine BLIS
     reached about 30 GFLOP/s against numpy's OpenBLAS at about 87 per core, and the named-entity
-    model spends half its time in those products: googlenews headlines through NER alone 1,120 ->
-    1,753 a second, ecbplus articles 24 -> 39, the same entities (`benchmarks/entities.py`).
-    The models run inside `one_blas_thread`, so each process still uses one core.
+    model spent half its time in those products: googlenews headlines through the model alone
+    1,120 -> 1,753 a second, ecbplus articles 24 -> 39, the same entities (README, "What the
+    stage costs"). The models run inside `one_blas_thread`, so each process still uses one core.
     """
     from thinc.api import NumpyOps
 

@@ -70,11 +70,11 @@ class ForeignAnalyzer:
     def __init__(self, language: str, model: str, max_words: int = 0):
         import spacy
 
+        from newsdesk.nlp.entities import numpy_matmul
+
         self.language = language
         self.model = model
         self.max_words = max_words
-        from newsdesk.nlp.entities import numpy_matmul
-
         nlp = spacy.load(model)
         numpy_matmul(nlp)
         keep = [p for p in ("tok2vec", "ner") if p in nlp.pipe_names]
