@@ -118,3 +118,21 @@ def test_models_multiply_with_numpy_and_find_what_blis_finds(nlp):
     got = [(e.mentions, e.dates, e.keyphrases) for e in fast.analyse(items, {})]
     assert got == [(e.mentions, e.dates, e.keyphrases) for e in plain.analyse(items, {})]
     assert any(m for m, _, _ in got)
+
+
+def test_numpy_matmul_leaves_other_ops_alone(nlp):
+    """Only thinc's plain CPU ops are swapped: ops of another kind (a GPU's, Apple's, which
+    subclass them) are left on their nodes."""
+    from thinc.api import NumpyOps
+
+    from newsdesk.nlp.entities import numpy_matmul
+
+    class OtherOps(NumpyOps):
+        name = "other"
+
+    nodes = list(nlp.get_pipe("ner").model.walk())
+    other = OtherOps()
+    nodes[0].ops = other
+    numpy_matmul(nlp)
+    assert nodes[0].ops is other
+    assert all(not n.ops.use_blis for n in nodes[1:] if type(n.ops) is NumpyOps)

@@ -81,6 +81,7 @@ def numpy_matmul(nlp) -> None:
     model spent half its time in those products: googlenews headlines through the model alone
     1,120 -> 1,753 a second, ecbplus articles 24 -> 39, the same entities (README, "What the
     stage costs"). The models run inside `one_blas_thread`, so each process still uses one core.
+    Only thinc's plain CPU ops are replaced: a GPU's, or Apple's accelerated ones, stay.
     """
     from thinc.api import NumpyOps
 
@@ -90,7 +91,8 @@ def numpy_matmul(nlp) -> None:
         if model is None or not hasattr(model, "walk"):
             continue
         for node in model.walk():
-            node.ops = ops
+            if type(node.ops) is NumpyOps:
+                node.ops = ops
 
 
 def one_blas_thread() -> AbstractContextManager:
