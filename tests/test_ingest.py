@@ -247,6 +247,33 @@ def test_rss2_feed() -> None:
     assert storm.kind == "headline" and storm.origin_line == 3
 
 
+def test_aggregator_feed_items_keep_their_outlets() -> None:
+    """An aggregator's entry names its outlet in <source>: that outlet is the item's source, the
+    " - Outlet" appended to the headline goes, and a summary repeating the headline is no body."""
+    gazette, post, herald, briefing = items_of(FIX / "feed-aggregator.xml")
+    assert [gazette.source, post.source, herald.source] == ["Gull Coast Gazette", "Northern Post", "Harbour Herald"]
+    assert gazette.title == "Port of Kelso workers vote to end two-week strike"
+    assert gazette.kind == "headline" and not gazette.text
+    assert post.title == "Kelso port strike ends as workers back new pay deal"
+    assert post.text.startswith("Dockworkers at the Port of Kelso voted")
+    assert herald.title == "Ships leave Kelso anchorage after dock strike ends" and not herald.text
+    assert gazette.extra.get("via") == "Top stories - Newsroll"
+    # An entry without <source> is the feed's own, and a title that only starts with a name keeps it.
+    assert briefing.source == "Top stories - Newsroll" and briefing.title == "Gull Coast Gazette - Weekend briefing"
+
+
+def test_aggregator_feed_counts_each_outlet_once(tmp_path) -> None:
+    desk = Desk(tmp_path / "agg.db", stages=["copies", "stories"])
+    try:
+        desk.ingest(str(FIX / "feed-aggregator.xml"))
+        stories = desk.stories()
+    finally:
+        desk.close()
+    strike = max(stories, key=lambda s: s.size)
+    assert strike.size == 3 and strike.sources == 3
+    assert strike.title == "Port of Kelso workers vote to end two-week strike"
+
+
 def test_atom_feed() -> None:
     rail, fish = items_of(FIX / "feed-atom.xml")
     assert rail.source == "Northern Post" and rail.author == "Jonas Ekberg"

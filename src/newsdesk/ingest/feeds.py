@@ -1,7 +1,10 @@
 """RSS 0.9x/1.0/2.0 and Atom feeds, read with feedparser from bytes (never from the network).
 
 Each entry becomes an item: title, summary or content (HTML stripped), canonical link,
-published (or updated) time, guid as `source_id`, the feed's title as `source`, author.
+published (or updated) time, guid as `source_id`, the feed's title as `source`, author. An
+aggregator's entry (Google News and the like) names its outlet in `<source>`: that outlet is
+the source, the " - Outlet" the aggregator appends to the headline is dropped, and a summary that
+only repeats the headline and the outlet is no body (the item is a headline).
 """
 
 from __future__ import annotations
@@ -88,6 +91,35 @@ def _entry_text(entry: Any) -> str:
     return strip_html(best)
 
 
+def _entry_outlet(entry: Any) -> str | None:
+    """Returns the outlet an aggregator's entry names as its own source (RSS `<source>`, Atom
+    `<source><title>`), or None."""
+    src = entry.get("source")
+    title = src.get("title") if hasattr(src, "get") else None
+    return clean_line(strip_html(title), 300) if isinstance(title, str) and title.strip() else None
+
+
+_OUTLET_SEPARATORS = (" - ", " – ", " — ", " | ")
+_WORD = re.compile(r"\w+")
+
+
+def _without_outlet(title: str | None, outlet: str) -> str | None:
+    """Returns the title without the " - Outlet" an aggregator appends (Google News does)."""
+    if not title:
+        return title
+    low, name = title.casefold(), outlet.casefold()
+    for sep in _OUTLET_SEPARATORS:
+        if low.endswith(sep + name) and len(title) > len(sep + outlet):
+            return title[: -len(sep + outlet)].rstrip()
+    return title
+
+
+def _only_headline(text: str, title: str | None, outlet: str) -> bool:
+    """Returns whether an aggregator's summary says nothing but the headline and the outlet."""
+    words = set(_WORD.findall(text.casefold()))
+    return bool(words) and words <= set(_WORD.findall(f"{title or ''} {outlet}".casefold()))
+
+
 def parse_feed(
     data: bytes, *, origin: str, base_url: str | None = None, max_chars: int | None = None
 ) -> Feed:
@@ -120,21 +152,31 @@ def parse_feed(
         LOGGER.info("%s: feed is not well formed, read leniently (%s)", origin, parsed.get("bozo_exception"))
     for number, entry in enumerate(entries, 1):
         title = strip_html(entry.get("title")) if entry.get("title") else None
+        text = _entry_text(entry)
+        # An aggregator's entry names its outlet: that is the item's source (each outlet counts
+        # once among a story's independent sources), its title loses the " - Outlet" the
+        # aggregator appended, and a summary that only repeats the headline is no body.
+        outlet = _entry_outlet(entry)
+        if outlet:
+            title = _without_outlet(title, outlet)
+            if _only_headline(text, title, outlet):
+                text = ""
         language = _entry_language(entry, feed.language)
         names = ("published", "updated", "created")
         published = _time(entry, *names) or _local_time(entry, language, *names)
         item = make_item(
             title=title,
-            text=_entry_text(entry),
+            text=text,
             origin=origin,
             origin_line=number,
             url=urljoin(base_url, entry["link"]) if base_url and entry.get("link") else entry.get("link"),
-            source=feed.title,
+            source=outlet or feed.title,
             published=published,
             language=language,
             author=entry.get("author"),
             source_id=entry.get("id") or entry.get("guid"),
             max_chars=max_chars,
+            extra={"via": feed.title} if outlet and feed.title else None,
         )
         if item is None:
             feed.records.append(Skip(origin, number, "feed entry has no title and no text"))
