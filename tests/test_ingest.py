@@ -303,6 +303,28 @@ def test_html_article_page() -> None:
     assert page.language == "en"
 
 
+def test_html_page_title_loses_its_site_name(tmp_path: Path) -> None:
+    """A page title that ends with the site's own name ("Headline - Outlet") is stored without it;
+    one that merely contains a dash keeps it whole."""
+    body = ("<p>Dockworkers at the Port of Kelso voted on Monday to accept a 6% pay rise, ending a strike "
+            "that left ships queueing offshore for two weeks. The union called it the best deal in a "
+            "decade.</p><p>Shipping lines said the backlog would take ten days to clear.</p>")
+    for name, title, want in (
+        ("a.html", "Port strike ends as dockworkers accept pay deal - Gull Coast Gazette",
+         "Port strike ends as dockworkers accept pay deal"),
+        ("b.html", "Port strike ends | Gull Coast Gazette", "Port strike ends"),
+        ("c.html", "Kelso - Port strike ends as dockworkers accept pay deal",
+         "Kelso - Port strike ends as dockworkers accept pay deal"),
+    ):
+        page = tmp_path / name
+        page.write_text(f'<html><head><title>{title}</title><meta property="og:title" content="{title}">'
+                        '<meta property="og:site_name" content="Gull Coast Gazette"></head>'
+                        f"<body><article>{body}</article></body></html>", encoding="utf-8")
+        [item] = items_of(page)
+        assert item.source == "Gull Coast Gazette"
+        assert item.title == want
+
+
 # -- directories, stdin, paste ---------------------------------------------------------------
 
 

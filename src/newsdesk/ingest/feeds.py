@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from newsdesk.ingest.normalise import clean_line, make_item, strip_html
+from newsdesk.ingest.normalise import clean_line, make_item, strip_html, without_outlet
 from newsdesk.model import Item, Skip
 
 LOGGER = logging.getLogger(__name__)
@@ -99,19 +99,7 @@ def _entry_outlet(entry: Any) -> str | None:
     return clean_line(strip_html(title), 300) if isinstance(title, str) and title.strip() else None
 
 
-_OUTLET_SEPARATORS = (" - ", " – ", " — ", " | ")
 _WORD = re.compile(r"\w+")
-
-
-def _without_outlet(title: str | None, outlet: str) -> str | None:
-    """Returns the title without the " - Outlet" an aggregator appends (Google News does)."""
-    if not title:
-        return title
-    low, name = title.casefold(), outlet.casefold()
-    for sep in _OUTLET_SEPARATORS:
-        if low.endswith(sep + name) and len(title) > len(sep + outlet):
-            return title[: -len(sep + outlet)].rstrip()
-    return title
 
 
 def _only_headline(text: str, title: str | None, outlet: str) -> bool:
@@ -158,7 +146,7 @@ def parse_feed(
         # aggregator appended, and a summary that only repeats the headline is no body.
         outlet = _entry_outlet(entry)
         if outlet:
-            title = _without_outlet(title, outlet)
+            title = without_outlet(title, outlet)
             if _only_headline(text, title, outlet):
                 text = ""
         language = _entry_language(entry, feed.language)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from newsdesk.ingest.normalise import clean_line, make_item, parse_time, strip_html
+from newsdesk.ingest.normalise import clean_line, make_item, parse_time, strip_html, without_outlet
 from newsdesk.model import Item, Skip
 
 LOGGER = logging.getLogger(__name__)
@@ -111,7 +111,8 @@ def read_html(
         else:
             yield Skip(origin, None, "no article text found in HTML page")
         return
-    title = clean_line(doc.title)
+    # A page's title often ends with its site's name ("Headline - Outlet"): the name goes.
+    title = without_outlet(clean_line(doc.title), doc.sitename)
     text = _drop_title_line(title, doc.text or "")
     lang = _LANG.search(document[:4096])
     source = doc.sitename or (urlsplit(url).hostname if url else None)

@@ -154,6 +154,21 @@ def words(line: str) -> list[str]:
     return _WORD.findall(line)
 
 
+_OUTLET_SEPARATORS = (" - ", " – ", " — ", " | ")
+
+
+def without_outlet(title: str | None, outlet: str | None) -> str | None:
+    """Returns the title without the outlet's name appended to it ("Headline - Outlet", as
+    aggregators and page titles write it); the title as it is otherwise."""
+    if not title or not outlet:
+        return title
+    low, name = title.casefold(), outlet.casefold()
+    for sep in _OUTLET_SEPARATORS:
+        if low.endswith(sep + name) and len(title) > len(sep + outlet):
+            return title[: -len(sep + outlet)].rstrip()
+    return title
+
+
 def looks_like_title(line: str, *, max_words: int = 25, max_chars: int = 250) -> bool:
     """Returns whether one line has the shape of a headline: short, no sentence ending."""
     line = line.strip()
