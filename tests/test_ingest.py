@@ -260,6 +260,8 @@ def test_aggregator_feed_items_keep_their_outlets() -> None:
     assert gazette.extra.get("via") == "Top stories - Newsroll"
     # An entry without <source> is the feed's own, and a title that only starts with a name keeps it.
     assert briefing.source == "Top stories - Newsroll" and briefing.title == "Gull Coast Gazette - Weekend briefing"
+    [bing] = items_of(FIX / "feed-aggregator-bing.xml")  # Bing News names it in <News:Source>
+    assert bing.source == "Gull Coast Gazette" and bing.extra.get("via") == "kelso - Bing News"
 
 
 def test_aggregator_feed_counts_each_outlet_once(tmp_path) -> None:

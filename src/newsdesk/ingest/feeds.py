@@ -93,9 +93,11 @@ def _entry_text(entry: Any) -> str:
 
 def _entry_outlet(entry: Any) -> str | None:
     """Returns the outlet an aggregator's entry names as its own source (RSS `<source>`, Atom
-    `<source><title>`), or None."""
+    `<source><title>`, Bing News' `<News:Source>`), or None."""
     src = entry.get("source")
     title = src.get("title") if hasattr(src, "get") else None
+    if not (isinstance(title, str) and title.strip()):
+        title = entry.get("news_source")
     return clean_line(strip_html(title), 300) if isinstance(title, str) and title.strip() else None
 
 
