@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from newsdesk.ingest.normalise import clean_line, make_item, strip_html, without_outlet
+from newsdesk.ingest.normalise import clean_line, make_item, strip_html, without_outlet, words
 from newsdesk.model import Item, Skip
 
 LOGGER = logging.getLogger(__name__)
@@ -101,13 +101,10 @@ def _entry_outlet(entry: Any) -> str | None:
     return clean_line(strip_html(title), 300) if isinstance(title, str) and title.strip() else None
 
 
-_WORD = re.compile(r"\w+")
-
-
 def _only_headline(text: str, title: str | None, outlet: str) -> bool:
     """Returns whether an aggregator's summary says nothing but the headline and the outlet."""
-    words = set(_WORD.findall(text.casefold()))
-    return bool(words) and words <= set(_WORD.findall(f"{title or ''} {outlet}".casefold()))
+    said = set(words(text.casefold()))
+    return bool(said) and said <= set(words(f"{title or ''} {outlet}".casefold()))
 
 
 def parse_feed(

@@ -162,10 +162,10 @@ def without_outlet(title: str | None, outlet: str | None) -> str | None:
     aggregators and page titles write it); the title as it is otherwise."""
     if not title or not outlet:
         return title
-    low, name = title.casefold(), outlet.casefold()
     for sep in _OUTLET_SEPARATORS:
-        if low.endswith(sep + name) and len(title) > len(sep + outlet):
-            return title[: -len(sep + outlet)].rstrip()
+        tail = len(sep) + len(outlet)
+        if len(title) > tail and title[-tail:].casefold() == (sep + outlet).casefold():
+            return title[:-tail].rstrip()
     return title
 
 
