@@ -260,3 +260,25 @@ def test_a_pass_judges_a_pair_without_a_vector_by_its_words():
     assert one_without[0, 1] == pytest.approx(with_vectors[0, 1])  # both have vectors: as before
     assert one_without[0, 2] == pytest.approx(words_only[0, 2])  # one shared word, no vector: words alone
     assert one_without[0, 2] < with_vectors[0, 2] - 0.5
+
+
+def test_passes_fall_every_n_items_whatever_the_batch(db_path):
+    # A pass falls due at the n-th new item even inside a batch, so what is left towards the
+    # next pass is the same whether items come one by one or all at once.
+    bridge, strike = _items(BRIDGE), _items(STRIKE, source="Arts Desk", hours=1)
+    quiet = {"story_consolidate_every": 0}
+    with Desk(db_path, stages=STAGES, settings={**APART, **quiet}) as d:
+        d.ingest(bridge[:2])
+    every_two = {**PLAIN, "story_consolidate_every": 2}
+    with Desk(db_path, stages=STAGES, settings=every_two) as d:
+        d.ingest(strike)  # one batch of three: a pass after the second (the bridge's halves join)
+        assert _story(d, bridge[0]) == _story(d, bridge[1])
+    with Desk(db_path, stages=STAGES, settings={**APART, **quiet}) as d:
+        d.ingest(bridge[2:])
+        assert len({_story(d, it) for it in bridge}) == 3
+    with Desk(db_path, stages=STAGES, settings=every_two) as d:
+        # The third report of the strike was the first item towards the next pass; this is the
+        # second, so the pass runs and the bridge's new reports join their story.
+        d.ingest(Item(title="Quillfield orchestra players vote on new pay offer", text="",
+                      source="Arts Desk 9", published=T0 + timedelta(hours=9)))
+        assert len({_story(d, it) for it in bridge}) == 1

@@ -20,9 +20,9 @@ PINNED = {
     "allsides-stream": 0.856,
     "ecbplus": 0.857,  # held out 0.877 (0.877 in sample)
     "giveme5w1h": 0.887,  # held out 0.907 (0.926 in sample)
-    # held out 0.816 (0.816 in sample); the point chosen without it has flipped between headline
+    # held out 0.812 (0.812 in sample); the point chosen without it has flipped between headline
     # thresholds 0.10 and 0.14 on near ties before (README, Quality).
-    "googlenews-headlines": 0.796,
+    "googlenews-headlines": 0.792,
 }
 
 

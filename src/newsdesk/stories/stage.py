@@ -223,6 +223,24 @@ class StoryStage(Stage):
 
     # -- the stage ------------------------------------------------------------------------
     def process(self, desk: Context, items: Sequence[Item]) -> None:
+        """Decides each new item in arrival order; a consolidation pass runs every
+        `consolidate_every` canonical items, wherever that falls in the batch, so the passes
+        fall at the same items whatever the batch size (copies do not count)."""
+        every = int(self.params["consolidate_every"])
+        if not every:
+            self._process(desk, items)
+            return
+        start, count = 0, self.since_pass
+        for i, item in enumerate(items):
+            if not item.annotations.get("copy_of"):
+                count += 1
+                if count >= every:
+                    self._process(desk, items[start:i + 1])
+                    start, count = i + 1, 0
+        if start < len(items):
+            self._process(desk, items[start:])
+
+    def _process(self, desk: Context, items: Sequence[Item]) -> None:
         engine = self.ensure(desk)
         store = desk.store
         latest = epoch(store.latest_story_time())
