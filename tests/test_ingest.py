@@ -264,6 +264,22 @@ def test_aggregator_feed_items_keep_their_outlets() -> None:
     assert bing.source == "Gull Coast Gazette" and bing.extra.get("via") == "kelso - Bing News"
 
 
+def test_aggregator_summary_listing_other_reports_is_no_body() -> None:
+    """A top-stories entry's summary lists each outlet's report of the story: the item is the
+    entry's headline, the other reports are kept beside it; a bulleted summary stays the body."""
+    deal, explainer = items_of(FIX / "feed-aggregator-coverage.xml")
+    assert deal.kind == "headline" and not deal.text
+    assert deal.title == "Kelso dockworkers accept pay deal, ending strike" and deal.source == "Gull Coast Gazette"
+    assert deal.extra["coverage"] == [
+        {"title": "Ships queue to leave Kelso as strike ends", "source": "Harbour Herald",
+         "url": "https://newsroll.example/read/c2"},
+        {"title": "What the Kelso pay deal means for exporters", "source": "Northern Post",
+         "url": "https://newsroll.example/read/c3"},
+    ]
+    assert explainer.kind == "article" and "capped at four a week" in explainer.text
+    assert "coverage" not in explainer.extra
+
+
 def test_aggregator_feed_counts_each_outlet_once(tmp_path) -> None:
     desk = Desk(tmp_path / "agg.db", stages=["copies", "stories"])
     try:

@@ -4,7 +4,9 @@ Each entry becomes an item: title, summary or content (HTML stripped), canonical
 published (or updated) time, guid as `source_id`, the feed's title as `source`, author. An
 aggregator's entry (Google News and the like) names its outlet in `<source>`: that outlet is
 the source, the " - Outlet" the aggregator appends to the headline is dropped, and a summary that
-only repeats the headline and the outlet is no body (the item is a headline).
+only repeats the headline and the outlet is no body (the item is a headline). Nor is a summary
+that lists the other outlets' reports of the same story (Google News' top stories): those are
+kept with the item as `extra["coverage"]` (headline, outlet, link).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
 
@@ -23,6 +26,10 @@ from newsdesk.model import Item, Skip
 LOGGER = logging.getLogger(__name__)
 
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF|RDF)[\s>]", re.IGNORECASE)
+# An aggregator's summary that lists other outlets' reports (see `_coverage`).
+MAX_SUMMARY_HTML = 100_000  # characters of a summary read for such a list
+OUTLET_MAX_WORDS = 8  # words after a listed link that can be its outlet's name
+MAX_COVERAGE = 20  # reports kept with the item
 
 
 @dataclass
@@ -101,6 +108,76 @@ def _entry_outlet(entry: Any) -> str | None:
     return clean_line(strip_html(title), 300) if isinstance(title, str) and title.strip() else None
 
 
+class _CoverageList(HTMLParser):
+    """Reads a summary that lists reports: `<li><a href=URL>Headline</a> Outlet</li>`, ..."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.entries: list[dict[str, Any]] = []  # per <li>: links (text, href) and the text outside them
+        self.outside: list[str] = []  # text outside every <li>
+        self._href: str | None = None
+        self._link: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "li":
+            self.entries.append({"links": [], "rest": []})
+        elif tag == "a" and self.entries:
+            self._href, self._link = dict(attrs).get("href"), []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._link is not None and self.entries:
+            self.entries[-1]["links"].append((" ".join("".join(self._link).split()), self._href))
+            self._href, self._link = None, None
+
+    def handle_data(self, data: str) -> None:
+        if self._link is not None:
+            self._link.append(data)
+        elif self.entries:
+            self.entries[-1]["rest"].append(data)
+        else:
+            self.outside.append(data)
+
+
+def _coverage(summary: str, title: str | None) -> list[dict[str, str]] | None:
+    """Returns the other reports an aggregator's summary lists (Google News' top stories: a list
+    of links to each outlet's headline on the same story), or None when the summary is prose.
+
+    A summary is such a list when it has two or more list entries, each a link followed by at
+    most a name (the outlet), with no words outside the entries. The entry's own headline and
+    links without an outlet ("View full coverage") are left out of what is returned.
+    """
+    if "<li" not in summary.lower():
+        return None
+    reader = _CoverageList()
+    try:
+        reader.feed(summary[:MAX_SUMMARY_HTML])
+        reader.close()
+    except (ValueError, AssertionError):  # malformed markup: read as prose
+        return None
+    entries = reader.entries
+    if len(entries) < 2 or words(" ".join(reader.outside)):
+        return None
+    own = set(words((title or "").casefold()))
+    out: list[dict[str, str]] = []
+    for entry in entries:
+        rest = " ".join(" ".join(entry["rest"]).split())
+        if len(entry["links"]) != 1 or len(words(rest)) > OUTLET_MAX_WORDS:
+            return None
+        headline, href = entry["links"][0]
+        said = set(words(headline.casefold()))
+        if not said or said == own or not rest:  # its own headline, or a link to the aggregator's page
+            continue
+        report = {"title": clean_line(headline, 300) or ""}
+        if rest:
+            report["source"] = clean_line(rest, 300) or ""
+        if href and href.startswith(("http://", "https://")):
+            report["url"] = href[:2000]
+        out.append(report)
+        if len(out) >= MAX_COVERAGE:
+            break
+    return out
+
+
 def _only_headline(text: str, title: str | None, outlet: str) -> bool:
     """Returns whether an aggregator's summary says nothing but the headline and the outlet."""
     said = set(words(text.casefold()))
@@ -144,9 +221,19 @@ def parse_feed(
         # once among a story's independent sources), its title loses the " - Outlet" the
         # aggregator appended, and a summary that only repeats the headline is no body.
         outlet = _entry_outlet(entry)
+        extra: dict[str, Any] = {}
         if outlet:
             title = without_outlet(title, outlet)
-            if _only_headline(text, title, outlet):
+            if feed.title:
+                extra["via"] = feed.title
+            # A summary listing the other outlets' reports of the story is not this report's
+            # body: the item is its headline, the list is kept beside it.
+            coverage = _coverage(entry.get("summary") or "", title)
+            if coverage is not None:
+                text = ""
+                if coverage:
+                    extra["coverage"] = coverage
+            elif _only_headline(text, title, outlet):
                 text = ""
         language = _entry_language(entry, feed.language)
         names = ("published", "updated", "created")
@@ -163,7 +250,7 @@ def parse_feed(
             author=entry.get("author"),
             source_id=entry.get("id") or entry.get("guid"),
             max_chars=max_chars,
-            extra={"via": feed.title} if outlet and feed.title else None,
+            extra=extra or None,
         )
         if item is None:
             feed.records.append(Skip(origin, number, "feed entry has no title and no text"))
