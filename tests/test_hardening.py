@@ -654,3 +654,28 @@ def test_a_large_story_is_shown_a_page_at_a_time(db_path: Path) -> None:
         assert client.get(f"/story/{sid}?page=9", headers={"Accept": "text/html"}).status_code == 400
         body = client.get(f"/api/stories/{sid}?items_limit=50&items_offset=100").json()
         assert body["items_total"] == len(items) and len(body["items"]) == 30
+
+
+def test_markup_that_never_closes_does_not_stall_a_feed() -> None:
+    # Python's HTMLParser looks for the end of each comment, tag or marked section to the end of
+    # its input: 400 KB of any of these took it from half a minute to hours. Each is read once now.
+    import html
+
+    from newsdesk.ingest.feeds import parse_feed
+    from newsdesk.ingest.normalise import strip_html
+
+    hostile = ["<!--" * 100_000, "<a " * 130_000, "<![CDATA[>" * 40_000, "</" * 200_000]
+    entries = "".join(
+        f"<item><title>Entry {i}</title><link>https://herald.example/{i}</link>"
+        f"<description>{html.escape('<p>Harbour lights</p>' + junk)}</description></item>"
+        for i, junk in enumerate(hostile))
+    entries += ("<item><title>Quay reopens</title><link>https://herald.example/q</link><description>"
+                + html.escape("<p>The quay <!-- note --> reopened on <b>Monday</b>; x < y.</p>") + "</description></item>")
+    data = f"<?xml version='1.0'?><rss version='2.0'><channel><title>Herald</title>{entries}</channel></rss>".encode()
+    box = _within(60, lambda: parse_feed(data, origin="hostile.xml"))
+    assert "error" not in box, box
+    items = box["value"].records
+    assert [it.title for it in items] == ["Entry 0", "Entry 1", "Entry 2", "Entry 3", "Quay reopens"]
+    assert all(it.text.startswith("Harbour lights") for it in items[:4])
+    assert items[4].text == "The quay reopened on Monday; x < y."
+    assert strip_html("<p>one <!-- a comment never closed <p>two") == "\none "

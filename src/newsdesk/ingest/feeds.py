@@ -20,7 +20,14 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
 
-from newsdesk.ingest.normalise import clean_line, make_item, strip_html, without_outlet, words
+from newsdesk.ingest.normalise import (
+    clean_line,
+    linear_markup,
+    make_item,
+    strip_html,
+    without_outlet,
+    words,
+)
 from newsdesk.model import Item, Skip
 
 LOGGER = logging.getLogger(__name__)
@@ -150,7 +157,7 @@ def _coverage(summary: str, title: str | None) -> list[dict[str, str]] | None:
         return None
     reader = _CoverageList()
     try:
-        reader.feed(summary[:MAX_SUMMARY_HTML])
+        reader.feed(linear_markup(summary[:MAX_SUMMARY_HTML]))
         reader.close()
     except (ValueError, AssertionError):  # malformed markup: read as prose
         return None
