@@ -679,3 +679,15 @@ def test_markup_that_never_closes_does_not_stall_a_feed() -> None:
     assert all(it.text.startswith("Harbour lights") for it in items[:4])
     assert items[4].text == "The quay reopened on Monday; x < y."
     assert strip_html("<p>one <!-- a comment never closed <p>two") == "\none "
+
+
+def test_a_page_of_unclosed_title_tags_is_a_quick_skip() -> None:
+    from newsdesk.ingest.html import read_html
+
+    box = _within(20, lambda: list(read_html("<html><head>" + "<title>" * 40_000, origin="titles.html")))
+    assert "error" not in box, box
+    [skip] = box["value"]
+    assert str(skip) == "titles.html: no article text found in HTML page"
+    [named] = read_html("<html><head><title>Quay &amp; lights</title></head><body><p>short</p></body></html>",
+                        origin="quay.html")
+    assert str(named) == "quay.html: no article text found in HTML page 'Quay & lights'"

@@ -15,7 +15,7 @@ LOGGER = logging.getLogger(__name__)
 _HTML_START = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b",
                          re.IGNORECASE | re.DOTALL)
 _LANG = re.compile(r"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TITLE_OPEN = re.compile(r"<title[^<>]*>", re.IGNORECASE)
 MIN_WORDS = 10  # less than this is navigation or a caption, not an article
 _DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 
@@ -77,6 +77,20 @@ def _page_url(fetched: str | None, declared: str | None) -> str | None:
     return fetched
 
 
+def _page_title(document: str) -> str | None:
+    """Returns the markup inside the page's first <title>, or None.
+
+    Found with one search for the tag and one for its end: a pattern that looked for the end
+    from every '<title' read a page of 28,000 unclosed '<title>' tags for half a minute.
+    """
+    head = document[:200_000]
+    opened = _TITLE_OPEN.search(head)
+    if opened is None:
+        return None
+    end = head.lower().find("</title", opened.end())
+    return head[opened.end():end] if end >= 0 else None
+
+
 def _drop_title_line(title: str | None, text: str) -> str:
     """Returns the text without a first line that only repeats the title."""
     if not title:
@@ -104,9 +118,9 @@ def read_html(
         yield Skip(origin, None, f"HTML page could not be read ({type(e).__name__}: {e})"[:300])
         return
     if doc is None or len((getattr(doc, "text", None) or "").split()) < MIN_WORDS:
-        title = _TITLE.search(document[:200_000])
-        if title and strip_html(title.group(1)).strip():
-            page_title = clean_line(strip_html(title.group(1)))
+        title = _page_title(document)
+        if title and strip_html(title).strip():
+            page_title = clean_line(strip_html(title))
             yield Skip(origin, None, f"no article text found in HTML page {page_title!r:.80}")
         else:
             yield Skip(origin, None, "no article text found in HTML page")
