@@ -7,6 +7,8 @@ the failure is about the network or the filesystem, real sockets, FIFOs and proc
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -691,3 +693,18 @@ def test_a_page_of_unclosed_title_tags_is_a_quick_skip() -> None:
     [named] = read_html("<html><head><title>Quay &amp; lights</title></head><body><p>short</p></body></html>",
                         origin="quay.html")
     assert str(named) == "quay.html: no article text found in HTML page 'Quay & lights'"
+
+
+def test_a_long_run_of_dots_splits_at_once() -> None:
+    # A regular expression holds the interpreter while it runs, so the deadline is a process's.
+    code = ("from newsdesk.stories.sentences import split_sentences; "
+            "print(len(split_sentences('The quay reopened. ' + '.' * 100_000 + ' then nothing')))")
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail("splitting 100,000 dots into sentences did not end in 30 s")
+    assert done.stdout.strip() == "1"
+    from newsdesk.stories.sentences import split_sentences
+
+    assert split_sentences("It rained... Then it stopped?! Dr. Ames said so.") == [
+        "It rained...", "Then it stopped?!", "Dr. Ames said so."]

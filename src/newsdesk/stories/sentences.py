@@ -29,7 +29,9 @@ _ABBREVIATIONS = {
     "approx", "est", "dept", "univ", "adm", "cmdr", "maj", "supt", "atty", "u.s", "u.k", "u.n",
     "e.g", "i.e", "etc", "al", "d.c", "a.m", "p.m",
 }
-_BOUNDARY = re.compile(r"([.!?]+[\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A boundary starts at the first mark of a run ("...", "?!"): tried from every mark of a long
+# run, a text of 20,000 dots took 5 s to split, every time a summary read it.
+_BOUNDARY = re.compile(r"(?<![.!?])([.!?]+[\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _WS = re.compile(r"\s+")
 
