@@ -695,16 +695,31 @@ def test_a_page_of_unclosed_title_tags_is_a_quick_skip() -> None:
     assert str(named) == "quay.html: no article text found in HTML page 'Quay & lights'"
 
 
-def test_a_long_run_of_dots_splits_at_once() -> None:
-    # A regular expression holds the interpreter while it runs, so the deadline is a process's.
-    code = ("from newsdesk.stories.sentences import split_sentences; "
-            "print(len(split_sentences('The quay reopened. ' + '.' * 100_000 + ' then nothing')))")
+def _ends_within(seconds: int, code: str) -> str:
+    """Returns what the Python code prints, run in a process of its own, or fails when it has not
+    ended after `seconds` (a regular expression holds the interpreter while it runs, so a thread
+    cannot be given a deadline)."""
     try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=seconds,
+                              check=True)
     except subprocess.TimeoutExpired:
-        pytest.fail("splitting 100,000 dots into sentences did not end in 30 s")
-    assert done.stdout.strip() == "1"
+        pytest.fail(f"did not end in {seconds} s: {code}")
+    return done.stdout.strip()
+
+
+def test_a_long_run_of_dots_splits_at_once() -> None:
+    assert _ends_within(30, "from newsdesk.stories.sentences import split_sentences; "
+                            "print(len(split_sentences('The quay reopened. ' + '.' * 100_000 + ' then nothing')))") == "1"
     from newsdesk.stories.sentences import split_sentences
 
     assert split_sentences("It rained... Then it stopped?! Dr. Ames said so.") == [
         "It rained...", "Then it stopped?!", "Dr. Ames said so."]
+
+
+def test_a_long_run_of_spaces_in_markup_is_stripped_at_once() -> None:
+    assert _ends_within(30, "from newsdesk.ingest.normalise import strip_html; "
+                            "print(repr(strip_html('<p>Quay</p>' + ' \\t' * 200_000 + 'lights').split()))") \
+        == "['Quay', 'lights']"
+    from newsdesk.ingest.normalise import strip_html
+
+    assert strip_html("<p>Quay</p>  \n \n\t<p>lights</p>") == "\nQuay\n\nlights\n"
