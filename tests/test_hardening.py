@@ -82,6 +82,22 @@ def test_item_over_the_entity_budget_is_stored_without_entities_and_show_says_so
     assert "note: stored without entities: over the" in result.output
 
 
+def test_one_endless_word_is_read_only_to_the_token_cap() -> None:
+    # Words are counted between spaces, so "a-a-a-..." is one word (broken into 64-character
+    # pieces for the tokenizer) of 100,000 tokens: the models read the first few hundred only.
+    _needs_model()
+    from newsdesk.nlp.entities import TOKENS_PER_WORD, Analyzer, defuse
+
+    analyser = Analyzer(MODEL, max_words=100)
+    text = "Mayor Anna Berg reopened the Kelso quay on Monday, the city said. " + "a-" * 50_000
+    [doc] = analyser._tokenize([text], [0.0])
+    assert len(doc) == 100 * TOKENS_PER_WORD and defuse(text).startswith(doc.text)
+    [found] = analyser.analyse([Item(title="Kelso quay reopens", text=text)])
+    assert not found.skipped
+    assert {"Anna Berg", "Kelso"} <= {m.text for m in found.mentions if m.field == "text"}
+    assert all(m.end <= len(doc.text) for m in found.mentions if m.field == "text")
+
+
 # -- 2: times out of range ---------------------------------------------------------------------
 
 
