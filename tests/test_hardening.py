@@ -739,3 +739,22 @@ def test_a_long_run_of_spaces_in_markup_is_stripped_at_once() -> None:
     from newsdesk.ingest.normalise import strip_html
 
     assert strip_html("<p>Quay</p>  \n \n\t<p>lights</p>") == "\nQuay\n\nlights\n"
+
+
+def test_lone_surrogates_in_json_are_stored_as_replacement_characters(tmp_path: Path, db_path: Path, cli) -> None:
+    # JSON can spell half of a UTF-16 pair ("\ud83d"); the database refused such text, and the
+    # whole batch stopped with a traceback.
+    path = tmp_path / "halves.jsonl"
+    path.write_text(
+        '{"id": "s\\ud83d", "title": "Quay \\ud83d reopens", "text": "The quay \\udc00 reopened on Monday.", '
+        '"source": "Herald \\ud800", "published": "\\ud83d", "mood": ["\\udfff"]}\n'
+        '{"id": "t", "title": "Lights return to the pier", "text": "The pier lights were switched on again."}\n',
+        encoding="utf-8")
+    result = cli("ingest", str(path))
+    assert result.exit_code == 0, result.output
+    with Desk(db_path) as desk:
+        items = {it.title: it for it in desk.items()}
+    quay = items["Quay \ufffd reopens"]
+    assert quay.text == "The quay \ufffd reopened on Monday." and quay.source == "Herald \ufffd"
+    assert quay.source_id == "s\ufffd" and quay.extra["mood"] == ["\ufffd"]
+    assert "Lights return to the pier" in items

@@ -24,6 +24,16 @@ LOGGER = logging.getLogger(__name__)
 # -- text ------------------------------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u2028\u2029\ufeff]")
+# Half of a UTF-16 pair on its own: JSON may spell one ("\\ud83d"), no UTF-8 text holds one, and
+# the database refuses to store it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def whole_chars(value: Any) -> Any:
+    """Returns a string with each lone surrogate replaced by U+FFFD; anything else as it is."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return _SURROGATE.sub("\ufffd", value)
+    return value
 # Only what needs changing: runs of 2+ spaces, or one space character other than " ".
 _SPACES = re.compile(
     r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
@@ -351,14 +361,19 @@ def capped_extra(extra: dict[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     used = 2
     for key, value in (extra or {}).items():
+        key = whole_chars(str(key)[:200])
         try:
-            size = len(json.dumps({str(key)[:200]: value}, ensure_ascii=False))
+            dumped = json.dumps({key: value}, ensure_ascii=False)
+            if _SURROGATE.search(dumped):
+                value = json.loads(whole_chars(json.dumps(value, ensure_ascii=False)))
+                dumped = json.dumps({key: value}, ensure_ascii=False)
         except (TypeError, ValueError, RecursionError):
             continue
+        size = len(dumped)
         if used + size > MAX_EXTRA_CHARS:
             add_note(out, f"unknown fields over {MAX_EXTRA_CHARS} characters were dropped")
             continue
-        out[str(key)[:200]] = value
+        out[key] = value
         used += size
     return out
 
@@ -421,6 +436,8 @@ def make_item(
     A record with a title and no text is a headline; so is one with no title whose text
     is a single short line (the text becomes the title).
     """
+    title, text, url, source, author, language, source_id, published = (
+        whole_chars(v) for v in (title, text, url, source, author, language, source_id, published))
     title_clean = clean_line(title, 1000)
     body = clean_text(text, max_chars)
     if not title_clean and not body:
