@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,11 +34,11 @@ from newsdesk.query import Query, Term, parse_query
 from newsdesk.store.search import (
     BODY_WEIGHT,
     ELLIPSIS,
-    MARK_CLOSE,
-    MARK_OPEN,
     TITLE_WEIGHT,
     _mark,
     item_filters,
+    mark_all,
+    passage,
 )
 from newsdesk.store.sqlite import migrations as sqlite_migrations
 
@@ -269,62 +268,6 @@ def tsquery(query: Query | str) -> str:
     return expr
 
 
-_TOKEN = re.compile(r"[^\W_]+")
-
-
-def _matcher(q: Query) -> Any:
-    """Returns a test of one lower-cased word against the query's positive terms' words."""
-    exact: set[str] = set()
-    prefixes: list[str] = []
-    for group in q.groups:
-        for term in group:
-            for n, word in enumerate(term.words):
-                if term.prefix and n == len(term.words) - 1:
-                    prefixes.append(word.lower())
-                else:
-                    exact.add(word.lower())
-    exact = {_fold(w) for w in exact}
-    prefixes = [_fold(p) for p in prefixes]
-
-    def hit(word: str) -> bool:
-        w = _fold(word)
-        return w in exact or any(w.startswith(p) for p in prefixes)
-
-    return hit
-
-
-def _fold(word: str) -> str:
-    """Returns the word lower-cased without diacritics, as the index's newsdesk_fold() has it."""
-    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
-
-
-def mark_all(text: str, q: Query) -> str:
-    """Returns the text with every word of the query marked."""
-    hit = _matcher(q)
-    return _TOKEN.sub(lambda m: f"{MARK_OPEN}{m.group(0)}{MARK_CLOSE}" if hit(m.group(0).lower()) else m.group(0), text)
-
-
-def best_passage(text: str, q: Query, words: int = 28) -> str:
-    """Returns the window of `words` words holding the most query words, marked (FTS5's snippet)."""
-    hit = _matcher(q)
-    tokens = list(_TOKEN.finditer(text))
-    if not tokens:
-        return ""
-    flags = [hit(t.group(0).lower()) for t in tokens]
-    best, best_n = 0, -1
-    count = sum(flags[:words])
-    for start in range(max(1, len(tokens) - words + 1)):
-        if start:
-            count += flags[start + words - 1] - flags[start - 1] if start + words - 1 < len(tokens) else -flags[start - 1]
-        if count > best_n:
-            best, best_n = start, count
-    end = min(len(tokens), best + words)
-    lo = tokens[best].start() if best else 0
-    hi = tokens[end - 1].end() if end < len(tokens) else len(text)
-    passage = mark_all(text[lo:hi], q)
-    return (ELLIPSIS if lo else "") + passage + (ELLIPSIS if hi < len(text) else "")
-
-
 # Characters of scripts written without spaces (Han, kana, hangul), as in migration 0009.
 _CJK_CLASS = "[⺀-鿿가-힯豈-﫿ｦ-ﾟ]"
 
@@ -381,7 +324,7 @@ class PostgresOverrides:
         for hit in hits:
             title, text = found.get(int(hit["rowid"]), (None, None))
             hit["title_marked"] = mark_all(title, q) if title is not None else None
-            hit["text_marked"] = best_passage(text, q) if text is not None else None
+            hit["text_marked"] = passage(text, q) if text is not None else None
 
     def search_items_cjk(
         self, phrases: Sequence[str], *, limit: int = 20, max_rowid: int | None = None, **filters: Any
