@@ -219,7 +219,7 @@ class SearchStore:
         )
         hits = [{"rowid": r["rid"], "id": ids[r["rid"]], "score": r["score"]} for r in rows if r["rid"] in ids]
         if snippets:
-            self.add_snippets(match, hits)
+            self.add_snippets(parse_query(query), hits)  # the query itself: its prefixes mark words too
         return hits
 
     def search_items_cjk(
