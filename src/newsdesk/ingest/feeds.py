@@ -174,9 +174,7 @@ def _coverage(summary: str, title: str | None) -> list[dict[str, str]] | None:
         said = set(words(headline.casefold()))
         if not said or said == own or not rest:  # its own headline, or a link to the aggregator's page
             continue
-        report = {"title": clean_line(headline, 300) or ""}
-        if rest:
-            report["source"] = clean_line(rest, 300) or ""
+        report = {"title": clean_line(headline, 300) or "", "source": clean_line(rest, 300) or ""}
         if href and href.startswith(("http://", "https://")):
             report["url"] = href[:2000]
         out.append(report)

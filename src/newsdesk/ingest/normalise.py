@@ -27,13 +27,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u2028\
 # Half of a UTF-16 pair on its own: JSON may spell one ("\\ud83d"), no UTF-8 text holds one, and
 # the database refuses to store it.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def whole_chars(value: Any) -> Any:
-    """Returns a string with each lone surrogate replaced by U+FFFD; anything else as it is."""
-    if isinstance(value, str) and _SURROGATE.search(value):
-        return _SURROGATE.sub("\ufffd", value)
-    return value
 # Only what needs changing: runs of 2+ spaces, or one space character other than " ".
 _SPACES = re.compile(
     r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
@@ -59,6 +52,13 @@ _BOILERPLATE = re.compile(
 def is_boilerplate(line: str) -> bool:
     """Returns whether a trimmed line is page furniture ("Advertisement", "Read more"...)."""
     return len(line) <= 80 and _BOILERPLATE.match(line) is not None
+
+
+def whole_chars(value: Any) -> Any:
+    """Returns a string with each lone surrogate replaced by U+FFFD; anything else as it is."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return _SURROGATE.sub("\ufffd", value)
+    return value
 
 
 def clean_text(text: str | None, max_chars: int | None = None) -> str:

@@ -154,11 +154,10 @@ def best_passage(text: str, q: Query, words: int = 28) -> str:
     return (ELLIPSIS if lo else "") + passage + (ELLIPSIS if hi < len(text) else "")
 
 
-def passage(text: str, q: Query, *, cut: bool | None = None) -> str:
+def passage(text: str, q: Query, *, cut: bool = False) -> str:
     """Returns a search hit's marked passage, chosen from the first PASSAGE_CHARS characters of
-    its text (`cut`: the text was longer than those, when it was read that far only)."""
-    head = text[:PASSAGE_CHARS]
-    out = best_passage(head, q)
+    its text (`cut`: the text, read that far only, is longer)."""
+    out = best_passage(text[:PASSAGE_CHARS], q)
     if (cut or len(text) > PASSAGE_CHARS) and not out.endswith(ELLIPSIS):
         out += ELLIPSIS
     return out
