@@ -758,6 +758,9 @@ def test_lone_surrogates_in_json_are_stored_as_replacement_characters(tmp_path: 
     assert quay.text == "The quay \ufffd reopened on Monday." and quay.source == "Herald \ufffd"
     assert quay.source_id == "s\ufffd" and quay.extra["mood"] == ["\ufffd"]
     assert "Lights return to the pier" in items
+    with Desk(db_path) as desk:  # an Item made in Python goes the same way
+        [new] = desk.ingest(Item(title="Ferry \udc01 fares fall", text="Fares fell \ud83d.")).new_ids
+        assert desk.item(new).title == "Ferry \ufffd fares fall" and desk.item(new).text == "Fares fell \ufffd."
 
 
 def test_a_word_repeated_99000_times_is_searched_at_once(tmp_path: Path) -> None:

@@ -42,7 +42,11 @@ class Item:
     annotations: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.id:
+        if not self.id:  # a new item (a stored one comes with its id, and whole characters)
+            for name in ("title", "text", "url", "source", "author", "language", "source_id"):
+                value = getattr(self, name)
+                if isinstance(value, str) and _SURROGATE.search(value):
+                    setattr(self, name, whole_chars(value))
             self.id = item_id(self.url, self.title, self.text)
 
     @property
@@ -125,6 +129,16 @@ class IngestReport:
 
 _WS = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+# Half of a UTF-16 pair on its own: JSON may spell one ("\\ud83d"), no UTF-8 text holds one, and
+# the database refuses to store it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def whole_chars(value: Any) -> Any:
+    """Returns a string with each lone surrogate replaced by U+FFFD; anything else as it is."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return _SURROGATE.sub("\ufffd", value)
+    return value
 
 
 def normalise_for_id(text: str | None) -> str:

@@ -17,16 +17,13 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from newsdesk.model import ARTICLE, HEADLINE, Item
+from newsdesk.model import ARTICLE, HEADLINE, Item, whole_chars
 
 LOGGER = logging.getLogger(__name__)
 
 # -- text ------------------------------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u2028\u2029\ufeff]")
-# Half of a UTF-16 pair on its own: JSON may spell one ("\\ud83d"), no UTF-8 text holds one, and
-# the database refuses to store it.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # Only what needs changing: runs of 2+ spaces, or one space character other than " ".
 _SPACES = re.compile(
     r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
@@ -52,13 +49,6 @@ _BOILERPLATE = re.compile(
 def is_boilerplate(line: str) -> bool:
     """Returns whether a trimmed line is page furniture ("Advertisement", "Read more"...)."""
     return len(line) <= 80 and _BOILERPLATE.match(line) is not None
-
-
-def whole_chars(value: Any) -> Any:
-    """Returns a string with each lone surrogate replaced by U+FFFD; anything else as it is."""
-    if isinstance(value, str) and _SURROGATE.search(value):
-        return _SURROGATE.sub("\ufffd", value)
-    return value
 
 
 def clean_text(text: str | None, max_chars: int | None = None) -> str:
@@ -364,7 +354,7 @@ def capped_extra(extra: dict[str, Any] | None) -> dict[str, Any]:
         key = whole_chars(str(key)[:200])
         try:
             dumped = json.dumps({key: value}, ensure_ascii=False)
-            if _SURROGATE.search(dumped):
+            if whole_chars(dumped) is not dumped:  # a lone surrogate somewhere inside
                 value = json.loads(whole_chars(json.dumps(value, ensure_ascii=False)))
                 dumped = json.dumps({key: value}, ensure_ascii=False)
         except (TypeError, ValueError, RecursionError):
