@@ -40,7 +40,7 @@ SHAPES = {
     "ellipses": "Well... ", "a/": "a/", "a: ": "a: ", "bullets": "\n- item ", "tags": "<b>bold</b> ",
     "entities": "&amp;", "right-to-left": "\u05d0\u200f", "zero-width": "a\u200b", "combining": "\u0301",
     "lone surrogates": "\ud83d", "NUL": "a\x00", "<!--": "<!--", "<a ": "<a ", "<![CDATA[>": "<![CDATA[>",
-    "</": "</", "<title>": "<title>",
+    "</": "</", "<title>": "<title>", "\u2026": "\u2026",
 }
 
 

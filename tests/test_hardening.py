@@ -778,3 +778,29 @@ def test_a_word_repeated_99000_times_is_searched_at_once(tmp_path: Path) -> None
     except subprocess.TimeoutExpired:
         pytest.fail("searching a word held 99,000 times by one text did not end in 30 s")
     assert 28 < int(done.stdout) < 200  # a passage of 28 words, not the whole text
+
+
+def test_every_hostile_shape_reads_in_one_pass() -> None:
+    # The text helpers over each shape of benchmarks/hostile.py at 100,000 characters, in a
+    # process with a deadline: each shape took seconds to hours in one of them before.
+    code = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("hostile", sys.argv[1])
+hostile = importlib.util.module_from_spec(spec); spec.loader.exec_module(hostile)
+from newsdesk.ingest.html import _page_title
+from newsdesk.ingest.normalise import clean_text, make_item, strip_html
+from newsdesk.nlp.entities import defuse
+from newsdesk.query import parse_query
+from newsdesk.store.search import passage
+from newsdesk.stories.features import cased_tokens
+from newsdesk.stories.sentences import split_sentences
+query = parse_query("a harbour")
+for name, unit in hostile.SHAPES.items():
+    text = unit * (100_000 // len(unit))
+    for read in (strip_html, clean_text, split_sentences, defuse, _page_title, lambda t: passage(t, query),
+                 lambda t: cased_tokens(t, 80), lambda t: make_item(title=name, text=t, origin="x")):
+        read(text)
+print(len(hostile.SHAPES))
+"""
+    bench = Path(__file__).parent.parent / "benchmarks" / "hostile.py"
+    assert int(_ends_within(120, code.replace("sys.argv[1]", repr(str(bench))))) == 40
