@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from newsdesk import Conflict, Item, NotFound
+from newsdesk import Conflict, Desk, Item, NotFound
 
 BACKENDS = ("sqlite", "postgres")  # store backends these tests run on (conftest)
 
@@ -682,3 +682,15 @@ def test_full_articles_keep_their_own_share_of_candidates_in_their_news_cycle() 
     older = Levels()  # a store saved when one share served both kinds goes on from it
     older.load_text('[0.1, 0.0064, 0.3, 0.0225, 0.2]')
     assert older.close == older.close_article == 0.2
+
+
+def test_stories_read_together_from_one_source_list_the_larger_first(db_path):
+    # A page dump: one outlet, no times, so every story has one source and the same last time.
+    bridge = [Item(title=t, text=x, source="Page") for t, x in BRIDGE[:3]]
+    lone = [Item(title="Quillfield library extends its opening hours", text="", source="Page"),
+            Item(title="Harbour ferry timetable changes in spring", text="", source="Page")]
+    with Desk(db_path, stages=["copies", "stories"]) as d:
+        d.ingest([lone[0], *bridge, lone[1]])
+        stories = d.stories()
+    assert [s.size for s in stories] == [3, 1, 1]
+    assert {s.sources for s in stories} == {1}

@@ -221,7 +221,7 @@ class Desk:
         min_size: int = 1,
         order: str = "rank",
     ) -> list[Story]:
-        """Returns active stories: order 'rank' (independent sources, then recency) or 'recent'."""
+        """Returns active stories: order 'rank' (independent sources, then recency, then size) or 'recent'."""
         return self.stories_service.stories(limit, offset, since, until, min_size, order)
 
     def story(self, story_id: str) -> Story:

@@ -124,7 +124,7 @@ def list_stories(
     request: Request,
     since: str | None = Query(None, description="Active at or after (ISO time or age like 24h)."),
     until: str | None = Query(None, description="Begun before."),
-    order: str = Query("rank", description="rank (independent sources, then recency) or recent."),
+    order: str = Query("rank", description="rank (independent sources, then recency, then size) or recent."),
     min_size: int | None = Query(None, ge=1, le=1_000_000_000, description="Only stories with at least this many items."),
     limit: int | None = Query(None, description="Stories per page (at most 200)."),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),

@@ -30,7 +30,7 @@ def _span(hours: float) -> str:
 @click.option("--offset", default=0, help="Stories to pass over first.")
 @output_options
 def stories_cmd(since, until, min_size, recent, limit, offset, as_json) -> None:
-    """List stories, ranked by independent sources, then recency."""
+    """List stories, ranked by independent sources, then recency, then size."""
     rows = get_desk().stories(limit=limit, offset=offset, since=since, until=until,
                               min_size=min_size, order="recent" if recent else "rank")
     if as_json:

@@ -270,7 +270,8 @@ class StoriesStore:
 
     def list_stories(self, *, limit: int = 50, offset: int = 0, since: str | None = None,
                      until: str | None = None, min_size: int = 1, order: str = "rank") -> list[dict[str, Any]]:
-        """Returns active story rows: ranked by independent sources then recency, or newest first."""
+        """Returns active story rows: ranked by independent sources, then recency, then size, or
+        newest first."""
         clauses, args = ["status = 'active'", "size >= ?"], [min_size]
         if since:
             clauses.append("last_time >= ?")
@@ -278,7 +279,9 @@ class StoriesStore:
         if until:
             clauses.append("first_time < ?")
             args.append(until)
-        order_by = "sources DESC, last_time DESC, seq DESC" if order == "rank" else "last_time DESC, seq DESC"
+        # Stories read at the same moment (one page dump, one feed round) and told by as many
+        # sources: the larger first.
+        order_by = "sources DESC, last_time DESC, size DESC, seq DESC" if order == "rank" else "last_time DESC, seq DESC"
         sql = (f"SELECT {_STORY_COLS} FROM stories WHERE {' AND '.join(clauses)} "
                f"ORDER BY {order_by} LIMIT ? OFFSET ?")
         return [dict(r) for r in self.conn.execute(sql, [*args, limit, offset])]

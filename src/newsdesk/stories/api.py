@@ -53,7 +53,7 @@ class StoriesService:
     # -- reading --------------------------------------------------------------------------
     def stories(self, limit: int = 50, offset: int = 0, since: datetime | None = None,
                 until: datetime | None = None, min_size: int = 1, order: str = "rank") -> list[Story]:
-        """Returns active stories: order 'rank' (independent sources, then recency) or 'recent'."""
+        """Returns active stories: order 'rank' (independent sources, then recency, then size) or 'recent'."""
         if order not in ("rank", "recent"):
             raise InputError(f"order {order!r}: use 'rank' or 'recent'")
         rows = self.store.list_stories(limit=limit, offset=offset, since=to_iso(since),
