@@ -172,3 +172,20 @@ def test_brief_lists_entities_from_the_enriched_story(db_path):
         assert "Port Selwyn" in names or "Selwyn" in " ".join(names)
         md = render_brief(d.brief(top=1), "md")
         assert "Main entities:" in md
+
+
+def test_a_tie_in_the_briefing_goes_to_the_larger_story(db_path):
+    # One page dump: one outlet and no times, so sources, growth and recency tie.
+    reports = [Item(title=t, text=x, source="Page") for t, x in (
+        ("Velmora bridge closed after crack found in main span",
+         "Engineers closed the Velmora suspension bridge on Monday after a crack was found in the main span."),
+        ("Crack shuts Velmora suspension bridge to traffic",
+         "The Velmora suspension bridge was shut to all traffic after inspectors found a crack in its main span."),
+    )]
+    lone = [Item(title=t, text="", source="Page") for t in (
+        "Quillfield library extends its opening hours", "Harbour ferry timetable changes in spring",
+        "Farmers market moves to the old tram depot")]
+    with Desk(db_path, stages=["copies", "stories"]) as d:
+        d.ingest([*lone[:2], *reports, lone[2]])
+        first = d.brief().stories[0]
+    assert first.size == 2 and first.sources == 1

@@ -227,7 +227,8 @@ class BriefService:
 
     # -- briefing ----------------------------------------------------------------------------
     def brief(self, since: datetime | None = None, top: int = 10, now: datetime | None = None) -> Brief:
-        """Returns the top stories active since `since`, ranked by sources, growth and recency.
+        """Returns the top stories active since `since`, ranked by sources, growth and recency
+        (then size).
 
         Recency and growth are measured against `now` (default: the newest story time in the
         store, so a replayed archive briefs like a live desk). Growth counts the outlets
@@ -252,7 +253,7 @@ class BriefService:
             age_h = max(0.0, (ref - (story.last_time or ref)).total_seconds() / 3600.0)
             score = math.log1p(story.sources) + math.log1p(len(new_sources)) + math.exp(-age_h / 24.0)
             ranked.append((score, story, items, copies, sorted(first), new_sources))
-        ranked.sort(key=lambda r: (-r[0], r[1].id))
+        ranked.sort(key=lambda r: (-r[0], -r[1].size, r[1].id))  # a tie: the larger story first
         out = Brief(generated=datetime.now(UTC), since=since, until=now)
         for score, story, items, copies, names, new_sources in ranked[:top]:
             summary = summarize(items, copies, story_id=story.id)
