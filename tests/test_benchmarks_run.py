@@ -50,3 +50,11 @@ def test_embed_on_cuda_without_a_gpu_says_so_and_exits_0() -> None:
     out = _run("benchmarks/embed.py", "--device", "cuda")
     assert out.returncode == 0, out.stderr[-2000:]
     assert "no GPU" in out.stdout + out.stderr
+
+
+def test_hostile_prints_a_row_per_shape() -> None:
+    out = _run("benchmarks/hostile.py", "--size", "2000")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
+    rows = out.stdout.splitlines()[1:]
+    assert len(rows) == 40 and rows[0].startswith("dots") and len(rows[0].split()) == 7, out.stdout
