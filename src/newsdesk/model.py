@@ -44,9 +44,7 @@ class Item:
     def __post_init__(self) -> None:
         if not self.id:  # a new item (a stored one comes with its id, and whole characters)
             for name in ("title", "text", "url", "source", "author", "language", "source_id"):
-                value = getattr(self, name)
-                if isinstance(value, str) and _SURROGATE.search(value):
-                    setattr(self, name, whole_chars(value))
+                setattr(self, name, whole_chars(getattr(self, name)))
             self.id = item_id(self.url, self.title, self.text)
 
     @property

@@ -354,9 +354,9 @@ def capped_extra(extra: dict[str, Any] | None) -> dict[str, Any]:
         key = whole_chars(str(key)[:200])
         try:
             dumped = json.dumps({key: value}, ensure_ascii=False)
-            if whole_chars(dumped) is not dumped:  # a lone surrogate somewhere inside
-                value = json.loads(whole_chars(json.dumps(value, ensure_ascii=False)))
-                dumped = json.dumps({key: value}, ensure_ascii=False)
+            mended = whole_chars(dumped)
+            if mended is not dumped:  # a lone surrogate somewhere inside
+                dumped, value = mended, json.loads(mended)[key]
         except (TypeError, ValueError, RecursionError):
             continue
         size = len(dumped)
@@ -426,8 +426,7 @@ def make_item(
     A record with a title and no text is a headline; so is one with no title whose text
     is a single short line (the text becomes the title).
     """
-    title, text, url, source, author, language, source_id, published = (
-        whole_chars(v) for v in (title, text, url, source, author, language, source_id, published))
+    published = whole_chars(published)  # its text may go into a note; the Item mends the other fields
     title_clean = clean_line(title, 1000)
     body = clean_text(text, max_chars)
     if not title_clean and not body:
