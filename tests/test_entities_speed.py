@@ -136,3 +136,100 @@ def test_numpy_matmul_leaves_other_ops_alone(nlp):
     numpy_matmul(nlp)
     assert nodes[0].ops is other
     assert all(not n.ops.use_blis for n in nodes[1:] if type(n.ops) is NumpyOps)
+
+
+def test_known_names_grown_by_a_batch_derive_what_the_whole_dict_does(nlp):
+    """The index and casing of the desk's known names are built once per set of names; a
+    batch's own names are added to them. What comes out is what building from the whole
+    grown dict gives: new names beside old ones of the same first word, a relabelled name."""
+    from newsdesk.nlp.entities import KnownNames, _add_surnames, name_words
+    from newsdesk.nlp.headlines import Truecaser, common_words, known_casing
+    from newsdesk.nlp.rules import known_index
+
+    truecaser = Truecaser(*common_words(nlp))
+    base = {"Kadri Saar": "PERSON", "Tallinn": "GPE", "White House": "ORG", "NATO": "ORG",
+            "Janis Ozols": "PERSON", "Saar Energy": "ORG", "Fire": "ORG", "Baltic Sea": "LOC"}
+    known_names = KnownNames(base, truecaser)
+    assert known_names.casing() == known_casing(base, truecaser)
+    for added in ({}, {"Saar": "GPE"},  # relabels the surname the base adds
+                  {"Kadri Saar Jr": "PERSON", "White Mountain": "LOC", "Riga": "GPE", "Ilze Kalnina": "PERSON"}):
+        known = dict(known_names.named)
+        known.update(added)
+        _add_surnames(known)
+        grown = known_names.grown(known)
+        assert grown.index() == known_index(known, truecaser.is_word)
+        assert grown.casing() == known_casing(known, truecaser)
+        assert grown.words() == name_words(known)
+    assert known_names.grown(dict(known_names.named)).index() is known_names.index  # nothing new: kept
+
+
+def _extractor_with_warm_workers(monkeypatch):
+    from newsdesk.nlp import entities
+
+    monkeypatch.setattr(entities, "POOL_MIN_WORDS", 0)  # every batch is shared, the first waits for the workers
+    monkeypatch.setattr(entities, "BATCH_MIN_WORDS", 10)
+    extractor = entities.SpacyExtractor(MODEL, workers=2)
+    extractor.extract([Item(title=None, text=t) for t in TEXTS[:4]])
+    assert extractor._ready is not None and extractor._ready.done()
+    return extractor
+
+
+def _found(enrichments):
+    return [(e.item_id, [(m.name, m.label, m.start, m.end, m.role) for m in e.mentions],
+             [(d.text, d.resolved) for d in e.dates], [f.text for f in e.figures]) for e in enrichments]
+
+
+def test_a_batch_read_ahead_by_the_workers_is_what_reading_it_then_finds(nlp, monkeypatch):
+    """The next batch is handed to the workers while this one's stories run. Taken with the
+    names it was read with, it is what reading it then finds; with other names, or for an
+    item whose text changed since (a template line dropped), it is not taken."""
+    extractor = _extractor_with_warm_workers(monkeypatch)
+    known = {"Dmitry Peskov": "PERSON", "Zaporizhzhia": "GPE"}
+    items = [Item(title=f"Talks, round {i}", text=t) for i, t in enumerate(TEXTS)]
+    try:
+        ahead = extractor.submit(items, known)
+        assert ahead is not None
+        taken = extractor.collect(ahead, items, dict(known))
+        assert extractor.read_ahead == 1
+        assert _found([taken[it.id] for it in items]) == _found(extractor.extract(items, known))
+
+        ahead = extractor.submit(items, known)
+        assert extractor.collect(ahead, items, {**known, "Rafael Grossi": "PERSON"}) == {}  # other names
+
+        ahead = extractor.submit(items, known)
+        changed = Item(title=items[1].title, text=items[1].text)
+        changed.id = items[1].id
+        changed.text = changed.text.replace("fragile", "grave")
+        taken = extractor.collect(ahead, [items[0], changed, *items[2:]], known)
+        assert items[0].id in taken and changed.id not in taken
+    finally:
+        extractor.close()
+    assert extractor.read_ahead == 2
+
+
+def test_an_ingest_reads_each_next_batch_ahead_and_stores_what_it_would_have(tmp_path, monkeypatch):
+    """A long ingest hands each next batch to the entity workers while this batch's stories
+    run; what it stores is what an ingest read in this process alone stores."""
+    import json
+
+    from newsdesk import Desk
+    from newsdesk.nlp import entities
+
+    monkeypatch.setattr(entities, "POOL_MIN_WORDS", 0)
+    monkeypatch.setattr(entities, "BATCH_MIN_WORDS", 10)
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"title": f"Report {i}", "text": t + f" Filed as report {i}."}) + "\n"
+                            for i, t in enumerate(TEXTS * 2) if t), encoding="utf-8")
+    stored = []
+    for workers in (2, 1):
+        desk = Desk(tmp_path / f"w{workers}.db", settings={"enrich_workers": workers, "ingest_batch": 6})
+        try:
+            report = desk.ingest(path)
+            extractor = next(s for s in desk.stages if s.name == "enrich").extractor.english
+            assert extractor.read_ahead == (3 if workers == 2 else 0)  # 24 items: batches 2, 3 and 4 read ahead
+            stored.append({i: [(m["name"], m["type"], m.get("role")) for m in desk.item_entities(i)["mentions"]]
+                           for i in report.new_ids})
+        finally:
+            desk.close()
+    assert stored[0] == stored[1]
+    assert sum(len(v) for v in stored[0].values()) > 20

@@ -218,7 +218,8 @@ def test_hyphenated_names_split_into_places(analyzer):
 
 def test_a_long_run_of_small_batches_shares_them_with_the_workers(analyzer, monkeypatch):
     """A headline stream comes in batches too small to pay for a worker each; once the run has
-    read enough words in all, its batches are shared with the workers, with the same results."""
+    read enough words in all, the workers start in the background, the batches go on in this
+    process until they have loaded the model, and are then shared with them, with the same results."""
     from newsdesk.nlp import entities
 
     texts = [
@@ -228,7 +229,8 @@ def test_a_long_run_of_small_batches_shares_them_with_the_workers(analyzer, monk
         "Central bank governor Ida Lie raised rates by half a point.",
     ]
     words = sum(len(t.split()) for t in texts)
-    monkeypatch.setattr(entities, "POOL_MIN_WORDS", 2 * words)
+    monkeypatch.setattr(entities, "WARM_WORDS", 2 * words)
+    monkeypatch.setattr(entities, "POOL_MIN_WORDS", 100 * words)
     monkeypatch.setattr(entities, "BATCH_MIN_WORDS", words)
     items = [Item(title=None, text=t, published=datetime(2026, 3, 4, tzinfo=UTC)) for t in texts]
     extractor = entities.SpacyExtractor(MODEL, workers=2)
@@ -236,9 +238,13 @@ def test_a_long_run_of_small_batches_shares_them_with_the_workers(analyzer, monk
         first = extractor.extract(items)
         assert extractor._pool is None  # one small batch: read in-process
         extractor.extract(items)
-        assert extractor._pool is not None  # the run has read enough: the workers share it
+        assert extractor._pool is not None  # the run has read enough: the workers start
+        assert extractor.shared_batches == 0  # and are not waited for
+        assert extractor._ready is not None and extractor._ready.result(timeout=120) is True
         third = extractor.extract(items[:1])  # a batch below BATCH_MIN_WORDS stays in-process
+        assert extractor.shared_batches == 0
         shared = extractor.extract(items)
+        assert extractor.shared_batches == 1  # the workers have loaded: they share the batch
     finally:
         extractor.close()
     assert [e.item_id for e in shared] == [it.id for it in items]

@@ -89,8 +89,11 @@ class IngestService:
             if settle:
                 report.settled = self.settle(report.new)
             return report
-        for batch in record_batches(records, report, batch_size, progress):
-            self.store_batch(batch, report)
+        batches = record_batches(records, report, batch_size, progress)
+        upcoming = next(batches, None)
+        while upcoming is not None:  # one batch read ahead, for the stages that start on it early
+            batch, upcoming = upcoming, next(batches, None)
+            self.store_batch(batch, report, upcoming)
             if progress:
                 progress(len(batch))
         if settle:
@@ -115,28 +118,24 @@ class IngestService:
                 ctx.add_time(stage.name, clock() - start)
         return done
 
-    def store_batch(self, batch: list[Item], report: IngestReport) -> None:
-        """Stores one batch in one transaction and runs the stages on its new items."""
+    def store_batch(self, batch: list[Item], report: IngestReport, upcoming: list[Item] | None = None) -> None:
+        """Stores one batch in one transaction and runs the stages on its new items;
+        `upcoming`: the next batch, if known, for stages that start on it early."""
         try:
-            self._store_batch_once(batch, report)
+            self._store_batch_once(batch, report, upcoming)
         except StoreDisconnected as e:
             # The database rolled the batch back: drop what the stages hold in memory (it
             # may include the lost batch) and store the batch once more from what is stored.
             LOGGER.warning("%s; the batch of %d items was rolled back, retrying it once", e, len(batch))
             self.ctx.drop_stages()
-            self._store_batch_once(batch, report)
+            self._store_batch_once(batch, report, upcoming)
 
-    def _store_batch_once(self, batch: list[Item], report: IngestReport) -> None:
+    def _store_batch_once(self, batch: list[Item], report: IngestReport, upcoming: list[Item] | None) -> None:
         ctx, clock = self.ctx, time.perf_counter
         store = ctx.store
         # Stages that can read new items before they are stored (the entity models) do so
         # outside the write transaction, so other writers are not kept waiting meanwhile.
-        held = store.held_ids([it.id for it in batch])
-        likely_new: list[Item] = []
-        for it in batch:
-            if it.id not in held:
-                held.add(it.id)
-                likely_new.append(it)  # the first of the same id is the one stored
+        likely_new = _likely_new(store, batch)
         if likely_new:
             start = clock()
             if ctx.setting("drop_templates"):
@@ -163,10 +162,25 @@ class IngestService:
                 for stage in stages:
                     start = clock()
                     stage.process(ctx, new_items)
+                    look_ahead = getattr(stage, "look_ahead", None)
+                    if look_ahead is not None and upcoming:
+                        # The next batch's likely new items, as its own `prepare` will see them.
+                        look_ahead(ctx, _likely_new(store, upcoming))
                     ctx.add_time(stage.name, clock() - start)
         report.new += len(new_items)
         report.already += len(batch) - len(new_items)
         report.new_ids.extend(item.id for item in new_items)
+
+
+def _likely_new(store: Store, batch: Sequence[Item]) -> list[Item]:
+    """Returns the items of a batch the store does not hold yet, the first of each id."""
+    held = store.held_ids([it.id for it in batch])
+    likely_new: list[Item] = []
+    for it in batch:
+        if it.id not in held:
+            held.add(it.id)
+            likely_new.append(it)  # the first of the same id is the one stored
+    return likely_new
 
 
 def drop_templates(store: Store, items: Sequence[Item]) -> None:

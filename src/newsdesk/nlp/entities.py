@@ -21,9 +21,10 @@ import importlib.util
 import logging
 import multiprocessing
 import re
+import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
@@ -39,11 +40,15 @@ _OFF = ("lemmatizer", "attribute_ruler")
 PARSE_MODES = ("needed", "all")
 _SPACE = re.compile(r"\S+")
 # Starting a worker costs seconds (it loads the model), so an extractor reads in-process until
-# it has read POOL_MIN_WORDS in all (a long ingest: a 500-headline batch holds about 4,000 words)
-# or is handed a batch that large at once; from then on, any batch of BATCH_MIN_WORDS or more is
-# shared with the workers (a live poll's few items are not).
+# it has read WARM_WORDS in all (a long ingest: a 500-headline batch holds about 3,000 words),
+# then starts the workers in the background and goes on reading in-process while they load;
+# once they are ready, any batch of BATCH_MIN_WORDS or more is shared with them (a live poll's
+# few items are not). A batch of POOL_MIN_WORDS or more is worth waiting for them.
+WARM_WORDS = 3_000
 POOL_MIN_WORDS = 20_000
 BATCH_MIN_WORDS = 1_000
+# Parts per worker a batch read ahead is cut into (see `Ahead`).
+AHEAD_PARTS = 4
 # A caseless headline's names are the words its body writes with a capital, when the body has
 # at least this many words (a shorter one may not name them all).
 EVIDENCE_WORDS = 20
@@ -196,10 +201,18 @@ class Analyzer:
         self.truecaser = Truecaser(*common_words(nlp))
         self.truecaser.verbs = verb_lemmas(nlp)
         self.partial = None
+        self._known: KnownNames | None = None
         if parse == "needed" and _ner_stands_alone(nlp):
             from newsdesk.nlp.parse import PartialParser
 
             self.partial = PartialParser(nlp)
+
+    def _known_base(self, known: dict[str, str]) -> KnownNames:
+        """Returns what is derived from the desk's known names, kept while they stay the same
+        (the parts of one batch, the batches of a run between new names)."""
+        if self._known is None or self._known.raw != known:
+            self._known = KnownNames(known, self.truecaser)
+        return self._known
 
     def _tokenize(self, texts: list[str], spent: list[float]) -> list:
         """Returns a Doc per text, each made from its defused text and timed into `spent`.
@@ -257,11 +270,10 @@ class Analyzer:
             capital_words,
             is_caseless,
             is_title_case,
-            known_casing,
             lower_words,
         )
 
-        known = dict(known or {})
+        base = self._known_base(known or {})
         clock = time.perf_counter
         spent = [0.0] * len(items)
         bodies = [cap_words(it.text or "", self.max_words) for it in items]
@@ -269,13 +281,13 @@ class Analyzer:
         # it: the model finds names by their capitals, and a caseless text has none or all.
         caseless = [is_caseless(b) for b in bodies]
         if any(caseless):
-            casing = known_casing(known, self.truecaser)
+            casing = base.casing()
             bodies = [self.truecaser.recase(b, casing) if c else b for b, c in zip(bodies, caseless, strict=True)]
         body_docs = self._bodies(self._tokenize(bodies, spent))
-        from newsdesk.nlp.rules import fix_entities, known_index, tag_known
+        from newsdesk.nlp.rules import fix_entities, tag_known
 
-        _add_surnames(known)
-        index = known_index(known, self.truecaser.is_word)
+        known = dict(base.named)  # with the surnames of its people
+        index = base.index
         for doc, flat in zip(body_docs, caseless, strict=True):
             fix_entities(doc, index, self.truecaser.is_common)
             if flat:
@@ -287,13 +299,14 @@ class Analyzer:
                 if e.label_ == "PERSON" and len(e) > 1:
                     known[e[-1].text] = "PERSON"  # the surname alone names the person, whatever the model said
         _add_surnames(known)
-        index = known_index(known, self.truecaser.is_word)
+        grown = base.grown(known)
+        index = grown.index()
         if len(items) > 1:
             for doc in body_docs:  # names from the other items of the batch
                 tag_known(doc, index)
-        known_words = {w.rstrip("’'s") for name in known for w in name.split()}
+        known_words = grown.words()
         flat_titles = [bool(it.title) and is_caseless(it.title) for it in items]
-        casing = known_casing(known, self.truecaser) if any(flat_titles) else None
+        casing = grown.casing() if any(flat_titles) else None
         titles: list[str] = []
         cased: list[bool] = []
         sources: list[str | None] = []  # what a title's names are read from (None: the title as written)
@@ -381,6 +394,98 @@ def _chunk_token_vectors(model, size: int) -> None:
 
     dims = {name: inner.maybe_get_dim(name) for name in ("nI", "nO")}
     outer.layers[0] = Model(f"chunked({inner.name})", forward, layers=[inner], dims=dims)
+
+
+class KnownNames:
+    """The desk's known names (name -> type) and what the analyser derives from them: their
+    casing for caseless text, and the index that tags them, with the surnames of people."""
+
+    def __init__(self, raw: dict[str, str], truecaser):
+        from newsdesk.nlp.rules import known_index
+
+        self.raw = dict(raw)
+        self.truecaser = truecaser
+        self.named = dict(raw)
+        _add_surnames(self.named)
+        self.index = known_index(self.named, truecaser.is_word)
+        self._casing: Any = None
+        self._named_casing: Any = None
+        self._words: set[str] | None = None
+
+    def casing(self):
+        """Returns `known_casing` of the names as given (without the surnames)."""
+        from newsdesk.nlp.headlines import known_casing
+
+        if self._casing is None:
+            self._casing = known_casing(self.raw, self.truecaser)
+        return self._casing
+
+    def named_casing(self):
+        from newsdesk.nlp.headlines import known_casing
+
+        if self._named_casing is None:
+            self._named_casing = known_casing(self.named, self.truecaser)
+        return self._named_casing
+
+    def words(self) -> set[str]:
+        if self._words is None:
+            self._words = name_words(self.named)
+        return self._words
+
+    def grown(self, known: dict[str, str]) -> GrownNames:
+        """Returns `known` (these names with more, in insertion order after them) to derive from."""
+        return GrownNames(self, known)
+
+
+class GrownNames:
+    """Known names grown by a batch's own: what is derived from them is what is derived
+    from the whole dict, built from the base's and the new names' alone."""
+
+    def __init__(self, base: KnownNames, known: dict[str, str]):
+        self.base = base
+        self.known = known
+        named = base.named
+        self.new = {n: label for n, label in known.items() if n not in named}
+        self.relabelled = any(named[n] != label for n, label in known.items() if n in named)
+
+    def index(self):
+        from newsdesk.nlp.rules import known_index
+
+        if self.relabelled:  # a name of the base changed its type: index the whole again
+            return known_index(self.known, self.base.truecaser.is_word)
+        extra = known_index(self.new, self.base.truecaser.is_word)
+        if not extra:
+            return self.base.index
+        index = dict(self.base.index)
+        for first, entries in extra.items():
+            if first in index:  # the base's entries first, each list longest name first (a stable sort)
+                index[first] = sorted(index[first] + entries, key=lambda e: -len(e[0]))
+            else:
+                index[first] = entries
+        return index
+
+    def words(self) -> set[str]:
+        return self.base.words() | name_words(self.new) if self.new else self.base.words()
+
+    def casing(self):
+        from newsdesk.nlp.headlines import known_casing
+
+        base_words, base_phrases = self.base.named_casing()
+        if not self.new:
+            return base_words, base_phrases
+        new_words, new_phrases = known_casing(self.new, self.base.truecaser)
+        words = dict(base_words)
+        for low, word in new_words.items():
+            words.setdefault(low, word)
+        phrases = dict(base_phrases)
+        for first, found in new_phrases.items():
+            phrases[first] = sorted(phrases[first] + found, key=lambda p: -len(p[0])) if first in phrases else found
+        return words, phrases
+
+
+def name_words(names) -> set[str]:
+    """Returns the words of names, without a possessive ending."""
+    return {w.rstrip("’'s") for name in names for w in name.split()}
 
 
 def _add_surnames(known: dict[str, str]) -> None:
@@ -554,9 +659,87 @@ def _init_worker(model: str, max_words: int, parse: str, budget: float = 0.0) ->
     _WORKER = Analyzer(model, max_words, parse, budget)
 
 
+def _loaded() -> bool:
+    """Returns True in a worker whose model has loaded (the initializer has run)."""
+    return _WORKER is not None
+
+
 def _work(items: list[Item], known: dict[str, str]) -> list[Enrichment]:
     assert _WORKER is not None
     return _WORKER.analyse(items, known)
+
+
+class Ahead:
+    """A batch cut into parts that the workers read, from the first, while this process reads
+    them from the last (`take`), until the two meet: they end about together, however fast
+    each one is (a worker still loading its model takes fewer parts).
+
+    A thread here hands the parts to the workers one at a time each. A batch still to come
+    (`SpacyExtractor.submit`) starts with the workers alone, while this process does other work.
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor, slots: int, known: dict[str, str],
+                 chunks: list[list[Item]], words: int):
+        self.known = known  # the names it is read with
+        self.chunks = chunks
+        self.words = words
+        self.results: list[list[Enrichment] | None] = [None] * len(chunks)
+        self._next = 0  # the first part nobody has taken
+        self._end = len(chunks)  # parts from here on are taken by this process
+        self._lock = threading.Lock()
+        self._dropped = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._feed, args=(pool, max(1, slots)), daemon=True,
+                                        name="newsdesk-entities-ahead")
+        self._thread.start()
+
+    def _claim_first(self) -> int | None:
+        with self._lock:
+            if self._dropped or self._next >= self._end:
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def _claim_last(self) -> int | None:
+        with self._lock:
+            if self._next >= self._end:
+                return None
+            self._end -= 1
+            return self._end
+
+    def _feed(self, pool: ProcessPoolExecutor, slots: int) -> None:
+        running: dict[Future, int] = {}
+        try:
+            while True:
+                while len(running) < slots:
+                    k = self._claim_first()
+                    if k is None:
+                        break
+                    running[pool.submit(_work, self.chunks[k], self.known)] = k
+                if not running:
+                    return
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    self.results[running.pop(fut)] = fut.result()
+        except BaseException as e:  # noqa: BLE001 - a worker died: `take` reads what is missing here
+            self.error = e
+            with self._lock:
+                self._next = self._end = len(self.chunks)  # nothing more is handed out
+
+    def take(self, analyse: Callable[[list[Item]], list[Enrichment]]) -> list[Enrichment]:
+        """Returns the batch's enrichments in order, reading here the parts still unclaimed."""
+        while (k := self._claim_last()) is not None:
+            self.results[k] = analyse(self.chunks[k])
+        self._thread.join()
+        out: list[Enrichment] = []
+        for chunk, found in zip(self.chunks, self.results, strict=True):
+            out.extend(found if found is not None else analyse(chunk))
+        return out
+
+    def drop(self) -> None:
+        """Stops handing out parts; what the workers are reading is thrown away."""
+        with self._lock:
+            self._dropped = True
 
 
 class SpacyExtractor(EntityExtractor):
@@ -578,7 +761,10 @@ class SpacyExtractor(EntityExtractor):
         self.budget = budget
         self._local: Analyzer | None = None
         self._pool: ProcessPoolExecutor | None = None
-        self.words_read = 0  # words of every batch so far (see POOL_MIN_WORDS)
+        self.words_read = 0  # words of every batch so far (see WARM_WORDS)
+        self._ready: Future | None = None  # done once the workers have loaded the model
+        self.shared_batches = 0  # batches shared with the workers
+        self.read_ahead = 0  # batches the workers began before they were wanted (see `submit`)
 
     @property
     def analyzer(self) -> Analyzer:
@@ -593,24 +779,84 @@ class SpacyExtractor(EntityExtractor):
         known = known or {}
         words = sum(_word_count(it, self.max_words) for it in items)
         self.words_read += words
-        long_run = self.words_read >= POOL_MIN_WORDS and words >= BATCH_MIN_WORDS
-        if self.workers <= 1 or not (long_run or words >= POOL_MIN_WORDS) or len(items) < 2 * self.workers:
+        if self.workers <= 1 or len(items) < 2 * self.workers or not self._share(words):
             return self.analyzer.analyse(items, known)
-        chunks = _split(items, self.workers, self.max_words)
+        # Parts small enough that the workers and this process end about together (see Ahead).
+        chunks = _split(items, AHEAD_PARTS * self.workers, self.max_words)
         try:
-            pool = self._get_pool()
-            futures: list[Future] = [pool.submit(_work, chunk, known) for chunk in chunks[1:]]
-        except (BrokenProcessPool, RuntimeError, OSError) as e:
+            ahead = Ahead(self._get_pool(), self.workers - 1, dict(known), chunks, words)
+        except (RuntimeError, OSError) as e:
             self._without_workers(e)
             return self.analyzer.analyse(items, known)
-        results = self.analyzer.analyse(chunks[0], known)
-        for chunk, fut in zip(chunks[1:], futures, strict=True):
-            try:
-                results.extend(fut.result())
-            except BrokenProcessPool as e:  # a worker died (or never started): read it here
-                self._without_workers(e)
-                results.extend(self.analyzer.analyse(chunk, known))
+        self.shared_batches += 1
+        results = ahead.take(lambda chunk: self.analyzer.analyse(chunk, known))
+        if isinstance(ahead.error, BrokenProcessPool):  # a worker died (or never started): read here
+            self._without_workers(ahead.error)
         return results
+
+    def submit(self, items: Sequence[Item], known: dict[str, str]) -> Ahead | None:
+        """Starts reading a batch that is still to come on the workers; None when they are not in use.
+
+        The ingest hands over its next batch while this process runs the later stages of the
+        present one. `collect` takes the results when that batch is prepared, if they were
+        read with the names the store then knows; otherwise they are dropped.
+        """
+        items = list(items)
+        if self.workers <= 1 or len(items) < 2 * self.workers or self._ready is None or not self._ready.done():
+            return None
+        if self._ready.exception() is not None:
+            return None
+        words = sum(_word_count(it, self.max_words) for it in items)
+        if words < BATCH_MIN_WORDS:
+            return None
+        chunks = _split(items, AHEAD_PARTS * self.workers, self.max_words)
+        try:
+            return Ahead(self._get_pool(), self.workers - 1, dict(known), chunks, words)
+        except (RuntimeError, OSError) as e:
+            self._without_workers(e)
+            return None
+
+    def collect(self, ahead: Ahead, items: Sequence[Item], known: dict[str, str]) -> dict[str, Enrichment]:
+        """Returns, by item id, what `submit` read of these items, when it read them as they
+        are now with these known names; the rest is left to `extract`."""
+        wanted = {it.id: (it.title, it.text) for it in items}
+        if ahead.known != known or not any(wanted.get(it.id) == (it.title, it.text)
+                                           for chunk in ahead.chunks for it in chunk):
+            ahead.drop()
+            return {}
+        self.words_read += ahead.words
+        found = ahead.take(lambda chunk: self.analyzer.analyse(chunk, known))
+        if isinstance(ahead.error, BrokenProcessPool):  # a worker died: its parts were read here
+            self._without_workers(ahead.error)
+        self.shared_batches += 1
+        self.read_ahead += 1
+        flat = [it for chunk in ahead.chunks for it in chunk]
+        return {it.id: enr for it, enr in zip(flat, found, strict=True)
+                if wanted.get(it.id) == (it.title, it.text)}
+
+    def _share(self, words: int) -> bool:
+        """Returns whether a batch of `words` goes to the workers, starting them once the run is long.
+
+        The workers load in the background: batches go on in-process until they are ready,
+        except one of POOL_MIN_WORDS or more, which is worth the wait.
+        """
+        large = words >= POOL_MIN_WORDS
+        if not large and (self.words_read < WARM_WORDS or words < BATCH_MIN_WORDS):
+            return False
+        if self._ready is None:
+            try:
+                self._ready = self._get_pool().submit(_loaded)
+            except (BrokenProcessPool, RuntimeError, OSError) as e:
+                self._without_workers(e)
+                return False
+        if large:
+            return True
+        if not self._ready.done():
+            return False
+        if self._ready.exception() is not None:
+            self._without_workers(self._ready.exception())
+            return False
+        return True
 
     def _without_workers(self, error: BaseException) -> None:
         """Goes on in this process alone after the worker processes failed, saying so once."""
@@ -637,6 +883,7 @@ class SpacyExtractor(EntityExtractor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._ready = None
 
 
 def _split(items: list[Item], parts: int, max_words: int) -> list[list[Item]]:

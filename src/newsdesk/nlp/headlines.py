@@ -69,14 +69,21 @@ _NOUN_SUFFIX = re.compile(
 )
 
 
+MEMO_MAX = 200_000  # words whose answers a Truecaser keeps (then it starts afresh)
+
+
 class Truecaser:
     """Rewrites Title Case headlines in sentence case, keeping names."""
 
     def __init__(self, common: set[str], nouns: set[str] | None = None, adjectives: set[str] | None = None):
-        self.common = common | _ALWAYS_LOWER
-        self.nouns = nouns or set()
-        self.adjectives = adjectives or set()
+        self.common = frozenset(common | _ALWAYS_LOWER)
+        self.nouns = frozenset(nouns or ())
+        self.adjectives = frozenset(adjectives or ())
         self.verbs: set[str] = set()
+        # Answers of is_common and is_word by word: the desk's known names are looked up for
+        # every batch, and a word's stems take a dozen set lookups.
+        self._common: dict[str, bool] = {}
+        self._words: dict[str, bool] = {}
 
     def is_common(self, word: str) -> bool:
         """Returns whether a lower-cased word is an ordinary word.
@@ -84,6 +91,14 @@ class Truecaser:
         Verbs, adjectives, adverbs and stop words are; a noun is when it is plural or has a
         common-noun ending, since the dictionary's nouns include place names ("iran").
         """
+        found = self._common.get(word)
+        if found is None:
+            if len(self._common) >= MEMO_MAX:
+                self._common.clear()
+            found = self._common[word] = self._is_common(word)
+        return found
+
+    def _is_common(self, word: str) -> bool:
         if any(s in self.common for s in _stems(word)):
             return True
         if word in self.nouns and _NOUN_SUFFIX.search(word):
@@ -108,7 +123,12 @@ class Truecaser:
 
     def is_word(self, word: str) -> bool:
         """Returns whether a lower-cased word is in the dictionary at all (nouns included)."""
-        return any(s in self.common or s in self.nouns for s in _stems(word))
+        found = self._words.get(word)
+        if found is None:
+            if len(self._words) >= MEMO_MAX:
+                self._words.clear()
+            found = self._words[word] = any(s in self.common or s in self.nouns for s in _stems(word))
+        return found
 
     def truecase(self, text: str, known: set[str] | None = None, lower_seen: set[str] | None = None) -> str:
         """Returns the headline in sentence case, offsets unchanged.

@@ -202,6 +202,18 @@ class LanguageRouter(EntityExtractor):
                 out[k] = enr
         return [e if e is not None else Enrichment(it.id) for e, it in zip(out, items, strict=True)]
 
+    def submit(self, items: Sequence[Item], known: dict[str, str]) -> Any:
+        """Starts reading the English items of a batch still to come (see SpacyExtractor.submit)."""
+        submit = getattr(self.english, "submit", None)
+        english = [it for it in items if self.language_of(it) == ENGLISH]
+        return submit(english, known) if submit is not None and english else None
+
+    def collect(self, ahead: Any, items: Sequence[Item], known: dict[str, str]) -> dict[str, Enrichment]:
+        """Returns what `submit` read of these items, by id (see SpacyExtractor.collect)."""
+        collect = getattr(self.english, "collect", None)
+        english = [it for it in items if self.language_of(it) == ENGLISH]
+        return collect(ahead, english, known) if collect is not None else {}
+
     def _analyser(self, lang: str) -> ForeignAnalyzer:
         if lang not in self._loaded:
             self._loaded[lang] = ForeignAnalyzer(lang, self.pipelines[lang], self.max_words)

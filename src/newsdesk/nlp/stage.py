@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsdesk.model import Item
 from newsdesk.nlp.base import Enrichment, EntityExtractor, make_extractor
@@ -61,6 +61,7 @@ class EnrichStage(Stage):
     def __init__(self, extractor: EntityExtractor):
         self.extractor = extractor
         self._prepared: dict[str, Enrichment] = {}  # item id -> what `prepare` found
+        self._ahead: Any = None  # the next batch, being read by the workers (see `look_ahead`)
 
     @classmethod
     def create(cls, desk: Context) -> EnrichStage | None:
@@ -96,7 +97,32 @@ class EnrichStage(Stage):
 
     def _find(self, desk: Context, items: Sequence[Item]) -> dict[str, Enrichment]:
         known = desk.store.known_entity_names()
-        return {e.item_id: e for e in self._extract(list(items), known)}
+        ahead, self._ahead = self._ahead, None
+        found: dict[str, Enrichment] = {}
+        if ahead is not None:
+            try:
+                found = self.extractor.collect(ahead, items, known)  # type: ignore[attr-defined]
+            except Exception as e:  # noqa: BLE001 - what was read ahead is only a head start
+                LOGGER.warning("entities read ahead were lost (%s); reading the batch again", e)
+        rest = [it for it in items if it.id not in found]
+        if rest:
+            found.update((e.item_id, e) for e in self._extract(rest, known))
+        return found
+
+    def look_ahead(self, desk: Context, items: Sequence[Item]) -> None:
+        """Hands the next batch's new items to the entity workers, if they are running, while
+        this batch's later stages (the stories) run here.
+
+        Called in the batch's transaction once its entities are stored, so the names the
+        workers are given are those the next batch's `prepare` will read from the store; if
+        they differ by then (another writer), or an item's text changed, what was read is
+        dropped and read again.
+        """
+        submit = getattr(self.extractor, "submit", None)
+        items = [it for it in items if it.annotations.get("pre_enrichment") is None]
+        if submit is None or not items:
+            return
+        self._ahead = submit(items, desk.store.known_entity_names())
 
     def process(self, desk: Context, items: Sequence[Item]) -> None:
         """Enriches the items, stores the results and annotates the items for later stages."""
@@ -143,4 +169,7 @@ class EnrichStage(Stage):
         return out
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.drop()
+            self._ahead = None
         self.extractor.close()
