@@ -51,7 +51,8 @@ def test_chunked_token_vectors_find_the_same_entities(nlp):
 
 def test_analysis_holds_blas_to_one_thread_and_restores_it(nlp):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from newsdesk.nlp.entities import Analyzer, one_blas_thread
+    from newsdesk.cores import one_blas_thread
+    from newsdesk.nlp.entities import Analyzer
 
     def blas_threads():
         return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
@@ -148,11 +149,14 @@ def test_known_names_grown_by_a_batch_derive_what_the_whole_dict_does(nlp):
 
     truecaser = Truecaser(*common_words(nlp))
     base = {"Kadri Saar": "PERSON", "Tallinn": "GPE", "White House": "ORG", "NATO": "ORG",
-            "Janis Ozols": "PERSON", "Saar Energy": "ORG", "Fire": "ORG", "Baltic Sea": "LOC"}
+            "Janis Ozols": "PERSON", "Saar Energy": "ORG", "Fire": "ORG", "Baltic Sea": "LOC",
+            "Monday": "DATE", "Riga Bay": "LOC"}
     known_names = KnownNames(base, truecaser)
     assert known_names.casing() == known_casing(base, truecaser)
     for added in ({}, {"Saar": "GPE"},  # relabels the surname the base adds
-                  {"Kadri Saar Jr": "PERSON", "White Mountain": "LOC", "Riga": "GPE", "Ilze Kalnina": "PERSON"}):
+                  {"Kadri Saar Jr": "PERSON", "White Mountain": "LOC", "Riga": "GPE", "Ilze Kalnina": "PERSON"},
+                  {"Tallinn": "DATE", "Riga Bay": "PRODUCT", "Fire": "PERSON"},  # out of the index, or never in it
+                  {"Monday": "PERSON", "Janis Ozols": "ORG"}):  # into the index; another type in place
         known = dict(known_names.named)
         known.update(added)
         _add_surnames(known)
@@ -233,3 +237,32 @@ def test_an_ingest_reads_each_next_batch_ahead_and_stores_what_it_would_have(tmp
             desk.close()
     assert stored[0] == stored[1]
     assert sum(len(v) for v in stored[0].values()) > 20
+
+
+def test_the_stages_run_with_one_blas_thread(tmp_path, monkeypatch):
+    """The story stage multiplies small matrices: with more BLAS threads, OpenBLAS's spinning
+    threads take the cores the entity workers read on. The ingest holds BLAS to one thread
+    while its stages run, and gives the threads back after."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from newsdesk import Desk
+    from newsdesk.stories.stage import StoryStage
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+
+    seen: list[list[int]] = []
+    process = StoryStage.process
+
+    def watched(self, ctx, items):
+        seen.append(blas_threads())
+        return process(self, ctx, items)
+
+    monkeypatch.setattr(StoryStage, "process", watched)
+    before = blas_threads()
+    desk = Desk(tmp_path / "b.db", stages=["stories"])
+    try:
+        desk.ingest([Item(title=f"Port strike enters day {i}", text=t) for i, t in enumerate(TEXTS) if t])
+    finally:
+        desk.close()
+    assert seen and all(n == 1 for threads in seen for n in threads)
+    assert blas_threads() == before

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newsdesk.cores import one_blas_thread
 from newsdesk.errors import StoreDisconnected
 from newsdesk.model import IngestReport, Item, Skip
 from newsdesk.pipeline import record_batches
@@ -111,7 +112,7 @@ class IngestService:
         done: dict[str, int] = {}
         if not stages:
             return done
-        with ctx.store.transaction():
+        with ctx.store.transaction(), one_blas_thread():
             for stage in stages:
                 start = clock()
                 done.update(stage.finish(ctx, new) or {})
@@ -121,14 +122,15 @@ class IngestService:
     def store_batch(self, batch: list[Item], report: IngestReport, upcoming: list[Item] | None = None) -> None:
         """Stores one batch in one transaction and runs the stages on its new items;
         `upcoming`: the next batch, if known, for stages that start on it early."""
-        try:
-            self._store_batch_once(batch, report, upcoming)
-        except StoreDisconnected as e:
-            # The database rolled the batch back: drop what the stages hold in memory (it
-            # may include the lost batch) and store the batch once more from what is stored.
-            LOGGER.warning("%s; the batch of %d items was rolled back, retrying it once", e, len(batch))
-            self.ctx.drop_stages()
-            self._store_batch_once(batch, report, upcoming)
+        with one_blas_thread():
+            try:
+                self._store_batch_once(batch, report, upcoming)
+            except StoreDisconnected as e:
+                # The database rolled the batch back: drop what the stages hold in memory (it
+                # may include the lost batch) and store the batch once more from what is stored.
+                LOGGER.warning("%s; the batch of %d items was rolled back, retrying it once", e, len(batch))
+                self.ctx.drop_stages()
+                self._store_batch_once(batch, report, upcoming)
 
     def _store_batch_once(self, batch: list[Item], report: IngestReport, upcoming: list[Item] | None) -> None:
         ctx, clock = self.ctx, time.perf_counter

@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from newsdesk.cores import one_blas_thread
 from newsdesk.model import HEADLINE, Item
 from newsdesk.nlp.base import NAMED_TYPES, DateMention, Enrichment, EntityExtractor, Mention
 
@@ -47,8 +47,11 @@ _SPACE = re.compile(r"\S+")
 WARM_WORDS = 3_000
 POOL_MIN_WORDS = 20_000
 BATCH_MIN_WORDS = 1_000
-# Parts per worker a batch read ahead is cut into (see `Ahead`).
-AHEAD_PARTS = 4
+# A batch shared with the workers is cut into parts of about PART_WORDS words (at least two
+# per process, at most MAX_PARTS per process), about a fifth of a second each: small enough
+# that the processes end together, large enough that a part's fixed costs stay small (see `Ahead`).
+PART_WORDS = 2_000
+MAX_PARTS = 8
 # A caseless headline's names are the words its body writes with a capital, when the body has
 # at least this many words (a shorter one may not name them all).
 EVIDENCE_WORDS = 20
@@ -98,15 +101,6 @@ def numpy_matmul(nlp) -> None:
         for node in model.walk():
             if type(node.ops) is NumpyOps:
                 node.ops = ops
-
-
-def one_blas_thread() -> AbstractContextManager:
-    """Returns a context in which BLAS libraries use one thread (a no-op without threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - installed with scikit-learn
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def missing(model: str) -> str | None:
@@ -446,17 +440,34 @@ class GrownNames:
         self.known = known
         named = base.named
         self.new = {n: label for n, label in known.items() if n not in named}
-        self.relabelled = any(named[n] != label for n, label in known.items() if n in named)
+        self.relabelled = {n: label for n, label in known.items() if n in named and named[n] != label}
 
     def index(self):
-        from newsdesk.nlp.rules import known_index
+        from newsdesk.nlp.rules import index_entry, known_index
 
-        if self.relabelled:  # a name of the base changed its type: index the whole again
-            return known_index(self.known, self.base.truecaser.is_word)
-        extra = known_index(self.new, self.base.truecaser.is_word)
-        if not extra:
+        skip = self.base.truecaser.is_word
+        extra = known_index(self.new, skip)
+        if not extra and not self.relabelled:
             return self.base.index
         index = dict(self.base.index)
+        for name, label in self.relabelled.items():  # a name of the base changed its type: in its place
+            old = index_entry(name, self.base.named[name], skip)
+            new = index_entry(name, label, skip)
+            if old is None and new is None:
+                continue
+            entries = index.get(old[0][0], []) if old is not None else []
+            if old is None or entries.count(old) != 1:  # a new entry among the base's, or one of twins
+                return known_index(self.known, skip)
+            entries = list(entries)
+            at = entries.index(old)
+            if new is not None:
+                entries[at] = new  # the same words: the same place in the longest-first order
+                index[old[0][0]] = entries
+            elif len(entries) > 1:
+                del entries[at]
+                index[old[0][0]] = entries
+            else:
+                del index[old[0][0]]
         for first, entries in extra.items():
             if first in index:  # the base's entries first, each list longest name first (a stable sort)
                 index[first] = sorted(index[first] + entries, key=lambda e: -len(e[0]))
@@ -674,7 +685,8 @@ class Ahead:
     them from the last (`take`), until the two meet: they end about together, however fast
     each one is (a worker still loading its model takes fewer parts).
 
-    A thread here hands the parts to the workers one at a time each. A batch still to come
+    A thread here hands the parts to the workers, two at a time each (one waits while the
+    other is read, so a worker is not idle while this busy process answers). A batch still to come
     (`SpacyExtractor.submit`) starts with the workers alone, while this process does other work.
     """
 
@@ -782,9 +794,9 @@ class SpacyExtractor(EntityExtractor):
         if self.workers <= 1 or len(items) < 2 * self.workers or not self._share(words):
             return self.analyzer.analyse(items, known)
         # Parts small enough that the workers and this process end about together (see Ahead).
-        chunks = _split(items, AHEAD_PARTS * self.workers, self.max_words)
+        chunks = _split(items, self._parts(words), self.max_words)
         try:
-            ahead = Ahead(self._get_pool(), self.workers - 1, dict(known), chunks, words)
+            ahead = Ahead(self._get_pool(), 2 * (self.workers - 1), dict(known), chunks, words)
         except (RuntimeError, OSError) as e:
             self._without_workers(e)
             return self.analyzer.analyse(items, known)
@@ -809,9 +821,9 @@ class SpacyExtractor(EntityExtractor):
         words = sum(_word_count(it, self.max_words) for it in items)
         if words < BATCH_MIN_WORDS:
             return None
-        chunks = _split(items, AHEAD_PARTS * self.workers, self.max_words)
+        chunks = _split(items, self._parts(words), self.max_words)
         try:
-            return Ahead(self._get_pool(), self.workers - 1, dict(known), chunks, words)
+            return Ahead(self._get_pool(), 2 * (self.workers - 1), dict(known), chunks, words)
         except (RuntimeError, OSError) as e:
             self._without_workers(e)
             return None
@@ -833,6 +845,10 @@ class SpacyExtractor(EntityExtractor):
         flat = [it for chunk in ahead.chunks for it in chunk]
         return {it.id: enr for it, enr in zip(flat, found, strict=True)
                 if wanted.get(it.id) == (it.title, it.text)}
+
+    def _parts(self, words: int) -> int:
+        """Returns how many parts a shared batch of `words` is cut into."""
+        return min(max(words // PART_WORDS, 2 * self.workers), MAX_PARTS * self.workers)
 
     def _share(self, words: int) -> bool:
         """Returns whether a batch of `words` goes to the workers, starting them once the run is long.

@@ -83,14 +83,9 @@ class ForeignAnalyzer:
 
     def analyse(self, items: Sequence[Item]) -> list[Enrichment]:
         """Returns one Enrichment per item: its names and dates."""
+        from newsdesk.cores import one_blas_thread
         from newsdesk.nlp.canonical import resolve_item
-        from newsdesk.nlp.entities import (
-            BATCH_TOKENS,
-            cap_words,
-            defuse,
-            one_blas_thread,
-            token_batches,
-        )
+        from newsdesk.nlp.entities import BATCH_TOKENS, cap_words, defuse, token_batches
 
         titles = [it.title or "" for it in items]
         bodies = [cap_words(it.text or "", self.max_words) for it in items]

@@ -353,17 +353,24 @@ def known_index(known: dict[str, str], skip_word=None) -> KnownIndex:
     """
     index: KnownIndex = {}
     for name, label in known.items():
-        if label not in ("PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC") or not _NAME_CHARS.match(name):
-            continue
-        words = tuple(name.split())
-        if not words or not words[0][:1].isupper():
-            continue
-        if len(words) == 1 and skip_word is not None and skip_word(words[0].lower()):
-            continue
-        index.setdefault(words[0], []).append((words, label))
+        entry = index_entry(name, label, skip_word)
+        if entry is not None:
+            index.setdefault(entry[0][0], []).append(entry)
     for entries in index.values():
         entries.sort(key=lambda e: -len(e[0]))
     return index
+
+
+def index_entry(name: str, label: str, skip_word=None) -> tuple[tuple[str, ...], str] | None:
+    """Returns a known name's entry in `known_index` (its words and type), or None when it has none."""
+    if label not in ("PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC") or not _NAME_CHARS.match(name):
+        return None
+    words = tuple(name.split())
+    if not words or not words[0][:1].isupper():
+        return None
+    if len(words) == 1 and skip_word is not None and skip_word(words[0].lower()):
+        return None
+    return words, label
 
 
 def tag_known(doc: Doc, known: KnownIndex) -> None:
