@@ -211,10 +211,14 @@ def test_a_batch_read_ahead_by_the_workers_is_what_reading_it_then_finds(nlp, mo
     assert extractor.read_ahead == 2
 
 
-def test_an_ingest_reads_each_next_batch_ahead_and_stores_what_it_would_have(tmp_path, monkeypatch):
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_an_ingest_reads_each_next_batch_ahead_and_stores_what_it_would_have(tmp_path, monkeypatch, backend):
     """A long ingest hands each next batch to the entity workers while this batch's stories
-    run; what it stores is what an ingest read in this process alone stores."""
+    run (the names it gives them read in the batch's transaction); what it stores is what an
+    ingest read in this process alone stores."""
     import json
+
+    from conftest import pg_drop_database, pg_fresh_database
 
     from newsdesk import Desk
     from newsdesk.nlp import entities
@@ -226,7 +230,8 @@ def test_an_ingest_reads_each_next_batch_ahead_and_stores_what_it_would_have(tmp
                             for i, t in enumerate(TEXTS * 2) if t), encoding="utf-8")
     stored = []
     for workers in (2, 1):
-        desk = Desk(tmp_path / f"w{workers}.db", settings={"enrich_workers": workers, "ingest_batch": 6})
+        store = pg_fresh_database() if backend == "postgres" else tmp_path / f"w{workers}.db"
+        desk = Desk(store, settings={"enrich_workers": workers, "ingest_batch": 6})
         try:
             report = desk.ingest(path)
             extractor = next(s for s in desk.stages if s.name == "enrich").extractor.english
@@ -235,6 +240,8 @@ def test_an_ingest_reads_each_next_batch_ahead_and_stores_what_it_would_have(tmp
                            for i in report.new_ids})
         finally:
             desk.close()
+            if backend == "postgres":
+                pg_drop_database(store)
     assert stored[0] == stored[1]
     assert sum(len(v) for v in stored[0].values()) > 20
 
