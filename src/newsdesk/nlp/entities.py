@@ -796,18 +796,8 @@ class SpacyExtractor(EntityExtractor):
         self.words_read += words
         if self.workers <= 1 or len(items) < 2 * self.workers or not self._share(words):
             return self.analyzer.analyse(items, known)
-        # Parts small enough that the workers and this process end about together (see Ahead).
-        chunks = _split(items, self._parts(words), self.max_words)
-        try:
-            ahead = Ahead(self._get_pool(), 2 * (self.workers - 1), dict(known), chunks, words)
-        except (RuntimeError, OSError) as e:
-            self._without_workers(e)
-            return self.analyzer.analyse(items, known)
-        self.shared_batches += 1
-        results = ahead.take(lambda chunk: self.analyzer.analyse(chunk, known))
-        if isinstance(ahead.error, BrokenProcessPool):  # a worker died (or never started): read here
-            self._without_workers(ahead.error)
-        return results
+        ahead = self._start(items, known, words)
+        return self._take(ahead, known) if ahead is not None else self.analyzer.analyse(items, known)
 
     def submit(self, items: Sequence[Item], known: dict[str, str]) -> Ahead | None:
         """Starts reading a batch that is still to come on the workers; None when they are not in use.
@@ -822,14 +812,7 @@ class SpacyExtractor(EntityExtractor):
         if self._ready.exception() is not None:
             return None
         words = sum(_word_count(it, self.max_words) for it in items)
-        if words < BATCH_MIN_WORDS:
-            return None
-        chunks = _split(items, self._parts(words), self.max_words)
-        try:
-            return Ahead(self._get_pool(), 2 * (self.workers - 1), dict(known), chunks, words)
-        except (RuntimeError, OSError) as e:
-            self._without_workers(e)
-            return None
+        return self._start(items, known, words) if words >= BATCH_MIN_WORDS else None
 
     def collect(self, ahead: Ahead, items: Sequence[Item], known: dict[str, str]) -> dict[str, Enrichment]:
         """Returns, by item id, what `submit` read of these items, when it read them as they
@@ -840,18 +823,29 @@ class SpacyExtractor(EntityExtractor):
             ahead.drop()
             return {}
         self.words_read += ahead.words
-        found = ahead.take(lambda chunk: self.analyzer.analyse(chunk, known))
-        if isinstance(ahead.error, BrokenProcessPool):  # a worker died: its parts were read here
-            self._without_workers(ahead.error)
-        self.shared_batches += 1
+        found = self._take(ahead, known)
         self.read_ahead += 1
         flat = [it for chunk in ahead.chunks for it in chunk]
         return {it.id: enr for it, enr in zip(flat, found, strict=True)
                 if wanted.get(it.id) == (it.title, it.text)}
 
-    def _parts(self, words: int) -> int:
-        """Returns how many parts a shared batch of `words` is cut into."""
-        return min(max(words // PART_WORDS, 2 * self.workers), MAX_PARTS * self.workers)
+    def _start(self, items: list[Item], known: dict[str, str], words: int) -> Ahead | None:
+        """Returns a batch handed to the workers in parts (None when they cannot start)."""
+        parts = min(max(words // PART_WORDS, 2 * self.workers), MAX_PARTS * self.workers)
+        try:
+            return Ahead(self._get_pool(), 2 * (self.workers - 1), dict(known),
+                         _split(items, parts, self.max_words), words)
+        except (RuntimeError, OSError) as e:
+            self._without_workers(e)
+            return None
+
+    def _take(self, ahead: Ahead, known: dict[str, str]) -> list[Enrichment]:
+        """Returns a shared batch's enrichments, reading here the parts the workers have not taken."""
+        found = ahead.take(lambda chunk: self.analyzer.analyse(chunk, known))
+        if isinstance(ahead.error, BrokenProcessPool):  # a worker died (or never started): read here
+            self._without_workers(ahead.error)
+        self.shared_batches += 1
+        return found
 
     def _share(self, words: int) -> bool:
         """Returns whether a batch of `words` goes to the workers, starting them once the run is long.
