@@ -273,3 +273,28 @@ def test_the_stages_run_with_one_blas_thread(tmp_path, monkeypatch):
         desk.close()
     assert seen and all(n == 1 for threads in seen for n in threads)
     assert blas_threads() == before
+
+
+def test_a_worker_killed_while_reading_ahead_leaves_its_parts_to_this_process(nlp, monkeypatch, caplog):
+    """The worker process dies (killed) while it reads a batch still to come: the batch is
+    read here instead, whole and the same, the desk says so once, and goes on without workers."""
+    import os
+    import signal
+
+    extractor = _extractor_with_warm_workers(monkeypatch)
+    items = [Item(title=f"Talks, round {i}", text=t) for i, t in enumerate(TEXTS * 4)]
+    try:
+        expected = _found(extractor.analyzer.analyse(items, {}))  # in parts or whole: these texts agree
+        ahead = extractor.submit(items, {})
+        assert ahead is not None
+        for pid in list(extractor._pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        with caplog.at_level("WARNING", logger="newsdesk.nlp.entities"):
+            taken = extractor.collect(ahead, items, {})
+        assert _found([taken[it.id] for it in items]) == expected
+        assert type(ahead.error).__name__ == "BrokenProcessPool"  # killed mid-part, not after
+        assert extractor.workers == 1 and extractor._pool is None
+        assert sum("entity worker processes failed" in r.getMessage() for r in caplog.records) == 1
+        assert _found(extractor.extract(items, {})) == expected  # and goes on in this process
+    finally:
+        extractor.close()
