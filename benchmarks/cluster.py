@@ -67,6 +67,8 @@ def child_quality(name: str, backend: str, enrich: bool) -> None:
 
     out["encoded"] = {name: e.misses for name, e in LOADED.items()}
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The largest process this one started and waited for: an entity worker (gone once the desk closed).
+    out["worker_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(out))
 
 
@@ -101,7 +103,8 @@ def quality(sets: list[str], backends: list[str], enrich: bool) -> None:
         for b in backends:
             rb = runs[b]
             encoded = ", ".join(f"{k} {v}" for k, v in (rb.get("encoded") or {}).items())
-            print(f"{'':22} {b:>7}: {rb['items_per_second']:.0f} items/s, peak {rb['peak_mb']:.0f} MB; "
+            worker = f" (entity worker {rb['worker_peak_mb']:.0f} MB)" if rb.get("worker_peak_mb") else ""
+            print(f"{'':22} {b:>7}: {rb['items_per_second']:.0f} items/s, peak {rb['peak_mb']:.0f} MB{worker}; "
                   f"time: {where_time_goes(rb.get('timings') or {}, rb['seconds'], b)}"
                   + (f"; texts encoded: {encoded} (of {r['documents']} items)" if encoded else ""), flush=True)
 
