@@ -352,6 +352,7 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_entity_workers(tm
         "import json, os, sys\n"
         "import newsdesk.nlp.entities as entities\n"
         "entities.POOL_MIN_WORDS = 0  # share every batch with the workers\n"
+        "entities.PART_WORDS = 20  # in parts\n"
         "from newsdesk import Desk\n"
         "print('script body', os.getpid(), flush=True)\n"
         "d = Desk(sys.argv[1], settings={'enrich_workers': 2})\n"

@@ -172,6 +172,7 @@ def _extractor_with_warm_workers(monkeypatch):
 
     monkeypatch.setattr(entities, "POOL_MIN_WORDS", 0)  # every batch is shared, the first waits for the workers
     monkeypatch.setattr(entities, "BATCH_MIN_WORDS", 10)
+    monkeypatch.setattr(entities, "PART_WORDS", min(entities.PART_WORDS, 20))  # these batches in several parts
     extractor = entities.SpacyExtractor(MODEL, workers=2)
     extractor.extract([Item(title=None, text=t) for t in TEXTS[:4]])
     assert extractor._ready is not None and extractor._ready.done()
@@ -225,6 +226,7 @@ def test_an_ingest_reads_each_next_batch_ahead_and_stores_what_it_would_have(tmp
 
     monkeypatch.setattr(entities, "POOL_MIN_WORDS", 0)
     monkeypatch.setattr(entities, "BATCH_MIN_WORDS", 10)
+    monkeypatch.setattr(entities, "PART_WORDS", 20)
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps({"title": f"Report {i}", "text": t + f" Filed as report {i}."}) + "\n"
                             for i, t in enumerate(TEXTS * 2) if t), encoding="utf-8")
@@ -298,3 +300,40 @@ def test_a_worker_killed_while_reading_ahead_leaves_its_parts_to_this_process(nl
         assert _found(extractor.extract(items, {})) == expected  # and goes on in this process
     finally:
         extractor.close()
+
+
+def test_a_batch_reads_the_same_whichever_process_reads_its_parts(nlp, monkeypatch):
+    """Names one item gives tag the others read with it, so what a batch finds depends on how
+    it is cut. It is cut from the batch alone, in parts of about PART_WORDS words, whether this
+    process reads it or shares it with the workers (or the workers were not ready yet): one
+    worker or two, the same enrichments."""
+    from newsdesk.nlp import entities
+
+    monkeypatch.setattr(entities, "PART_WORDS", 60)
+    items = [Item(title=f"Talks, round {i}", text=t) for i, t in enumerate(TEXTS * 3)]
+    words = sum(entities._word_count(it, 0) for it in items)
+    expected_parts = entities._split(items, words // 60, 0)
+    assert len(expected_parts) > 4
+
+    seen: list[list[str]] = []
+    analyse = entities.Analyzer._analyse
+
+    def watched(self, part, known):
+        seen.append([it.id for it in part])
+        return analyse(self, part, known)
+
+    monkeypatch.setattr(entities.Analyzer, "_analyse", watched)
+    alone = entities.SpacyExtractor(MODEL, workers=1)
+    try:
+        found_alone = _found(alone.extract(items, {"Dmitry Peskov": "PERSON"}))
+    finally:
+        alone.close()
+    assert seen == [[it.id for it in part] for part in expected_parts]  # read part by part here too
+
+    shared = _extractor_with_warm_workers(monkeypatch)
+    try:
+        found_shared = _found(shared.extract(items, {"Dmitry Peskov": "PERSON"}))
+        assert shared.shared_batches == 2  # the warm-up batch, then this one
+    finally:
+        shared.close()
+    assert found_shared == found_alone

@@ -229,6 +229,7 @@ def test_a_long_run_of_small_batches_shares_them_with_the_workers(analyzer, monk
         "Central bank governor Ida Lie raised rates by half a point.",
     ]
     words = sum(len(t.split()) for t in texts)
+    monkeypatch.setattr(entities, "PART_WORDS", words // 4)  # a batch of these four in two parts or more
     monkeypatch.setattr(entities, "WARM_WORDS", 2 * words)
     monkeypatch.setattr(entities, "POOL_MIN_WORDS", 100 * words)
     monkeypatch.setattr(entities, "BATCH_MIN_WORDS", words)
@@ -258,6 +259,7 @@ def test_worker_processes_give_the_same_results(analyzer, monkeypatch):
     from newsdesk.nlp import entities
 
     monkeypatch.setattr(entities, "POOL_MIN_WORDS", 0)
+    monkeypatch.setattr(entities, "PART_WORDS", 10)  # these four texts in parts, shared
     texts = [
         "Interior Minister Jonas Berg visited Bergen on Monday.",
         "Police chief Maria Holm said 20% of the roads were closed.",
@@ -271,6 +273,7 @@ def test_worker_processes_give_the_same_results(analyzer, monkeypatch):
     finally:
         extractor.close()
     local = analyzer.analyse(items)
+    assert extractor.shared_batches == 1
     assert [e.item_id for e in pooled] == [it.id for it in items]
     assert [[(m.name, m.label, m.role) for m in e.mentions] for e in pooled] == [
         [(m.name, m.label, m.role) for m in e.mentions] for e in local

@@ -47,14 +47,16 @@ _SPACE = re.compile(r"\S+")
 WARM_WORDS = 3_000
 POOL_MIN_WORDS = 20_000
 BATCH_MIN_WORDS = 1_000
-# A batch shared with the workers is cut into parts of about PART_WORDS words (at least two
-# per process, at most MAX_PARTS per process): 80 headlines are about a tenth of a second, small
-# enough that the processes end together, large enough that a part's fixed costs (some
-# milliseconds) stay small (see `Ahead`). Parts of 2,000 words left this process waiting for the
-# worker's last two parts after each batch's stories (googlenews-headlines 664-693 items/s,
-# against 716-737).
+# A batch is read in parts of about PART_WORDS words (at most MAX_PARTS), here or by the
+# workers alike: names one item of a part gives tag the others of that part, so the parts are
+# cut from the batch alone, and what is found does not depend on which process read a part or
+# on when the workers were ready. 80 headlines are about a tenth of a second: small enough that
+# this process and the workers end a shared batch together, large enough that a part's fixed
+# costs (some milliseconds) stay small (see `Ahead`). Parts of 2,000 words left this process
+# waiting for the worker's last two parts after each batch's stories (googlenews-headlines
+# 664-693 items/s, against 716-737).
 PART_WORDS = 500
-MAX_PARTS = 16
+MAX_PARTS = 32
 # A caseless headline's names are the words its body writes with a capital, when the body has
 # at least this many words (a shorter one may not name them all).
 EVIDENCE_WORDS = 20
@@ -251,6 +253,11 @@ class Analyzer:
             docs = self._pipe(texts)
         self.partial(docs)
         return docs
+
+    def analyse_parts(self, parts: list[list[Item]], known: dict[str, str] | None = None) -> list[Enrichment]:
+        """Returns one Enrichment per item of the parts, in order, each part read as one batch."""
+        with one_blas_thread():
+            return [enr for part in parts for enr in self._analyse(part, known)]
 
     def analyse(self, items: Sequence[Item], known: dict[str, str] | None = None) -> list[Enrichment]:
         """Returns one Enrichment per item.
@@ -794,10 +801,11 @@ class SpacyExtractor(EntityExtractor):
         known = known or {}
         words = sum(_word_count(it, self.max_words) for it in items)
         self.words_read += words
-        if self.workers <= 1 or len(items) < 2 * self.workers or not self._share(words):
-            return self.analyzer.analyse(items, known)
-        ahead = self._start(items, known, words)
-        return self._take(ahead, known) if ahead is not None else self.analyzer.analyse(items, known)
+        parts = _split(items, min(max(words // PART_WORDS, 1), MAX_PARTS), self.max_words)
+        if self.workers <= 1 or len(parts) < 2 or not self._share(words):
+            return self.analyzer.analyse_parts(parts, known)
+        ahead = self._start(parts, known, words)
+        return self._take(ahead, known) if ahead is not None else self.analyzer.analyse_parts(parts, known)
 
     def submit(self, items: Sequence[Item], known: dict[str, str]) -> Ahead | None:
         """Starts reading a batch that is still to come on the workers; None when they are not in use.
@@ -812,7 +820,9 @@ class SpacyExtractor(EntityExtractor):
         if self._ready.exception() is not None:
             return None
         words = sum(_word_count(it, self.max_words) for it in items)
-        return self._start(items, known, words) if words >= BATCH_MIN_WORDS else None
+        if words < BATCH_MIN_WORDS:
+            return None
+        return self._start(_split(items, min(max(words // PART_WORDS, 1), MAX_PARTS), self.max_words), known, words)
 
     def collect(self, ahead: Ahead, items: Sequence[Item], known: dict[str, str]) -> dict[str, Enrichment]:
         """Returns, by item id, what `submit` read of these items, when it read them as they
@@ -829,19 +839,17 @@ class SpacyExtractor(EntityExtractor):
         return {it.id: enr for it, enr in zip(flat, found, strict=True)
                 if wanted.get(it.id) == (it.title, it.text)}
 
-    def _start(self, items: list[Item], known: dict[str, str], words: int) -> Ahead | None:
-        """Returns a batch handed to the workers in parts (None when they cannot start)."""
-        parts = min(max(words // PART_WORDS, 2 * self.workers), MAX_PARTS * self.workers)
+    def _start(self, parts: list[list[Item]], known: dict[str, str], words: int) -> Ahead | None:
+        """Returns a batch's parts handed to the workers (None when they cannot start)."""
         try:
-            return Ahead(self._get_pool(), 2 * (self.workers - 1), dict(known),
-                         _split(items, parts, self.max_words), words)
+            return Ahead(self._get_pool(), 2 * (self.workers - 1), dict(known), parts, words)
         except (RuntimeError, OSError) as e:
             self._without_workers(e)
             return None
 
     def _take(self, ahead: Ahead, known: dict[str, str]) -> list[Enrichment]:
         """Returns a shared batch's enrichments, reading here the parts the workers have not taken."""
-        found = ahead.take(lambda chunk: self.analyzer.analyse(chunk, known))
+        found = ahead.take(lambda part: self.analyzer.analyse(part, known))
         if isinstance(ahead.error, BrokenProcessPool):  # a worker died (or never started): read here
             self._without_workers(ahead.error)
         self.shared_batches += 1
