@@ -801,7 +801,7 @@ class SpacyExtractor(EntityExtractor):
         known = known or {}
         words = sum(_word_count(it, self.max_words) for it in items)
         self.words_read += words
-        parts = _split(items, min(max(words // PART_WORDS, 1), MAX_PARTS), self.max_words)
+        parts = self._parts(items, words)
         if self.workers <= 1 or len(parts) < 2 or not self._share(words):
             return self.analyzer.analyse_parts(parts, known)
         ahead = self._start(parts, known, words)
@@ -822,7 +822,7 @@ class SpacyExtractor(EntityExtractor):
         words = sum(_word_count(it, self.max_words) for it in items)
         if words < BATCH_MIN_WORDS:
             return None
-        return self._start(_split(items, min(max(words // PART_WORDS, 1), MAX_PARTS), self.max_words), known, words)
+        return self._start(self._parts(items, words), known, words)
 
     def collect(self, ahead: Ahead, items: Sequence[Item], known: dict[str, str]) -> dict[str, Enrichment]:
         """Returns, by item id, what `submit` read of these items, when it read them as they
@@ -838,6 +838,10 @@ class SpacyExtractor(EntityExtractor):
         flat = [it for chunk in ahead.chunks for it in chunk]
         return {it.id: enr for it, enr in zip(flat, found, strict=True)
                 if wanted.get(it.id) == (it.title, it.text)}
+
+    def _parts(self, items: list[Item], words: int) -> list[list[Item]]:
+        """Returns the parts a batch of `words` is read in, here or by the workers (see PART_WORDS)."""
+        return _split(items, min(max(words // PART_WORDS, 1), MAX_PARTS), self.max_words)
 
     def _start(self, parts: list[list[Item]], known: dict[str, str], words: int) -> Ahead | None:
         """Returns a batch's parts handed to the workers (None when they cannot start)."""
