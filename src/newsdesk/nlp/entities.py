@@ -807,12 +807,13 @@ class SpacyExtractor(EntityExtractor):
         ahead = self._start(parts, known, words)
         return self._take(ahead, known) if ahead is not None else self.analyzer.analyse_parts(parts, known)
 
-    def submit(self, items: Sequence[Item], known: dict[str, str]) -> Ahead | None:
+    def submit(self, items: Sequence[Item], known: dict[str, str] | Callable[[], dict[str, str]]) -> Ahead | None:
         """Starts reading a batch that is still to come on the workers; None when they are not in use.
 
         The ingest hands over its next batch while this process runs the later stages of the
         present one. `collect` takes the results when that batch is prepared, if they were
-        read with the names the store then knows; otherwise they are dropped.
+        read with the names the store then knows; otherwise they are dropped. `known` may be
+        a function that reads the names, called only when the batch is handed over.
         """
         items = list(items)
         if self.workers <= 1 or len(items) < 2 * self.workers or self._ready is None or not self._ready.done():
@@ -822,7 +823,7 @@ class SpacyExtractor(EntityExtractor):
         words = sum(_word_count(it, self.max_words) for it in items)
         if words < BATCH_MIN_WORDS:
             return None
-        return self._start(self._parts(items, words), known, words)
+        return self._start(self._parts(items, words), known() if callable(known) else known, words)
 
     def collect(self, ahead: Ahead, items: Sequence[Item], known: dict[str, str]) -> dict[str, Enrichment]:
         """Returns, by item id, what `submit` read of these items, when it read them as they

@@ -197,7 +197,7 @@ class LanguageRouter(EntityExtractor):
                 out[k] = enr
         return [e if e is not None else Enrichment(it.id) for e, it in zip(out, items, strict=True)]
 
-    def submit(self, items: Sequence[Item], known: dict[str, str]) -> Any:
+    def submit(self, items: Sequence[Item], known: Any) -> Any:
         """Starts reading the English items of a batch still to come (see SpacyExtractor.submit)."""
         submit = getattr(self.english, "submit", None)
         english = [it for it in items if self.language_of(it) == ENGLISH]

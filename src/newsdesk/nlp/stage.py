@@ -122,7 +122,7 @@ class EnrichStage(Stage):
         items = [it for it in items if it.annotations.get("pre_enrichment") is None]
         if submit is None or not items:
             return
-        self._ahead = submit(items, desk.store.known_entity_names())
+        self._ahead = submit(items, desk.store.known_entity_names)  # read only if the workers take it
 
     def process(self, desk: Context, items: Sequence[Item]) -> None:
         """Enriches the items, stores the results and annotates the items for later stages."""
