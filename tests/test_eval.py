@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from newsdesk.evaluate import bcubed, evaluate_file
+from newsdesk.evaluate import bcubed, evaluate_file, evaluate_orders, other_orders
 
 GOLD = [
     {"id": "d1", "title": "Velmora bridge closed after crack found in main span",
@@ -70,3 +70,34 @@ def test_eval_reports_where_the_time_went(tmp_path):
     assert "enrich" not in t and "vectors" in t  # only what ran is counted (vectors: on by default)
     assert all(v >= 0 for v in t.values())
     assert sum(t.values()) == pytest.approx(result.seconds, abs=0.01)
+
+
+def test_other_orders_shuffles_an_undated_file_the_same_way_each_run(tmp_path):
+    rows = [{**GOLD[k % 4], "id": f"d{k}"} for k in range(12)]
+    path = _write(tmp_path, rows)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = other_orders(path, tmp_path / "a", 2)
+    again = other_orders(path, tmp_path / "b", 2)
+    listed = path.read_text(encoding="utf-8").splitlines()
+    orders = [p.read_text(encoding="utf-8").splitlines() for p in first]
+    assert len(orders) == 2
+    assert all(sorted(o) == sorted(listed) for o in orders)  # the same records ...
+    assert all(o != listed for o in orders) and orders[0] != orders[1]  # ... in other orders
+    assert orders == [p.read_text(encoding="utf-8").splitlines() for p in again]  # fixed shuffles
+
+
+def test_other_orders_leaves_a_dated_file_in_time_order(tmp_path):
+    rows = [dict(r, published=f"2026-03-0{k + 1}T10:00:00Z") for k, r in enumerate(GOLD)]
+    assert other_orders(_write(tmp_path, rows), tmp_path, 2) == []
+
+
+def test_eval_command_scores_other_orders_and_their_mean(cli, tmp_path):
+    path = _write(tmp_path, GOLD)
+    out = cli("eval", str(path), "--orders", "2").output
+    assert out.count("docs  B3") == 3 and "(shuffle 1)" in out and "(shuffle 2)" in out
+    assert "mean F1 over 3 orders 1.000" in out
+    results = evaluate_orders(path, 2)
+    assert [r.documents for r in results] == [4, 4, 4] and all(r.f1 == 1.0 for r in results)
+    dated = _write(tmp_path, [dict(r, published="2026-03-01T10:00:00Z") for r in GOLD])
+    assert "dated, scored in time order only" in cli("eval", str(dated), "--orders", "2").output

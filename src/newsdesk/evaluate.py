@@ -115,6 +115,43 @@ def evaluate_file(path: str | Path, *, settings: dict[str, Any] | None = None,
     )
 
 
+def other_orders(path: str | Path, workdir: str | Path, orders: int) -> list[Path]:
+    """Returns an undated gold file in `orders` fixed shuffles, written into workdir; none for a
+    file with any publication time (a dated stream arrives in time order, as listed).
+
+    An undated file's order is an accident of how it was made (one story's reports listed
+    together, or none), and the stories an online engine finds depend on the order items arrive
+    in; scores over several orders say how it does on the news rather than on one order.
+    The shuffles are the same on every run (seeded 1, 2, ...).
+    """
+    import random
+
+    path = Path(path)
+    if any(rec.get("published") for _, rec in strict_records(path)):
+        return []
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    out = []
+    for k in range(1, orders + 1):
+        order = list(lines)
+        random.Random(k).shuffle(order)
+        shuffled = Path(workdir) / f"{path.stem}-order{k}.jsonl"
+        shuffled.write_text("".join(line + "\n" for line in order), encoding="utf-8")
+        out.append(shuffled)
+    return out
+
+
+def evaluate_orders(path: str | Path, orders: int, *, settings: dict[str, Any] | None = None,
+                    stages: Sequence[str] | None = None) -> list[EvalResult]:
+    """Returns the scores of a gold file as listed and, when it is undated, in `orders` fixed
+    shuffles (see other_orders)."""
+    with tempfile.TemporaryDirectory(prefix="newsdesk-orders-") as tmp:
+        paths = [Path(path), *other_orders(path, tmp, orders)]
+        results = [evaluate_file(p, settings=settings, stages=stages) for p in paths]
+    for k, r in enumerate(results[1:], 1):
+        r.file = f"{path} (shuffle {k})"
+    return results
+
+
 def evaluate(paths: Sequence[str | Path], *, settings: dict[str, Any] | None = None,
              stages: Sequence[str] | None = None) -> list[EvalResult]:
     """Returns the scores of each gold file."""

@@ -254,22 +254,34 @@ def _components(comp: dict[str, Any]) -> None:
 
 @click.command(name="eval")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--orders", type=click.IntRange(0, 20), default=0, show_default=True,
+              help="Also score each undated file in this many fixed shuffles, and their mean.")
 @output_options
-def eval_cmd(files: tuple[str, ...], as_json: bool) -> None:
+def eval_cmd(files: tuple[str, ...], orders: int, as_json: bool) -> None:
     """Score story clustering on gold JSONL files (B-cubed P/R/F1, ARI, stories, items/s).
 
-    Each file is ingested into a throw-away store; the --db store is not touched.
+    Each file is ingested into a throw-away store; the --db store is not touched. An undated
+    file's order is an accident of how it was made, and stories found online depend on it:
+    --orders N scores it in N fixed shuffles as well (a dated file arrives in time order).
     """
-    from newsdesk.evaluate import evaluate_file
+    from newsdesk.evaluate import evaluate_orders
 
     results = []
     for path in files:
-        r = evaluate_file(path)
-        results.append(r)
-        if not as_json:
+        runs = evaluate_orders(path, orders)
+        results.extend(runs)
+        if as_json:
+            continue
+        for r in runs:
             click.echo(f"{r.file}: {r.documents} docs  B3 P {r.precision:.3f} R {r.recall:.3f} "
                        f"F1 {r.f1:.3f}  ARI {r.ari:.3f}  stories {r.stories_found} (gold {r.stories_gold})  "
                        f"{r.items_per_second:.0f} items/s")
+        if len(runs) > 1:
+            mean = sum(r.f1 for r in runs) / len(runs)
+            click.echo(f"{path}: mean F1 over {len(runs)} orders {mean:.3f} "
+                       f"(lowest {min(r.f1 for r in runs):.3f}, highest {max(r.f1 for r in runs):.3f})")
+        elif orders:
+            click.echo(f"{path}: dated, scored in time order only")
     if as_json:
         echo_json([r.to_dict() for r in results])
 
