@@ -445,6 +445,7 @@ def choose(grid: dict[str, dict[str, float]], names: list[str]) -> dict[str, flo
 
 
 def tune_and_hold_out(backend: str, tune: bool, held_out: bool, cache: Path, workers: int) -> None:
+    from newsdesk.evaluate import other_orders
     from newsdesk.stories.params import shipped
 
     with tempfile.TemporaryDirectory(prefix="newsdesk-tune-") as tmp:
@@ -467,8 +468,6 @@ def tune_and_hold_out(backend: str, tune: bool, held_out: bool, cache: Path, wor
         for name in [HELD_OUT, *VISIBLE]:
             if name == HELD_OUT:  # never among the tuning sets: scored at the point chosen on all
                 point = chosen
-                from newsdesk.evaluate import other_orders
-
                 paths = [DATA / f"{name}.jsonl", *other_orders(DATA / f"{name}.jsonl", Path(tmp), ORDERS)]
                 held = sum(eval_point(str(p), point, backend)["f1"] for p in paths) / len(paths)
                 inside = float("nan")
