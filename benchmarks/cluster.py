@@ -10,7 +10,7 @@
     python benchmarks/cluster.py --variants      # F1 on the tuning sets shuffled, denser, undated, crowded
     python benchmarks/cluster.py --tune --held-out   # the grid, settings.json, held-out figures
 
---tune scores a small grid over the join thresholds and the time penalty, with the first of
+--tune scores a small grid over the join thresholds, the time penalty and the coherence power, with the first of
 --backends (default static: the default install), on the tuning sets
 (two val-sized parts of allsides-probe-train and the visible sets, never allsides-probe-val;
 an undated file as listed and in two fixed shuffles, its F1 the mean of the three)
@@ -289,13 +289,15 @@ def variants(backend: str, workers: int, overrides: dict[str, float]) -> None:
 
 
 # -- tuning and held-out figures -----------------------------------------------------------
-# The grid: the three join thresholds (bare headline, lede, full article) and the time
-# penalty. Every other setting keeps its shipped value.
+# The grid: the three join thresholds (bare headline, lede, full article), the time penalty and
+# how steeply a loose story attracts less (coherence power). Every other setting keeps its
+# shipped value.
 GRID = {
     "threshold_headline": (0.06, 0.10, 0.14),
     "threshold": (0.16, 0.20, 0.22, 0.24),
     "threshold_article": (0.18, 0.22, 0.26),
     "time_penalty": (0.1, 0.2, 0.3, 0.4),
+    "coherence_power": (4.0, 6.0, 8.0),
 }
 VISIBLE = ("allsides-stream", "ecbplus", "giveme5w1h", "googlenews-headlines")
 HELD_OUT = "allsides-probe-val"  # never tuned on, only scored
@@ -353,7 +355,7 @@ def tuning_files(tmp: Path, orders: int = ORDERS) -> dict[str, list[Path]]:
 
 def live_settings(path: Path) -> set[str]:
     """Returns the grid's settings a file's items can read: the lede and headline thresholds
-    only with items that are not full articles, the article one only with full articles, the
+    and the coherence power only with items that are not full articles, the article one only with full articles, the
     time penalty only with dated items. The others are left at their shipped values (the
     score cannot depend on them), which saves runs."""
     from newsdesk.model import Item
@@ -368,7 +370,7 @@ def live_settings(path: Path) -> set[str]:
             if is_article(item, shipped()):
                 live.add("threshold_article")
             else:
-                live |= {"threshold_headline", "threshold"}
+                live |= {"threshold_headline", "threshold", "coherence_power"}
             if rec.get("published"):
                 live.add("time_penalty")
     return live
