@@ -1,6 +1,7 @@
 """Story clustering: quality beside the anchors, speed, memory, and time per item as the store grows.
 
-    python benchmarks/cluster.py                 # quality per set: default vectors beside MiniLM
+    python benchmarks/cluster.py                 # quality per set: default vectors beside MiniLM (an undated set
+                                                 # also in two fixed shuffles; --orders 0: as listed only)
     python benchmarks/cluster.py --backends static none   # F1 columns for these embedding backends
     python benchmarks/cluster.py --growth 10000 100000   # items/s of new items at two store sizes
     python benchmarks/cluster.py --growth 10000 100000 1000000 --keep /work/cache/growth
@@ -52,6 +53,7 @@ ANCHORS = {
     "googlenews-headlines": (0.676, 0.721, 0.823, 0.358),
 }
 ANCHOR_NAMES = ("online tfidf", "avg-link tfidf", "avg-link MiniLM", "BERTopic")
+ORDERS = 2  # fixed shuffles an undated set is also scored in (see tuning_files)
 
 
 def child_quality(name: str, backend: str, enrich: bool) -> None:
@@ -83,9 +85,12 @@ def run_child(args: list[str]) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def quality(sets: list[str], backends: list[str], enrich: bool) -> None:
+def quality(sets: list[str], backends: list[str], enrich: bool, orders: int = ORDERS) -> None:
     """Prints F1 per set for each embedding backend (first: P, R, ARI, speed), then where the
-    time went for each."""
+    time went for each, and an undated set's F1 in `orders` fixed shuffles too (their mean
+    beside the listed order's: see tuning_files)."""
+    from newsdesk.evaluate import other_orders
+
     first = backends[0]
     tag = " +entities" if enrich else ""
     head = f"{'set':22} " + " ".join(f"{'F1 ' + b + tag:>16}" for b in backends) + " "
@@ -109,6 +114,13 @@ def quality(sets: list[str], backends: list[str], enrich: bool) -> None:
             print(f"{'':22} {b:>7}: {rb['items_per_second']:.0f} items/s, peak {rb['peak_mb']:.0f} MB{worker}; "
                   f"time: {where_time_goes(rb.get('timings') or {}, rb['seconds'], b)}"
                   + (f"; texts encoded: {encoded} (of {r['documents']} items)" if encoded else ""), flush=True)
+        path = DATA / f"{name}.jsonl" if not name.endswith(".jsonl") else Path(name)
+        with tempfile.TemporaryDirectory(prefix="newsdesk-orders-") as tmp:
+            shuffles = other_orders(path, tmp, orders)
+            for b in backends if shuffles else ():
+                f1s = [runs[b]["f1"]] + [run_child(["quality", str(p), b, str(int(enrich))])["f1"] for p in shuffles]
+                print(f"{'':22} {b:>7}: F1 as listed and in {len(shuffles)} fixed shuffles "
+                      + " / ".join(f"{f:.3f}" for f in f1s) + f", mean {sum(f1s) / len(f1s):.3f}", flush=True)
 
 
 def where_time_goes(timings: dict[str, float], seconds: float, backend: str = "") -> str:
@@ -302,7 +314,6 @@ GRID = {
 VISIBLE = ("allsides-stream", "ecbplus", "giveme5w1h", "googlenews-headlines")
 HELD_OUT = "allsides-probe-val"  # never tuned on, only scored
 TRAIN_PARTS = 2  # val-sized parts of allsides-probe-train, always among the tuning sets
-ORDERS = 2  # fixed shuffles each undated tuning file is also scored in (see tuning_files)
 
 
 def grid_points() -> list[dict[str, float]]:
@@ -647,6 +658,8 @@ def main() -> None:
                          "settings after a colon: cascade:embed_cascade_new=1); "
                          "minilm is left out when the [embed] extra is missing")
     ap.add_argument("--enrich", action="store_true", help="include the entity stage")
+    ap.add_argument("--orders", type=int, default=ORDERS, metavar="N",
+                    help="also score each undated set in N fixed shuffles and print the mean (0: as listed only)")
     ap.add_argument("--growth", nargs="*", type=int, help="store sizes at which to time new items")
     ap.add_argument("--slices", type=int, metavar="N",
                     help="F1 on N val-sized parts of allsides-probe-train (what settings are tuned on)")
@@ -724,7 +737,7 @@ def main() -> None:
             backends = [b for b in backends if b.partition(":")[0] not in ("minilm", "cascade")]
             print("[embed] extra not installed: no minilm or cascade column")
     if backends:
-        quality(args.sets, backends, enrich=args.enrich)
+        quality(args.sets, backends, enrich=args.enrich, orders=args.orders)
 
 
 if __name__ == "__main__":
