@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -101,6 +101,55 @@ def test_item_enrichment_has_dates_figures_keyphrases(enriched):
     assert data["keyphrases"]
     people = [m for m in data["mentions"] if m["key"] == "PERSON:kadri saar"]
     assert {m["surface"] for m in people} == {"Kadri Saar", "Saar"}
+
+
+def test_a_wire_copy_is_read_once_and_keeps_its_own_dates(tmp_path):
+    """Copies of a report in one batch (its words under other outlets' names) take its reading:
+    the model reads the words once. A copy published on another day is read again, since its
+    dates resolve against that day."""
+    _needs_model()
+    from newsdesk.nlp.stage import EnrichStage
+
+    report = _items()[0]
+    t = report.published
+    copies = [Item(title=report.title, text=report.text, source=f"Wire {k}", url=f"https://wire{k}.example/a",
+                   published=t + timedelta(hours=k + 1)) for k in range(3)]
+    later = Item(title=report.title, text=report.text, source="Late Wire", url="https://late.example/a",
+                 published=t + timedelta(days=7))
+
+    def words_read(name: str, items: list[Item]) -> int:
+        desk = Desk(tmp_path / f"{name}.db", stages=["enrich"])
+        try:
+            desk.ingest(items)
+            stage = next(s for s in desk.stages if isinstance(s, EnrichStage))
+            english = getattr(stage.extractor, "english", stage.extractor)  # the language router's
+            return english.words_read
+        finally:
+            desk.close()
+
+    alone = words_read("alone", [report])
+    assert alone > 0
+    assert words_read("copies", [report, *copies]) == alone
+    assert words_read("later", [report, *copies, later]) == 2 * alone
+
+    desk = Desk(tmp_path / "copies.db", stages=["enrich"])
+    try:
+        first = desk.item_entities(report.id)
+        for item in copies:
+            data = desk.item_entities(item.id)
+            assert [(m["key"], m["surface"]) for m in data["mentions"]] == \
+                [(m["key"], m["surface"]) for m in first["mentions"]]
+            monday = next(d for d in data["dates"] if d["surface"] == "Monday")
+            assert monday["resolved"] == "2026-03-02"
+            assert monday["reference_time"] == item.published.isoformat()  # its own time, not the report's
+    finally:
+        desk.close()
+    desk = Desk(tmp_path / "later.db", stages=["enrich"])
+    try:
+        monday = next(d for d in desk.item_entities(later.id)["dates"] if d["surface"] == "Monday")
+        assert monday["resolved"] == "2026-03-09"  # the Monday before its own day
+    finally:
+        desk.close()
 
 
 def test_type_errors_fixed_by_votes_across_items(desk):
