@@ -152,6 +152,31 @@ def test_a_wire_copy_is_read_once_and_keeps_its_own_dates(tmp_path):
         desk.close()
 
 
+def test_a_cluster_worker_reads_a_copy_once_too():
+    """The per-item work a Dask worker does (scaleout.prepare) gives a copy its report's reading,
+    and reads the words once."""
+    _needs_model()
+    from newsdesk import scaleout
+
+    report = _items()[0]
+    copy_ = Item(title=report.title, text=report.text, source="Wire 1", url="https://wire1.example/a",
+                 published=report.published + timedelta(hours=2))
+    settings = {"spacy_model": MODEL}
+    found = scaleout.prepare([report, copy_], settings, {}, {"entities": True})
+    first, second = (slot["enrichment"] for slot in found)
+    assert second.item_id == copy_.id and first.item_id == report.id
+    assert [(m.text, m.label) for m in second.mentions] == [(m.text, m.label) for m in first.mentions]
+    assert second.mentions and {d.reference_time for d in second.dates} == {copy_.published.isoformat()}
+    extractor = next(v for k, v in scaleout._CACHE.items() if k.startswith("extractor:"))
+    english = getattr(extractor, "english", extractor)
+    before = english.words_read
+    scaleout.prepare([report], settings, {}, {"entities": True})
+    alone = english.words_read - before
+    before = english.words_read
+    scaleout.prepare([report, copy_, copy_], settings, {}, {"entities": True})
+    assert alone > 0 and english.words_read - before == alone  # the report's words, once
+
+
 def test_type_errors_fixed_by_votes_across_items(desk):
     """A name typed PERSON in most items and ORG in one is a PERSON."""
     store = desk.store

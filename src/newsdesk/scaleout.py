@@ -75,20 +75,25 @@ def prepare(items: list[Item], settings: dict[str, Any], known: dict[str, str] |
                 slot["sketch"] = copies.sketch(shingles(body))
     if want.get("entities"):
         from newsdesk.nlp.base import Enrichment, make_extractor
+        from newsdesk.nlp.stage import once_per_text, reading_for
 
         key = f"extractor:{ctx.setting('spacy_model')}"
         extractor = _CACHE.get(key) or _CACHE.setdefault(key, make_extractor(ctx))  # type: ignore[arg-type]
+        read, taken = once_per_text(items)  # a copy takes the reading of the first with its words
         try:
-            found = extractor.extract(items, known)
+            found = extractor.extract(read, known)
         except Exception as e:  # noqa: BLE001 - one bad text must not stop the batch
             LOGGER.warning("entity extraction failed on a batch (%s); retrying item by item", e)
             found = []
-            for item in items:
+            for item in read:
                 try:
                     found.extend(extractor.extract([item], known))
                 except Exception:  # noqa: BLE001
                     found.append(Enrichment(item.id))
         by_id = {e.item_id: e for e in found}
+        for item in items:
+            if item.id in taken and taken[item.id] in by_id:
+                by_id[item.id] = reading_for(by_id[taken[item.id]], item)
         for slot, item in zip(out, items, strict=True):
             slot["enrichment"] = by_id.get(item.id, Enrichment(item.id))
     if want.get("vectors"):
