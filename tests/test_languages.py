@@ -260,6 +260,22 @@ def test_no_english_entities_on_other_languages(db_path, caplog):
         desk.close()
 
 
+def test_copies_in_a_language_without_a_pipeline_are_each_counted(db_path):
+    """A copy takes its report's reading (see test_entities), but an item no pipeline reads is
+    handed over anyway, so the count of items without entities holds every copy."""
+    _needs_english_model()
+    t = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    text = "Der Stadtrat von Talwerk hat am Montag den Bau einer neuen Brücke über den Fluss beschlossen."
+    items = [Item(title="Neue Brücke für Talwerk", text=text, language="de", source=f"Blatt {k}",
+                  url=f"https://blatt{k}.example/bruecke", published=t) for k in range(3)]
+    desk = Desk(db_path, stages=["enrich"], settings={"enrich_workers": 1})
+    try:
+        desk.ingest(items)
+        assert "none for de 3" in desk.stats()["entity_languages"]
+    finally:
+        desk.close()
+
+
 def test_spacy_models_setting_is_checked():
     from newsdesk.errors import InputError
     from newsdesk.nlp.languages import parse_models

@@ -79,7 +79,7 @@ def prepare(items: list[Item], settings: dict[str, Any], known: dict[str, str] |
 
         key = f"extractor:{ctx.setting('spacy_model')}"
         extractor = _CACHE.get(key) or _CACHE.setdefault(key, make_extractor(ctx))  # type: ignore[arg-type]
-        read, taken = once_per_text(items)  # a copy takes the reading of the first with its words
+        read, taken = once_per_text(items, extractor)  # a copy takes the reading of the first with its words
         try:
             found = extractor.extract(read, known)
         except Exception as e:  # noqa: BLE001 - one bad text must not stop the batch
