@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsdesk.model import Item
 from newsdesk.nlp.base import Enrichment, EntityExtractor, make_extractor
+from newsdesk.nlp.dates import reference_of
 from newsdesk.pipeline import Stage
 
 if TYPE_CHECKING:
@@ -57,8 +58,6 @@ def salient(
 def reading_key(item: Item) -> tuple[Any, ...]:
     """Returns what an item's reading depends on: its words, kind and language, and the day its
     dates are resolved against (which time that is: published, else ingested)."""
-    from newsdesk.nlp.dates import reference_of
-
     ref_name, ref_time = reference_of(item.published, item.ingested)
     return (item.title or "", item.text or "", item.kind, item.language, ref_name,
             ref_time.date() if ref_time is not None else None)
@@ -93,8 +92,6 @@ def once_per_text(items: Sequence[Item], extractor: Any = None) -> tuple[list[It
 def reading_for(enrichment: Enrichment, item: Item) -> Enrichment:
     """Returns another item's reading as this item's: its id, and its own reference time on
     its dates (the same day: the dates resolve alike)."""
-    from newsdesk.nlp.dates import reference_of
-
     out = copy.deepcopy(enrichment)
     out.item_id = item.id
     ref_name, ref_time = reference_of(item.published, item.ingested)
