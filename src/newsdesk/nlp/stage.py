@@ -77,14 +77,13 @@ def once_per_text(items: Sequence[Item], extractor: Any = None) -> tuple[list[It
     read: list[Item] = []
     taken: dict[str, str] = {}
     for it in items:
-        if language_of is not None and language_of(it) is None:
-            read.append(it)
-            continue
         key = reading_key(it)
-        if key in first:
+        # Only a repeat asks which pipeline reads it (for an item of unknown language that is
+        # a language guess per sentence, which the extractor makes again when it reads).
+        if key in first and (language_of is None or language_of(it) is not None):
             taken[it.id] = first[key]
         else:
-            first[key] = it.id
+            first.setdefault(key, it.id)
             read.append(it)
     return read, taken
 
